@@ -1,0 +1,93 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from control_plane.auth import ensure_api_key
+from control_plane.db import create_db_engine, migrate
+from control_plane.errors import ControlPlaneError
+from control_plane.routes import deployments, flow_runs, health, pools
+from control_plane.services import PoolAdapters, Services
+from control_plane.settings import Settings
+from push_pools.base import PoolContext
+from push_pools.errors import JobConfigError, MissingDependencyError, PushPoolError
+
+log = logging.getLogger("pushflow.api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        app.state.services = services
+        loops = None
+        if settings.run_loops:
+            from control_plane.loops import BackgroundLoops
+
+            loops = BackgroundLoops(services)
+            services.wake = loops.wake
+            loops.start()
+        try:
+            yield
+        finally:
+            if loops is not None:
+                loops.stop()
+            services.engine.dispose()
+
+    app = FastAPI(
+        title="pushflow",
+        version="0.1.0",
+        description="Serverless push-pool workflow orchestrator. Every route but /api/health "
+        "needs `Authorization: Bearer <key>`.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    for router in (health.router, pools.router, deployments.router, flow_runs.router):
+        app.include_router(router, prefix="/api")
+    _install_error_handlers(app)
+    return app
+
+
+def build_services(settings: Settings) -> Services:
+    engine = create_db_engine(settings.resolved_database_url)
+    migrate(engine)
+    api_key = ensure_api_key(
+        settings.api_key.get_secret_value() if settings.api_key else None, settings.api_key_file
+    )
+    adapters = PoolAdapters(PoolContext(state_dir=settings.runs_dir))
+    return Services(settings=settings, engine=engine, api_key=api_key, adapters=adapters)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ControlPlaneError)
+    async def control_plane_error(_: Request, exc: ControlPlaneError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(PushPoolError)
+    async def push_pool_error(_: Request, exc: PushPoolError) -> JSONResponse:
+        status = 422 if isinstance(exc, (JobConfigError, MissingDependencyError)) else 502
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)

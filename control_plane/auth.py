@@ -1,0 +1,88 @@
+"""Bearer auth: the admin key, and run-scoped tokens that can only read and report on
+their own run.
+
+A run token is `pfr_<run id>_<secret>`; the store keeps only the secret's SHA-256.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from control_plane.errors import ForbiddenError, UnauthorizedError
+
+RUN_TOKEN_PREFIX = "pfr_"
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    admin: bool
+    run_id: str | None = None
+
+    def require_admin(self) -> None:
+        if not self.admin:
+            raise ForbiddenError("a run token may only read and report on its own run")
+
+    def require_run(self, run_id: str) -> None:
+        if not self.admin and self.run_id != run_id:
+            raise ForbiddenError("a run token may only read and report on its own run")
+
+
+def ensure_api_key(configured: str | None, key_file: Path) -> str:
+    """The admin key: the configured one, else the saved one, else a new one saved with
+    0600 permissions for the CLI to find."""
+    if configured:
+        return configured
+    try:
+        saved = key_file.read_text().strip()
+        if saved:
+            return saved
+    except FileNotFoundError:
+        pass
+    key = "pfk_" + secrets.token_urlsafe(32)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def mint_run_token(run_id: str) -> tuple[str, str]:
+    """A new token for `run_id`, and the hash to store."""
+    secret = secrets.token_urlsafe(32)
+    return f"{RUN_TOKEN_PREFIX}{run_id}_{secret}", _hash(secret)
+
+
+def parse_run_token(token: str) -> tuple[str, str] | None:
+    """(run id, secret hash) of a well-formed run token, else None."""
+    if not token.startswith(RUN_TOKEN_PREFIX):
+        return None
+    # uuid4 run ids contain no "_", token_urlsafe secrets may: split on the id's length.
+    body = token[len(RUN_TOKEN_PREFIX) :]
+    run_id, sep, secret = body[:36], body[36:37], body[37:]
+    if sep != "_" or not secret:
+        return None
+    return run_id, _hash(secret)
+
+
+def key_matches(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def hashes_match(given_hash: str, stored_hash: str | None) -> bool:
+    return stored_hash is not None and hmac.compare_digest(given_hash, stored_hash)
+
+
+def bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise UnauthorizedError("missing API key: send 'Authorization: Bearer <key>'")
+    return token.strip()
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,45 @@
+"""Column types shared by the tables."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Enum
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def utc_column(**kwargs: Any) -> Any:
+    return Column(UTCDateTime(), **kwargs)
+
+
+def state_type_column(**kwargs: Any) -> Any:
+    # A plain string column (not a database enum), so new state types need no ALTER TYPE.
+    from runtime.states import StateType
+
+    return Column(Enum(StateType, native_enum=False, create_constraint=False, length=16), **kwargs)
+
+
+def json_column(**kwargs: Any) -> Any:
+    return Column(JSON, **kwargs)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,57 @@
+"""Request dependencies, as `Annotated` aliases so routes read like prose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from control_plane.auth import Principal, bearer, hashes_match, key_matches, parse_run_token
+from control_plane.errors import UnauthorizedError
+from control_plane.models import FlowRun
+from control_plane.services import Services
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    with Session(services.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    services: ServicesDep,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    token = bearer(authorization)
+    if key_matches(token, services.api_key):
+        return Principal(admin=True)
+    parsed = parse_run_token(token)
+    if parsed is not None:
+        run_id, secret_hash = parsed
+        run = session.get(FlowRun, run_id)
+        if run is not None and hashes_match(secret_hash, run.token_hash):
+            return Principal(admin=False, run_id=run_id)
+    raise UnauthorizedError("invalid API key")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_admin(principal: PrincipalDep) -> Principal:
+    principal.require_admin()
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]

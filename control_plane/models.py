@@ -1,0 +1,278 @@
+"""The store's tables and the API's request/response models, as entity families:
+`XBase` (shared fields), `XCreate` (request), `X` (table), `XPublic` (response), so that
+table-only columns such as a run's token hash never leak into responses."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from control_plane.columns import json_column, state_type_column, utc_column, utcnow
+from runtime.states import State, StateType
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+# Pools ---------------------------------------------------------------------------------
+
+
+class PoolBase(SQLModel):
+    name: str = Field(min_length=1, max_length=100, regex=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    type: str
+    description: str | None = None
+    defaults: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    paused: bool = False
+
+
+class PoolCreate(PoolBase):
+    pass
+
+
+class PoolUpdate(SQLModel):
+    description: str | None = None
+    defaults: dict[str, Any] | None = None
+    paused: bool | None = None
+
+
+class Pool(PoolBase, table=True):
+    __tablename__ = "pool"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    updated: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+
+
+class PoolPublic(PoolBase):
+    id: str
+    created: datetime
+    updated: datetime
+    job_schema: dict[str, Any] = {}
+
+
+# Deployments ---------------------------------------------------------------------------
+
+
+class DeploymentBase(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    flow_name: str = Field(min_length=1, max_length=200)
+    entrypoint: str = Field(min_length=3, description="path/to/file.py:flow_function")
+    working_dir: str | None = Field(
+        default=None, description="Where the entrypoint's path is relative to, if it exists where the run starts"
+    )
+    pool: str
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    parameter_schema: dict[str, Any] | None = Field(default=None, sa_column=json_column())
+    job_variables: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    paused: bool = False
+
+
+class DeploymentCreate(DeploymentBase):
+    pass
+
+
+class Deployment(DeploymentBase, table=True):
+    __tablename__ = "deployment"
+    __table_args__ = (UniqueConstraint("flow_name", "name", name="uq_deployment_flow_name"),)
+    id: str = Field(default_factory=new_id, primary_key=True)
+    created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    updated: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+
+
+class DeploymentPublic(DeploymentBase):
+    id: str
+    created: datetime
+    updated: datetime
+
+
+# Flow runs -----------------------------------------------------------------------------
+
+
+class FlowRunCreate(BaseModel):
+    parameters: dict[str, Any] = {}
+    job_variables: dict[str, Any] = {}
+    idempotency_key: str | None = None
+    scheduled_start_time: datetime | None = None
+    name: str | None = None
+
+
+class FlowRun(SQLModel, table=True):
+    __tablename__ = "flow_run"
+    __table_args__ = (
+        Index("ix_flow_run_state_due", "state_type", "expected_start_time"),
+        Index("ix_flow_run_created", "created", "id"),
+        UniqueConstraint("deployment_id", "idempotency_key", name="uq_flow_run_idempotency"),
+    )
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str
+    flow_name: str = Field(index=True)
+    deployment_id: str | None = Field(default=None, foreign_key="deployment.id", index=True)
+    pool: str | None = None
+    entrypoint: str | None = None
+    working_dir: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    job_variables: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    idempotency_key: str | None = None
+    state_type: StateType = Field(sa_column=state_type_column(nullable=False))
+    state_name: str
+    state_message: str | None = None
+    state_timestamp: datetime = Field(sa_column=utc_column(nullable=False))
+    # Bumped on every state change; state writes are a compare-and-set on it.
+    state_version: int = 0
+    created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    expected_start_time: datetime | None = Field(default=None, sa_column=utc_column())
+    start_time: datetime | None = Field(default=None, sa_column=utc_column())
+    end_time: datetime | None = Field(default=None, sa_column=utc_column())
+    run_count: int = 0
+    infra_provider: str | None = None
+    infra_id: str | None = None
+    infra_console_url: str | None = None
+    token_hash: str | None = None
+
+    @property
+    def state(self) -> State:
+        return State(
+            type=self.state_type,
+            name=self.state_name,
+            message=self.state_message,
+            timestamp=self.state_timestamp,
+        )
+
+
+class Infrastructure(BaseModel):
+    provider: str | None = None
+    id: str | None = None
+    console_url: str | None = None
+
+
+class FlowRunPublic(BaseModel):
+    id: str
+    name: str
+    flow_name: str
+    deployment_id: str | None
+    state: State
+    parameters: dict[str, Any]
+    job_variables: dict[str, Any]
+    pool: str | None
+    entrypoint: str | None
+    working_dir: str | None
+    infrastructure: Infrastructure
+    idempotency_key: str | None
+    created: datetime
+    expected_start_time: datetime | None
+    start_time: datetime | None
+    end_time: datetime | None
+    run_count: int
+
+    @classmethod
+    def of(cls, run: FlowRun) -> FlowRunPublic:
+        return cls(
+            **run.model_dump(exclude={"token_hash"}),
+            state=run.state,
+            infrastructure=Infrastructure(
+                provider=run.infra_provider, id=run.infra_id, console_url=run.infra_console_url
+            ),
+        )
+
+
+class FlowRunPage(BaseModel):
+    items: list[FlowRunPublic]
+    next_cursor: str | None = None
+
+
+class StateProposal(BaseModel):
+    state: State
+    force: bool = False
+
+
+class OrchestrationResult(BaseModel):
+    status: str  # ACCEPT | REJECT
+    state: State
+    reason: str | None = None
+
+
+# Task runs and logs --------------------------------------------------------------------
+
+
+class TaskRunReport(BaseModel):
+    id: str
+    name: str
+    task_key: str
+    dynamic_key: str = "0"
+    tags: list[str] = []
+    state: State
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    run_count: int = 1
+
+
+class TaskRun(SQLModel, table=True):
+    __tablename__ = "task_run"
+    id: str = Field(primary_key=True)
+    flow_run_id: str = Field(foreign_key="flow_run.id", index=True)
+    name: str
+    task_key: str
+    dynamic_key: str
+    tags: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))
+    state_type: StateType = Field(sa_column=state_type_column(nullable=False))
+    state_name: str
+    state_message: str | None = None
+    state_timestamp: datetime = Field(sa_column=utc_column(nullable=False))
+    start_time: datetime | None = Field(default=None, sa_column=utc_column())
+    end_time: datetime | None = Field(default=None, sa_column=utc_column())
+    run_count: int = 1
+
+
+class TaskRunPublic(BaseModel):
+    id: str
+    flow_run_id: str
+    name: str
+    task_key: str
+    dynamic_key: str
+    tags: list[str]
+    state: State
+    start_time: datetime | None
+    end_time: datetime | None
+    run_count: int
+
+    @classmethod
+    def of(cls, row: TaskRun) -> TaskRunPublic:
+        state = State(row.state_type, row.state_name, row.state_message, row.state_timestamp)
+        return cls(**row.model_dump(), state=state)
+
+
+class LogCreate(BaseModel):
+    level: int = 20
+    name: str = "pushflow"
+    message: str
+    timestamp: float  # seconds since the epoch, as logging records them
+    task_run_id: str | None = None
+
+
+class Log(SQLModel, table=True):
+    __tablename__ = "log"
+    id: int | None = Field(default=None, primary_key=True)
+    flow_run_id: str = Field(foreign_key="flow_run.id", index=True)
+    task_run_id: str | None = None
+    level: int
+    name: str
+    message: str
+    timestamp: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class LogPublic(BaseModel):
+    id: int
+    flow_run_id: str
+    task_run_id: str | None
+    level: int
+    name: str
+    message: str
+    timestamp: datetime

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import and_, or_
+from sqlmodel import col, select
+
+from control_plane import runs
+from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
+from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
+from control_plane.models import (
+    FlowRun,
+    FlowRunPage,
+    FlowRunPublic,
+    Log,
+    LogCreate,
+    LogPublic,
+    OrchestrationResult,
+    StateProposal,
+    TaskRun,
+    TaskRunPublic,
+    TaskRunReport,
+)
+from runtime.states import State, StateType
+
+router = APIRouter(prefix="/flow-runs", tags=["flow runs"])
+
+
+@router.get("")
+def list_flow_runs(
+    session: SessionDep,
+    _: AdminDep,
+    deployment_id: str | None = None,
+    flow_name: str | None = None,
+    state: Annotated[list[StateType] | None, Query(description="Keep runs in these state types")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> FlowRunPage:
+    """Runs, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    query = select(FlowRun)
+    if deployment_id:
+        query = query.where(FlowRun.deployment_id == deployment_id)
+    if flow_name:
+        query = query.where(FlowRun.flow_name == flow_name)
+    if state:
+        query = query.where(col(FlowRun.state_type).in_(state))
+    if cursor:
+        created, run_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                col(FlowRun.created) < created,
+                and_(col(FlowRun.created) == created, col(FlowRun.id) < run_id),
+            )
+        )
+    query = query.order_by(col(FlowRun.created).desc(), col(FlowRun.id).desc()).limit(limit + 1)
+    rows = list(session.exec(query))
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return FlowRunPage(items=[FlowRunPublic.of(r) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.get("/{flow_run_id}")
+def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> FlowRunPublic:
+    return FlowRunPublic.of(_get_run(session, flow_run_id, principal))
+
+
+@router.post("/{flow_run_id}/state")
+def set_flow_run_state(
+    flow_run_id: str,
+    body: StateProposal,
+    session: SessionDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+) -> OrchestrationResult:
+    """Propose a state; refused with 409 and the reason when the rules forbid it."""
+    run = _get_run(session, flow_run_id, principal)
+    if body.force:
+        principal.require_admin()
+    result = runs.set_state(session, run, body.state, force=body.force)
+    if result.status != "ACCEPT":
+        raise ConflictError(result.reason)
+    session.commit()
+    if body.state.is_terminal():
+        services.wake()
+    return result
+
+
+@router.post("/{flow_run_id}/cancel")
+def cancel_flow_run(
+    flow_run_id: str, session: SessionDep, services: ServicesDep, _: AdminDep
+) -> FlowRunPublic:
+    """Cancel a run: at once if it has not been submitted, else through CANCELLING while
+    its pool stops the infrastructure."""
+    run = _get_run(session, flow_run_id, None)
+    if run.state_type.is_terminal:
+        raise ConflictError(f"run {run.name!r} is already {run.state_type.value}; nothing to cancel")
+    if run.state_type in (StateType.SCHEDULED, StateType.PAUSED):
+        target = State(StateType.CANCELLED, message="cancelled before it started")
+    else:
+        target = State(StateType.CANCELLING, message="cancellation requested")
+    result = runs.set_state(session, run, target)
+    if result.status != "ACCEPT":
+        raise ConflictError(result.reason)
+    session.commit()
+    services.wake()
+    return FlowRunPublic.of(run)
+
+
+@router.get("/{flow_run_id}/task-runs")
+def read_task_runs(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> list[TaskRunPublic]:
+    _get_run(session, flow_run_id, principal)
+    rows = session.exec(
+        select(TaskRun)
+        .where(TaskRun.flow_run_id == flow_run_id)
+        .order_by(col(TaskRun.start_time), col(TaskRun.id))
+    )
+    return [TaskRunPublic.of(r) for r in rows]
+
+
+@router.post("/{flow_run_id}/task-runs", status_code=204)
+def report_task_runs(
+    flow_run_id: str, body: list[TaskRunReport], session: SessionDep, principal: PrincipalDep
+) -> None:
+    """Create or update task runs (the runtime reports them in batches)."""
+    _get_run(session, flow_run_id, principal)
+    runs.record_task_runs(session, flow_run_id, body)
+    session.commit()
+
+
+@router.get("/{flow_run_id}/logs")
+def read_logs(
+    flow_run_id: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    after: Annotated[int | None, Query(description="Only logs with a greater id (for following)")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> list[LogPublic]:
+    _get_run(session, flow_run_id, principal)
+    query = select(Log).where(Log.flow_run_id == flow_run_id)
+    if after is not None:
+        query = query.where(col(Log.id) > after)
+    rows = session.exec(query.order_by(col(Log.id)).limit(limit))
+    return [LogPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/{flow_run_id}/logs", status_code=204)
+def send_logs(flow_run_id: str, body: list[LogCreate], session: SessionDep, principal: PrincipalDep) -> None:
+    _get_run(session, flow_run_id, principal)
+    runs.record_logs(session, flow_run_id, body)
+    session.commit()
+
+
+def _get_run(session: SessionDep, flow_run_id: str, principal: PrincipalDep | None) -> FlowRun:
+    if principal is not None:
+        principal.require_run(flow_run_id)
+    run = session.get(FlowRun, flow_run_id)
+    if run is None:
+        raise NotFoundError(f"flow run {flow_run_id!r} not found")
+    return run
+
+
+def _encode_cursor(run: FlowRun) -> str:
+    return base64.urlsafe_b64encode(f"{run.created.isoformat()}|{run.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), run_id
+    except ValueError:
+        raise InvalidInputError("invalid cursor: pass back the next_cursor of a previous page") from None

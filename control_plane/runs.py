@@ -1,0 +1,155 @@
+"""Flow runs in the store: creation, state changes (a compare-and-set over the rules),
+claiming due runs, and the reports a runtime sends."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from control_plane.columns import utcnow
+from control_plane.models import (
+    Deployment,
+    FlowRun,
+    FlowRunCreate,
+    Log,
+    LogCreate,
+    OrchestrationResult,
+    TaskRun,
+    TaskRunReport,
+)
+from control_plane.orchestration.rules import decide
+from runtime.states import State, StateType
+
+
+def create_flow_run(session: Session, deployment: Deployment, body: FlowRunCreate) -> FlowRun:
+    when = body.scheduled_start_time or utcnow()
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    run = FlowRun(
+        name=body.name or f"{deployment.name}-{secrets.token_hex(3)}",
+        flow_name=deployment.flow_name,
+        deployment_id=deployment.id,
+        pool=deployment.pool,
+        entrypoint=deployment.entrypoint,
+        working_dir=deployment.working_dir,
+        parameters={**deployment.parameters, **body.parameters},
+        job_variables=body.job_variables,
+        idempotency_key=body.idempotency_key,
+        state_type=StateType.SCHEDULED,
+        state_name="Scheduled",
+        state_timestamp=utcnow(),
+        expected_start_time=when,
+    )
+    session.add(run)
+    return run
+
+
+def find_by_idempotency_key(session: Session, deployment_id: str, key: str) -> FlowRun | None:
+    query = select(FlowRun).where(
+        FlowRun.deployment_id == deployment_id, FlowRun.idempotency_key == key
+    )
+    return session.exec(query).first()
+
+
+def set_state(
+    session: Session, run: FlowRun, state: State, *, force: bool = False, **columns: Any
+) -> OrchestrationResult:
+    """Move `run` to `state` if the rules allow it, as a compare-and-set on its state
+    version; `columns` are written in the same statement. Re-decides on a lost race."""
+    for _ in range(10):
+        decision = decide(run.state_type, state.type, force=force)
+        if not decision.accepted:
+            return OrchestrationResult(status="REJECT", state=run.state, reason=decision.reason)
+        now = utcnow()
+        values: dict[str, Any] = {
+            "state_type": state.type,
+            "state_name": state.name,
+            "state_message": state.message,
+            "state_timestamp": now,
+            "state_version": run.state_version + 1,
+            **columns,
+        }
+        if state.type is StateType.RUNNING and run.state_type is not StateType.RUNNING:
+            values["run_count"] = run.run_count + 1
+            if run.start_time is None:
+                values["start_time"] = now
+        if state.type.is_terminal:
+            values["end_time"] = now
+        result = session.execute(
+            update(FlowRun)
+            .where(col(FlowRun.id) == run.id, col(FlowRun.state_version) == run.state_version)
+            .values(**values)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            for key, value in values.items():
+                setattr(run, key, value)
+            return OrchestrationResult(status="ACCEPT", state=run.state)
+        session.refresh(run)
+    return OrchestrationResult(status="REJECT", state=run.state, reason="the run kept changing; try again")
+
+
+def due_runs(session: Session, now: datetime, limit: int) -> Sequence[FlowRun]:
+    query = (
+        select(FlowRun)
+        .where(FlowRun.state_type == StateType.SCHEDULED, col(FlowRun.expected_start_time) <= now)
+        .order_by(col(FlowRun.expected_start_time))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.exec(query).all()
+
+
+def active_runs(session: Session) -> Sequence[FlowRun]:
+    """Runs whose infrastructure may be alive: what the reconciler watches."""
+    query = select(FlowRun).where(
+        col(FlowRun.state_type).in_([StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]),
+        col(FlowRun.infra_id).is_not(None),
+    )
+    return session.exec(query).all()
+
+
+def record_task_runs(session: Session, flow_run_id: str, reports: list[TaskRunReport]) -> None:
+    ids = [r.id for r in reports]
+    existing = {
+        row.id: row
+        for row in session.exec(select(TaskRun).where(col(TaskRun.id).in_(ids)))
+    }
+    for report in reports:
+        fields = {
+            "name": report.name,
+            "task_key": report.task_key,
+            "dynamic_key": report.dynamic_key,
+            "tags": report.tags,
+            "state_type": report.state.type,
+            "state_name": report.state.name,
+            "state_message": report.state.message,
+            "state_timestamp": report.state.timestamp,
+            "end_time": report.end_time,
+            "run_count": report.run_count,
+        }
+        row = existing.get(report.id)
+        if row is None:
+            session.add(TaskRun(id=report.id, flow_run_id=flow_run_id, start_time=report.start_time, **fields))
+        elif row.flow_run_id == flow_run_id:
+            for key, value in fields.items():
+                setattr(row, key, value)
+
+
+def record_logs(session: Session, flow_run_id: str, logs: list[LogCreate]) -> None:
+    session.add_all(
+        Log(
+            flow_run_id=flow_run_id,
+            task_run_id=log.task_run_id,
+            level=log.level,
+            name=log.name,
+            message=log.message,
+            timestamp=datetime.fromtimestamp(log.timestamp, timezone.utc),
+        )
+        for log in logs
+    )

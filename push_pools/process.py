@@ -1,0 +1,136 @@
+"""The `process` pool: each run is a local subprocess started exactly as a container
+would start it (`pushflow execute` with the run's environment)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field
+
+from push_pools.base import InfraPhase, InfraRef, InfraStatus, JobVariables, PoolContext, RunSpec
+from push_pools.errors import SubmissionError
+
+# The server's own credentials never reach a run: it gets its run-scoped token only.
+_WITHHELD_ENV = ("PUSHFLOW_API_KEY", "PUSHFLOW_DATABASE_URL")
+
+
+class ProcessJob(JobVariables):
+    command: list[str] | None = Field(
+        default=None, description="Command to start; default: this Python's `pushflow execute`"
+    )
+    working_dir: str | None = Field(default=None, description="Directory the process starts in")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables")
+
+
+class ProcessPool:
+    type: ClassVar[str] = "process"
+    Job: ClassVar[type[ProcessJob]] = ProcessJob
+
+    def __init__(self, context: PoolContext) -> None:
+        self._dir = context.state_dir / "process"
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, run: RunSpec, job: ProcessJob) -> InfraRef:
+        pid_file = self._dir / f"{run.run_id}.pid"
+        with self._lock:
+            if pid_file.exists():  # submitted before (perhaps before a restart): never twice
+                return self._ref(int(pid_file.read_text()))
+            env = {k: v for k, v in os.environ.items() if k not in _WITHHELD_ENV}
+            env.update(job.env)
+            env.update(run.env)
+            env.update(run.secret_env)
+            command = job.command or [sys.executable, "-m", "pushflow_cli", "execute"]
+            log = open(self.log_path(run.run_id), "ab")  # noqa: SIM115 - handed to the child
+            try:
+                child = subprocess.Popen(
+                    command,
+                    env=env,
+                    cwd=job.working_dir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise SubmissionError(f"cannot start {command[0]!r}: {exc.strerror}") from exc
+            finally:
+                log.close()
+            self._children[child.pid] = child
+            pid_file.write_text(str(child.pid))
+            return self._ref(child.pid)
+
+    def status(self, ref: InfraRef) -> InfraStatus:
+        pid = int(ref.id)
+        child = self._children.get(pid)
+        if child is not None:
+            code = child.poll()
+            if code is None:
+                return InfraStatus(InfraPhase.RUNNING)
+            return InfraStatus(InfraPhase.EXITED, exit_code=code, reason=_describe_exit(code))
+        # Not our child (the control plane restarted): all we can tell is whether it lives.
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return InfraStatus(InfraPhase.MISSING, reason=f"process {pid} is gone; its exit code is unknown")
+        except PermissionError:
+            pass
+        return InfraStatus(InfraPhase.RUNNING)
+
+    def cancel(self, ref: InfraRef, *, grace_seconds: float = 10.0) -> None:
+        pid = int(ref.id)
+        if not _signal_group(pid, signal.SIGTERM):
+            return
+        child = self._children.get(pid)
+
+        def kill_if_alive() -> None:
+            if child is not None:
+                try:
+                    child.wait(grace_seconds)
+                    return
+                except subprocess.TimeoutExpired:
+                    pass
+            _signal_group(pid, signal.SIGKILL)
+
+        threading.Thread(target=kill_if_alive, name=f"pushflow-kill-{pid}", daemon=True).start()
+
+    def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:
+        for pid_file in self._dir.glob("*.pid"):
+            if pid_file.read_text() == ref.id:
+                path = self.log_path(pid_file.stem)
+                if path.exists():
+                    with open(path, errors="replace") as fh:
+                        return [line.rstrip("\n") for line in deque(fh, maxlen=limit)]
+        return []
+
+    def log_path(self, run_id: str) -> Path:
+        return self._dir / f"{run_id}.log"
+
+    def _ref(self, pid: int) -> InfraRef:
+        return InfraRef(provider=self.type, id=str(pid))
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> bool:
+    try:
+        os.killpg(pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"process killed by {name} (exit code {code})"
+    return f"process exited with code {code}"

@@ -1,0 +1,1 @@
+"""The `pushflow` command line."""

@@ -1,0 +1,3 @@
+from pushflow_cli.main import main
+
+raise SystemExit(main())

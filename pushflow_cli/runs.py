@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from pushflow_cli.console import api_errors, client, console, err_console, fail, parse_pairs, state_text
+
+app = typer.Typer(help="List, inspect, follow and cancel flow runs.", no_args_is_help=True)
+
+LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
+
+
+def run(
+    deployment: str = typer.Argument(..., help="FLOW/DEPLOYMENT, e.g. etl/nightly"),
+    param: list[str] = typer.Option(None, "--param", help="Parameter, key=value (repeatable)"),
+    job_var: list[str] = typer.Option(None, "--job-var", help="Job variable, key=value (repeatable)"),
+    idempotency_key: str = typer.Option(None, "--idempotency-key"),
+    watch: bool = typer.Option(False, "--watch", help="Follow states and logs until the run ends"),
+) -> None:
+    """Trigger a deployment over the API."""
+    flow_name, sep, name = deployment.partition("/")
+    if not sep or not flow_name or not name:
+        raise fail(f"name the deployment as FLOW/DEPLOYMENT, got {deployment!r}")
+    api = client()
+    with api_errors():
+        dep = api.read_deployment_by_name(flow_name, name)
+        flow_run = api.create_flow_run(
+            dep["id"],
+            parameters=parse_pairs(param, "--param"),
+            job_variables=parse_pairs(job_var, "--job-var"),
+            idempotency_key=idempotency_key,
+        )
+    console.print(f"Created flow run [bold]{flow_run['name']}[/bold] ({flow_run['id']})")
+    if watch:
+        raise typer.Exit(follow(api, flow_run["id"]))
+
+
+def follow(api: Any, flow_run_id: str, *, poll: float = 0.2) -> int:
+    """Print state changes and logs until the run ends; 0 if it completed."""
+    last_state = None
+    after = None
+    while True:
+        with api_errors():
+            flow_run = api.read_flow_run(flow_run_id)
+            logs = api.read_logs(flow_run_id, after=after)
+        for entry in logs:
+            after = entry["id"]
+            stamp = datetime.fromisoformat(entry["timestamp"]).astimezone().strftime("%H:%M:%S.%f")[:-3]
+            level = LEVELS.get(entry["level"], str(entry["level"]))
+            console.print(f"{stamp} | {level:<7} | {entry['message']}", markup=False, highlight=False)
+        state = flow_run["state"]
+        key = (state["type"], state["name"])
+        if key != last_state:
+            last_state = key
+            message = f" - {state['message']}" if state.get("message") else ""
+            console.print(f"State: {state_text(state)}{message}")
+        if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            if after is None or logs:  # one more read for logs that raced the final state
+                logs_left = api.read_logs(flow_run_id, after=after)
+                for entry in logs_left:
+                    console.print(entry["message"], markup=False, highlight=False)
+            if state["type"] == "COMPLETED":
+                return 0
+            err_console.print(f"[red]Run {flow_run['name']} ended {state['type']}[/red]: {state.get('message') or ''}")
+            return 1
+        time.sleep(poll)
+
+
+@app.command("ls")
+def list_runs(
+    deployment_id: str = typer.Option(None, "--deployment-id"),
+    flow: str = typer.Option(None, "--flow"),
+    state: list[str] = typer.Option(None, "--state", help="State type, e.g. RUNNING (repeatable)"),
+    limit: int = typer.Option(20, "--limit"),
+) -> None:
+    """List recent flow runs, newest first."""
+    with api_errors():
+        page = client().list_flow_runs(deployment_id=deployment_id, flow_name=flow, state=state, limit=limit)
+    table = Table("id", "name", "flow", "state", "created", "start", "end")
+    for r in page["items"]:
+        table.add_row(r["id"], r["name"], r["flow_name"], state_text(r["state"]), r["created"][:19],
+                      (r["start_time"] or "")[:19], (r["end_time"] or "")[:19])
+    console.print(table)
+
+
+@app.command("inspect")
+def inspect(flow_run_id: str) -> None:
+    """Show a flow run: state, parameters, infrastructure, and its task runs."""
+    api = client()
+    with api_errors():
+        flow_run = api.read_flow_run(flow_run_id)
+        task_runs = api.read_task_runs(flow_run_id)
+    console.print_json(data=flow_run)
+    if task_runs:
+        table = Table("task run", "state", "start", "end")
+        for t in task_runs:
+            table.add_row(t["name"], state_text(t["state"]), (t["start_time"] or "")[11:23], (t["end_time"] or "")[11:23])
+        console.print(table)
+
+
+@app.command("logs")
+def logs(flow_run_id: str, follow_: bool = typer.Option(False, "--follow", "-f")) -> None:
+    """Print a flow run's logs (with --follow, until it ends)."""
+    api = client()
+    if follow_:
+        raise typer.Exit(follow(api, flow_run_id))
+    with api_errors():
+        entries = api.read_logs(flow_run_id)
+    for entry in entries:
+        level = LEVELS.get(entry["level"], str(entry["level"]))
+        console.print(f"{entry['timestamp'][11:23]} | {level:<7} | {entry['message']}", markup=False, highlight=False)
+
+
+@app.command("cancel")
+def cancel(flow_run_id: str) -> None:
+    """Cancel a flow run and stop its infrastructure."""
+    with api_errors():
+        flow_run = client().cancel_flow_run(flow_run_id)
+    console.print(f"Run {flow_run['name']}: {state_text(flow_run['state'])}")

@@ -1,0 +1,35 @@
+"""Client-side settings, read from the environment (`PUSHFLOW_*`) when asked for.
+
+The server's settings (control_plane.settings) build on the same home folder and key file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_PORT = 4300
+DEFAULT_API_URL = f"http://127.0.0.1:{DEFAULT_PORT}/api"
+
+
+def home() -> Path:
+    return Path(os.environ.get("PUSHFLOW_HOME") or Path.home() / ".pushflow").expanduser()
+
+
+def api_key_file() -> Path:
+    return home() / "api_key"
+
+
+def api_url() -> str:
+    return os.environ.get("PUSHFLOW_API_URL") or DEFAULT_API_URL
+
+
+def api_key() -> str | None:
+    """`PUSHFLOW_API_KEY`, else the key the local server saved on its first start."""
+    key = os.environ.get("PUSHFLOW_API_KEY")
+    if key:
+        return key
+    try:
+        return api_key_file().read_text().strip() or None
+    except OSError:
+        return None

@@ -1,0 +1,43 @@
+"""Errors raised by the runtime.
+
+    PushflowError
+    ├── FlowLoadError        the deployment's entrypoint is missing or does not import
+    ├── ParameterError       run parameters do not fit the flow's signature
+    ├── UpstreamFailedError  a task's upstream dependency did not complete
+    └── APIError             the control plane refused a request (carries status_code)
+        └── AbortRun         the control plane told the runtime to stop (e.g. cancelled)
+"""
+
+from __future__ import annotations
+
+
+class PushflowError(Exception):
+    """Root of every error the runtime raises."""
+
+
+class FlowLoadError(PushflowError):
+    details: str | None = None  # the import traceback, for the run's logs
+
+
+class ParameterError(PushflowError):
+    def __init__(self, message: str, errors: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class UpstreamFailedError(PushflowError):
+    pass
+
+
+class APIError(PushflowError):
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+    @property
+    def retryable(self) -> bool:
+        return self.status_code is None or self.status_code == 429 or self.status_code >= 500
+
+
+class AbortRun(APIError):
+    pass

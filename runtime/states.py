@@ -1,0 +1,168 @@
+"""Run states: the one definition shared by the runtime, the API and the control plane.
+
+`State` is a plain dataclass so that importing the runtime stays cheap; pydantic (in the
+control plane's API models) validates and serialises it as it would a model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+
+class StateType(str, enum.Enum):
+    SCHEDULED = "SCHEDULED"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CRASHED = "CRASHED"
+    CANCELLING = "CANCELLING"
+    CANCELLED = "CANCELLED"
+    PAUSED = "PAUSED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_TYPES
+
+
+TERMINAL_TYPES = frozenset(
+    {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
+)
+
+# The default display name of each type; named sub-states (Late, AwaitingRetry,
+# Submitting, InfrastructurePending, Retrying, Cached) override it.
+DEFAULT_NAMES = {t: t.value.title() for t in StateType}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclasses.dataclass
+class State:
+    """A run's state. `data` carries a task's or flow's return value locally; it never
+    crosses the wire."""
+
+    type: StateType
+    name: str = ""
+    message: str | None = None
+    timestamp: datetime = dataclasses.field(default_factory=now)
+    data: Any = dataclasses.field(default=None, repr=False, compare=False, metadata={"wire": False})
+
+    def __post_init__(self) -> None:
+        self.type = StateType(self.type)
+        if not self.name:
+            self.name = DEFAULT_NAMES[self.type]
+
+    # Predicates, in the spirit of both Prefect 2/3 and Prefect Core.
+    def is_terminal(self) -> bool:
+        return self.type.is_terminal
+
+    def is_completed(self) -> bool:
+        return self.type is StateType.COMPLETED
+
+    def is_failed(self) -> bool:
+        return self.type in (StateType.FAILED, StateType.CRASHED)
+
+    def is_successful(self) -> bool:
+        return self.is_completed()
+
+    def is_running(self) -> bool:
+        return self.type is StateType.RUNNING
+
+    def is_scheduled(self) -> bool:
+        return self.type is StateType.SCHEDULED
+
+    @property
+    def result(self) -> Any:
+        return self.data
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "type": self.type.value,
+            "name": self.name,
+            "message": self.message,
+            "timestamp": self.timestamp.isoformat(),
+        }
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        # Called by pydantic (the control plane's API models) only: validate a state's
+        # wire form into a State, and serialise a State to its wire form.
+        from pydantic_core import core_schema
+
+        wire = core_schema.no_info_before_validator_function(
+            lambda v: v.to_wire() if isinstance(v, cls) else v,
+            _wire_model().__pydantic_core_schema__,
+        )
+        return core_schema.no_info_after_validator_function(
+            lambda w: cls(type=w.type, name=w.name, message=w.message, timestamp=w.timestamp),
+            wire,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda state: state.to_wire(), when_used="always"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: Any, handler: Any) -> Any:
+        return handler(_wire_model().__pydantic_core_schema__)
+
+    @classmethod
+    def from_wire(cls, payload: dict[str, Any]) -> State:
+        ts = payload.get("timestamp")
+        return cls(
+            type=StateType(payload["type"]),
+            name=payload.get("name") or "",
+            message=payload.get("message"),
+            timestamp=datetime.fromisoformat(ts) if ts else now(),
+        )
+
+
+_WIRE_MODEL: Any = None
+
+
+def _wire_model() -> Any:
+    """The pydantic model of a state on the wire (built on first use)."""
+    global _WIRE_MODEL
+    if _WIRE_MODEL is None:
+        from pydantic import BaseModel, Field
+
+        class StateWire(BaseModel):
+            type: StateType
+            name: str = ""
+            message: str | None = None
+            timestamp: datetime = Field(default_factory=now)
+
+        _WIRE_MODEL = StateWire
+    return _WIRE_MODEL
+
+
+def Scheduled(**kw: Any) -> State:  # noqa: N802 - state constructors read like types
+    return State(StateType.SCHEDULED, **kw)
+
+
+def Pending(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.PENDING, **kw)
+
+
+def Running(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.RUNNING, **kw)
+
+
+def Completed(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.COMPLETED, **kw)
+
+
+def Failed(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.FAILED, **kw)
+
+
+def Crashed(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.CRASHED, **kw)
+
+
+def Cancelled(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.CANCELLED, **kw)
