@@ -76,14 +76,7 @@ class ProcessPool:
             if code is None:
                 return InfraStatus(InfraPhase.RUNNING)
             return InfraStatus(InfraPhase.EXITED, exit_code=code, reason=_describe_exit(code))
-        # Not our child (the control plane restarted): all we can tell is whether it lives.
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return InfraStatus(InfraPhase.MISSING, reason=f"process {pid} is gone; its exit code is unknown")
-        except PermissionError:
-            pass
-        return InfraStatus(InfraPhase.RUNNING)
+        return _status_of_stranger(pid)
 
     def cancel(self, ref: InfraRef, *, grace_seconds: float = 10.0) -> None:
         pid = int(ref.id)
@@ -116,6 +109,35 @@ class ProcessPool:
 
     def _ref(self, pid: int) -> InfraRef:
         return InfraRef(provider=self.type, id=str(pid))
+
+
+def _status_of_stranger(pid: int) -> InfraStatus:
+    """Status of a process this adapter did not start (the control plane restarted)."""
+    try:
+        reaped, wait_status = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:  # a child of this process after all: its exit code is known
+            code = os.waitstatus_to_exitcode(wait_status)
+            return InfraStatus(InfraPhase.EXITED, exit_code=code, reason=_describe_exit(code))
+        return InfraStatus(InfraPhase.RUNNING)
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return InfraStatus(InfraPhase.MISSING, reason=f"process {pid} is gone; its exit code is unknown")
+    except PermissionError:
+        return InfraStatus(InfraPhase.RUNNING)
+    if _is_zombie(pid):
+        return InfraStatus(InfraPhase.MISSING, reason=f"process {pid} has exited; its exit code is unknown")
+    return InfraStatus(InfraPhase.RUNNING)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> bool:
