@@ -115,6 +115,9 @@ class FlowRun(SQLModel, table=True):
     name: str
     flow_name: str = Field(index=True)
     deployment_id: str | None = Field(default=None, foreign_key="deployment.id", index=True)
+    # A subflow's run points at its parent flow run and the task run that called it.
+    parent_flow_run_id: str | None = Field(default=None, index=True)
+    parent_task_run_id: str | None = None
     pool: str | None = None
     entrypoint: str | None = None
     working_dir: str | None = None
@@ -158,6 +161,8 @@ class FlowRunPublic(BaseModel):
     name: str
     flow_name: str
     deployment_id: str | None
+    parent_flow_run_id: str | None = None
+    parent_task_run_id: str | None = None
     state: State
     parameters: dict[str, Any]
     job_variables: dict[str, Any]

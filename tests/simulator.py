@@ -1,0 +1,74 @@
+"""The container simulator: runs what a cloud pool actually submitted (command + env) as a
+local subprocess, so an end-to-end test proves the submission is complete enough for the
+runtime to start, run the flow and report back.
+
+Each cloud test reads the submission from its emulator, calls `start`, and writes the
+outcome (`exit_code`) back into the emulator the way the provider would report it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+# What a real container would not have: the test runner's own credentials.
+_NOT_IN_CONTAINERS = ("PUSHFLOW_API_KEY", "PUSHFLOW_DATABASE_URL", "PUSHFLOW_HOME")
+
+
+class SimulatedContainer:
+    def __init__(self, key: str, command: Sequence[str], env: Mapping[str, str], log_path: Path) -> None:
+        self.key = key
+        self.command = list(command)
+        self.env = dict(env)
+        self.log_path = log_path
+        base = {k: v for k, v in os.environ.items() if k not in _NOT_IN_CONTAINERS}
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                self.command, env={**base, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.process.poll()
+
+    @property
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+class ContainerSimulator:
+    """Starts each submission once (keyed by the provider's task/execution id)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.containers: dict[str, SimulatedContainer] = {}
+        self._lock = threading.Lock()
+
+    def start(self, key: str, command: Sequence[str], env: Mapping[str, str]) -> SimulatedContainer:
+        with self._lock:
+            if key not in self.containers:
+                safe = "".join(c if c.isalnum() else "_" for c in key)[-80:]
+                self.containers[key] = SimulatedContainer(key, command, env, self.log_dir / f"{safe}.log")
+            return self.containers[key]
+
+    def get(self, key: str) -> SimulatedContainer | None:
+        return self.containers.get(key)
+
+    def stop_all(self) -> None:
+        for container in list(self.containers.values()):
+            container.stop()
