@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -23,8 +23,12 @@ def new_id() -> str:
 # Pools ---------------------------------------------------------------------------------
 
 
+# Letters, digits, '.', '_' and '-': pool names appear in URLs and CLI arguments.
+PoolName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
 class PoolBase(SQLModel):
-    name: str = Field(min_length=1, max_length=100, regex=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: PoolName
     type: str
     description: str | None = None
     defaults: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))

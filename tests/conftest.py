@@ -55,3 +55,46 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'pushflow.db'}"
     return str(request.getfixturevalue("pg_schema_url"))
+
+
+ADMIN_KEY = "test-admin-key"
+
+
+@pytest.fixture
+def api(tmp_path: Path, database_url: str) -> Iterator[object]:
+    """The API in-process (FastAPI TestClient), without background loops, on each database."""
+    from fastapi.testclient import TestClient
+
+    from control_plane.app import create_app
+    from control_plane.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", database_url=database_url, api_key=ADMIN_KEY, run_loops=False)
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+        yield client
+
+
+FLOW_SCHEMA = {
+    "type": "object",
+    "properties": {"n": {"type": "integer", "default": 3}, "label": {"type": "string"}},
+    "required": ["label"],
+    "additionalProperties": False,
+}
+
+
+@pytest.fixture
+def deployment(api: object) -> dict:
+    """A process pool and a deployment on it, made through the API."""
+    api.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()  # type: ignore[attr-defined]
+    response = api.post(  # type: ignore[attr-defined]
+        "/api/deployments",
+        json={
+            "name": "nightly",
+            "flow_name": "etl",
+            "entrypoint": "flows/etl.py:etl",
+            "pool": "local",
+            "parameters": {"label": "default"},
+            "parameter_schema": FLOW_SCHEMA,
+        },
+    )
+    response.raise_for_status()
+    return response.json()  # type: ignore[no-any-return]
