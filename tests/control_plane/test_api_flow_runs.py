@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from typing import Any
+
+
+def trigger(api: Any, deployment: dict, **body: Any) -> Any:
+    return api.post(f"/api/deployments/{deployment['id']}/runs", json=body)
+
+
+def test_trigger_returns_201_with_a_scheduled_run(api: Any, deployment: dict) -> None:
+    response = trigger(api, deployment, parameters={"n": 5})
+    assert response.status_code == 201
+    run = response.json()
+    assert run["state"]["type"] == "SCHEDULED"
+    assert run["parameters"] == {"label": "default", "n": 5}
+    assert run["flow_name"] == "etl"
+    assert run["deployment_id"] == deployment["id"]
+    assert run["pool"] == "local"
+    assert run["expected_start_time"]
+    assert run["infrastructure"] == {"provider": None, "id": None, "console_url": None}
+    assert api.get(f"/api/flow-runs/{run['id']}").json()["id"] == run["id"]
+
+
+def test_bad_parameter_is_422_naming_parameter_and_type_and_creates_nothing(api: Any, deployment: dict) -> None:
+    response = trigger(api, deployment, parameters={"n": "five"})
+    assert response.status_code == 422
+    message = response.json()["detail"]["message"]
+    assert "parameter 'n'" in message and "integer" in message
+    assert api.get("/api/flow-runs").json()["items"] == []
+
+
+def test_unknown_parameter_is_422(api: Any, deployment: dict) -> None:
+    response = trigger(api, deployment, parameters={"m": 1})
+    assert response.status_code == 422
+    assert "'m'" in response.json()["detail"]["message"]
+
+
+def test_invalid_job_variables_are_422(api: Any, deployment: dict) -> None:
+    response = trigger(api, deployment, job_variables={"no_such_variable": 1})
+    assert response.status_code == 422
+    assert "no_such_variable" in response.json()["detail"]["message"]
+
+
+def test_repeated_idempotency_key_returns_the_same_run(api: Any, deployment: dict) -> None:
+    first = trigger(api, deployment, idempotency_key="order-42")
+    second = trigger(api, deployment, idempotency_key="order-42")
+    assert first.status_code == 201
+    assert second.status_code == 200
+    assert second.json()["id"] == first.json()["id"]
+    assert len(api.get("/api/flow-runs").json()["items"]) == 1
+
+
+def test_unknown_run_is_404(api: Any) -> None:
+    assert api.get("/api/flow-runs/nope").status_code == 404
+    assert api.get("/api/flow-runs/nope/logs").status_code == 404
+    assert api.get("/api/flow-runs/nope/task-runs").status_code == 404
+
+
+def test_list_pages_newest_first_with_a_cursor(api: Any, deployment: dict) -> None:
+    ids = [trigger(api, deployment).json()["id"] for _ in range(5)]
+    first = api.get("/api/flow-runs", params={"limit": 2}).json()
+    second = api.get("/api/flow-runs", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    third = api.get("/api/flow-runs", params={"limit": 2, "cursor": second["next_cursor"]}).json()
+    seen = [r["id"] for page in (first, second, third) for r in page["items"]]
+    assert sorted(seen) == sorted(ids)
+    assert len(set(seen)) == 5
+    assert third["next_cursor"] is None
+
+
+def test_list_filters_by_state(api: Any, deployment: dict) -> None:
+    run = trigger(api, deployment).json()
+    api.post(f"/api/flow-runs/{run['id']}/cancel")
+    trigger(api, deployment)
+    cancelled = api.get("/api/flow-runs", params={"state": "CANCELLED"}).json()["items"]
+    assert [r["id"] for r in cancelled] == [run["id"]]
+
+
+def test_bad_cursor_is_422(api: Any) -> None:
+    response = api.get("/api/flow-runs", params={"cursor": "garbage"})
+    assert response.status_code == 422
+    assert "cursor" in response.json()["detail"]
+
+
+def test_cancelling_a_scheduled_run_cancels_it_at_once(api: Any, deployment: dict) -> None:
+    run = trigger(api, deployment).json()
+    response = api.post(f"/api/flow-runs/{run['id']}/cancel")
+    assert response.json()["state"]["type"] == "CANCELLED"
+    again = api.post(f"/api/flow-runs/{run['id']}/cancel")
+    assert again.status_code == 409
+    assert "already CANCELLED" in again.json()["detail"]
+
+
+def test_illegal_state_proposal_is_409_with_the_reason(api: Any, deployment: dict) -> None:
+    run = trigger(api, deployment).json()
+    response = api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "COMPLETED"}})
+    assert response.status_code == 409
+    assert "SCHEDULED" in response.json()["detail"]
+
+
+def test_state_proposal_with_unknown_type_is_422(api: Any, deployment: dict) -> None:
+    run = trigger(api, deployment).json()
+    response = api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "DONE"}})
+    assert response.status_code == 422
+
+
+def test_logs_and_task_runs_round_trip(api: Any, deployment: dict) -> None:
+    run = trigger(api, deployment).json()
+    task_run = {"id": "6f1c1c8e-0000-4000-8000-000000000001", "name": "extract-0", "task_key": "m.extract",
+                "state": {"type": "COMPLETED"}, "start_time": "2026-01-01T00:00:00+00:00",
+                "end_time": "2026-01-01T00:00:01+00:00"}
+    assert api.post(f"/api/flow-runs/{run['id']}/task-runs", json=[task_run]).status_code == 204
+    logs = [{"message": f"line {i}", "timestamp": 1_700_000_000 + i} for i in range(3)]
+    assert api.post(f"/api/flow-runs/{run['id']}/logs", json=logs).status_code == 204
+    read = api.get(f"/api/flow-runs/{run['id']}/logs").json()
+    assert [entry["message"] for entry in read] == ["line 0", "line 1", "line 2"]
+    after = api.get(f"/api/flow-runs/{run['id']}/logs", params={"after": read[0]["id"]}).json()
+    assert [entry["message"] for entry in after] == ["line 1", "line 2"]
+    (task,) = api.get(f"/api/flow-runs/{run['id']}/task-runs").json()
+    assert task["name"] == "extract-0"
+    assert task["state"]["type"] == "COMPLETED"
