@@ -55,6 +55,7 @@ class LiveServer:
         if database_url:
             self.env["PUSHFLOW_DATABASE_URL"] = database_url
         self.process: subprocess.Popen[bytes] | None = None
+        self._clients: list[httpx.Client] = []
 
     def start(self) -> LiveServer:
         self.log_path = self.home / "server.log"
@@ -77,9 +78,15 @@ class LiveServer:
             return False
 
     def client(self, key: str | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key or self.api_key}"}, timeout=30)
+        """An HTTP client with the admin key (or `key`) for paths like "/api/pools";
+        closed when the server stops."""
+        client = httpx.Client(base_url=self.url.removesuffix("/api"), headers={"Authorization": f"Bearer {key or self.api_key}"}, timeout=30)
+        self._clients.append(client)
+        return client
 
     def stop(self) -> None:
+        for client in self._clients:
+            client.close()
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
