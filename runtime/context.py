@@ -25,6 +25,22 @@ class FlowRunContext:
     parent: FlowRunContext | None = None
     # Calls per task key, so repeated calls of one task get distinct dynamic keys.
     task_counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    # The flow's task runner (a template, copied and started on the first submit) and
+    # the futures submitted so far, which the flow run waits for before it ends.
+    task_runner: Any = None
+    started_runner: Any = None
+    futures: list[Any] = dataclasses.field(default_factory=list)
+    result_storage: Any = None
+
+    def runner(self) -> Any:
+        if self.started_runner is None:
+            import copy
+
+            from runtime.task_runners import ThreadPoolTaskRunner
+
+            template = self.task_runner if self.task_runner is not None else ThreadPoolTaskRunner()
+            self.started_runner = copy.copy(template)
+        return self.started_runner
 
 
 @dataclasses.dataclass(slots=True, eq=False)

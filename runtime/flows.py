@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 P = ParamSpec("P")
@@ -24,16 +24,26 @@ class FlowFunction(Generic[P, R]):
         name: str | None = None,
         description: str | None = None,
         retries: int = 0,
-        retry_delay_seconds: float = 0,
+        retry_delay_seconds: Any = 0,
+        retry_condition_fn: Callable[..., bool] | None = None,
         timeout_seconds: float | None = None,
         log_prints: bool = False,
         validate_parameters: bool = True,
+        task_runner: Any = None,
+        result_storage: Any = None,
+        on_completion: Iterable[Callable[..., Any]] = (),
+        on_failure: Iterable[Callable[..., Any]] = (),
     ) -> None:
         self.fn = fn
         self.name = name or fn.__name__.replace("_", "-")
         self.description = description or inspect.getdoc(fn)
         self.retries = retries
         self.retry_delay_seconds = retry_delay_seconds
+        self.retry_condition_fn = retry_condition_fn
+        self.task_runner = task_runner
+        self.result_storage = result_storage
+        self.on_completion = list(on_completion)
+        self.on_failure = list(on_failure)
         self.timeout_seconds = timeout_seconds
         self.log_prints = log_prints
         self.should_validate_parameters = validate_parameters
@@ -68,9 +78,7 @@ def flow(fn: Callable[P, R]) -> FlowFunction[P, R]: ...
 
 
 @overload
-def flow(
-    fn: None = None, **options: Any
-) -> Callable[[Callable[P, R]], FlowFunction[P, R]]: ...
+def flow(fn: None = None, **options: Any) -> Callable[[Callable[P, R]], FlowFunction[P, R]]: ...
 
 
 def flow(fn: Callable[..., Any] | None = None, **options: Any) -> Any:

@@ -51,6 +51,10 @@ class State:
     message: str | None = None
     timestamp: datetime = dataclasses.field(default_factory=now)
     data: Any = dataclasses.field(default=None, repr=False, compare=False, metadata={"wire": False})
+    # Where the value was persisted in result storage (runtime.results.load_result).
+    result_key: str | None = dataclasses.field(
+        default=None, repr=False, compare=False, metadata={"wire": False}
+    )
 
     def __post_init__(self) -> None:
         self.type = StateType(self.type)

@@ -1,0 +1,211 @@
+"""Result storage and serializers: where persisted task results and cache records live.
+
+A storage is anything with `read(key) -> bytes | None` and `write(key, data)`. Built in:
+a local folder (the default, `~/.pushflow/storage`) and S3 (boto3, imported on first
+use). GCS and Azure Blob plug in by implementing the same two methods; `storage_from`
+names the URL schemes it knows. `PUSHFLOW_RESULT_STORAGE` sets the default (a path or an
+`s3://bucket/prefix` URL) so that every container of a deployment shares one store.
+
+A record is one JSON header line (serializer, expiry) followed by the serialized value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class ResultStorage(Protocol):
+    def read(self, key: str) -> bytes | None: ...
+    def write(self, key: str, data: bytes) -> None: ...
+
+
+class LocalFileStorage:
+    def __init__(self, basepath: str | Path) -> None:
+        self.basepath = Path(basepath).expanduser()
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return (self.basepath / key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write(self, key: str, data: bytes) -> None:
+        path = self.basepath / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a concurrent reader never sees half a record.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+
+    def __repr__(self) -> str:
+        return f"LocalFileStorage({str(self.basepath)!r})"
+
+
+class S3Storage:
+    """Results in an S3 bucket. `client_kwargs` go to `boto3.client("s3", ...)`
+    (endpoint_url, region_name, credentials); boto3 also reads AWS_* variables."""
+
+    def __init__(self, bucket: str, prefix: str = "", **client_kwargs: Any) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client_kwargs = client_kwargs
+        self._client: Any = None
+
+    def _s3(self) -> Any:
+        if self._client is None:
+            try:
+                import boto3
+            except ImportError as exc:
+                raise ImportError(
+                    'S3 result storage needs boto3: pip install "pushflow[aws]"'
+                ) from exc
+            self._client = boto3.client("s3", **self.client_kwargs)
+        return self._client
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def read(self, key: str) -> bytes | None:
+        s3 = self._s3()
+        try:
+            return s3.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()  # type: ignore[no-any-return]
+        except s3.exceptions.NoSuchKey:
+            return None
+
+    def write(self, key: str, data: bytes) -> None:
+        self._s3().put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def __getstate__(self) -> dict[str, Any]:  # clients do not pickle (Dask workers)
+        return {**self.__dict__, "_client": None}
+
+    def __repr__(self) -> str:
+        return f"S3Storage('s3://{self.bucket}/{self.prefix}')"
+
+
+def default_storage() -> ResultStorage:
+    configured = os.environ.get("PUSHFLOW_RESULT_STORAGE")
+    if configured:
+        return storage_from(configured)
+    from runtime import config
+
+    return LocalFileStorage(config.home() / "storage")
+
+
+def storage_from(spec: Any) -> ResultStorage:
+    """A storage from a storage object, a folder path, or a URL (file://, s3://)."""
+    if spec is None:
+        return default_storage()
+    if not isinstance(spec, (str, Path)):
+        return spec  # type: ignore[no-any-return]
+    text = str(spec)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return LocalFileStorage(text)
+    if scheme == "file":
+        return LocalFileStorage(rest)
+    if scheme == "s3":
+        bucket, _, prefix = rest.partition("/")
+        return S3Storage(bucket, prefix)
+    if scheme in ("gs", "az", "abfs"):
+        raise ValueError(
+            f"result storage {text!r}: {scheme}:// is not built in yet; pass an object with "
+            "read(key) and write(key, data) as result_storage="
+        )
+    raise ValueError(
+        f"result storage {text!r}: unknown scheme {scheme!r}; use a path, file:// or s3://"
+    )
+
+
+# Serializers ---------------------------------------------------------------------------
+
+
+class PickleSerializer:
+    """cloudpickle: any Python value, read back by the same Python and libraries."""
+
+    name = "pickle"
+
+    def dumps(self, value: Any) -> bytes:
+        import cloudpickle
+
+        return cloudpickle.dumps(value)  # type: ignore[no-any-return]
+
+    def loads(self, data: bytes) -> Any:
+        import pickle
+
+        return pickle.loads(data)  # noqa: S301 - our own records
+
+
+class JSONSerializer:
+    """JSON: readable by anything, for values JSON can hold."""
+
+    name = "json"
+
+    def dumps(self, value: Any) -> bytes:
+        try:
+            return json.dumps(value).encode()
+        except TypeError as exc:
+            raise TypeError(
+                f"result is not JSON serializable ({exc}); use result_serializer='pickle'"
+            ) from None
+
+    def loads(self, data: bytes) -> Any:
+        return json.loads(data)
+
+
+SERIALIZERS = {"pickle": PickleSerializer, "json": JSONSerializer}
+
+
+def serializer_from(spec: Any) -> Any:
+    if spec is None:
+        return PickleSerializer()
+    if isinstance(spec, str):
+        try:
+            return SERIALIZERS[spec]()
+        except KeyError:
+            raise ValueError(
+                f"unknown result serializer {spec!r}; use one of {sorted(SERIALIZERS)}"
+            ) from None
+    return spec
+
+
+# Records -------------------------------------------------------------------------------
+
+
+def write_record(
+    storage: ResultStorage, key: str, value: Any, serializer: Any, expires: float | None = None
+) -> None:
+    header = json.dumps({"serializer": serializer.name, "expires": expires}).encode()
+    storage.write(key, header + b"\n" + serializer.dumps(value))
+
+
+class Missing:
+    """No record (or an expired one)."""
+
+
+MISSING = Missing()
+
+
+def read_record(storage: ResultStorage, key: str) -> Any:
+    """The value stored under `key`, or MISSING if absent or expired."""
+    data = storage.read(key)
+    if data is None:
+        return MISSING
+    header_line, _, payload = data.partition(b"\n")
+    header = json.loads(header_line)
+    if header.get("expires") is not None and header["expires"] < time.time():
+        return MISSING
+    return serializer_from(header["serializer"]).loads(payload)
+
+
+def load_result(key: str, storage: Any = None) -> Any:
+    """Read back a persisted result (e.g. `state.result_key`)."""
+    value = read_record(storage_from(storage), key)
+    if value is MISSING:
+        raise KeyError(f"no result stored under {key!r}")
+    return value
