@@ -10,6 +10,9 @@ from push_pools.errors import MissingDependencyError
 # type -> (module, class, pip extra that brings its SDK)
 POOL_TYPES: dict[str, tuple[str, str, str | None]] = {
     "process": ("push_pools.process", "ProcessPool", None),
+    "ecs": ("push_pools.ecs", "EcsPool", "aws"),
+    "cloud-run": ("push_pools.cloud_run", "CloudRunPool", "gcp"),
+    "aci": ("push_pools.aci", "AciPool", "azure"),
 }
 
 
