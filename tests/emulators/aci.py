@@ -1,0 +1,378 @@
+"""A protocol-faithful fake of the ARM `Microsoft.ContainerInstance` API, over TLS.
+
+The real `azure-mgmt-containerinstance` client talks to it. What it honours:
+- PUT a container group: 201 + `Azure-AsyncOperation`; the operation answers InProgress,
+  then Succeeded (or Failed, for an image that cannot be pulled); the client then GETs
+  the group. A PUT of an existing group answers 200 and starts nothing new.
+- DELETE: 202 + `Location`; the location answers 202, then 204 and the group is gone.
+- POST `.../stop`: 204; the containers are killed.
+- GET a group: `instanceView` and each container's `currentState`, from the
+  ContainerSimulator process that runs what was submitted (Terminated + exitCode).
+- GET `.../containers/{name}/logs` → `{"content": ...}`.
+- Errors are ARM-shaped: `{"error": {"code", "message"}}`; `secureValue` and registry
+  passwords are never echoed back.
+- Hooks: `fail_next(...)` answers the next matching requests with a transient error;
+  `inaccessible_images` are refused at PUT (400 InaccessibleImage, as ACI does for a
+  public image that does not exist); `unpullable_images` fail while provisioning.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+import json
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.emulators.tls import make_certificate
+from tests.simulator import ContainerSimulator
+
+_GROUP = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
+    r"Microsoft\.ContainerInstance/containerGroups/(?P<name>[^/]+)(?P<rest>/.*)?$",
+    re.IGNORECASE,
+)
+_OPERATION = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.ContainerInstance/locations/"
+    r"(?P<loc>[^/]+)/(?P<kind>operations|operationResults)/(?P<op>[^/]+)$",
+    re.IGNORECASE,
+)
+_LOGS = re.compile(r"^/containers/(?P<container>[^/]+)/logs$", re.IGNORECASE)
+_VALID_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-))*$")
+
+
+class FakeCredential:
+    """A TokenCredential: the fake only checks that a bearer token arrives."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("fake-aci-token", int(time.time()) + 3600)
+
+
+def fake_credential() -> FakeCredential:
+    """Factory for the `credential` job variable (`tests.emulators.aci:fake_credential`)."""
+    return FakeCredential()
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+@dataclasses.dataclass
+class FakeGroup:
+    id: str
+    body: dict[str, Any]  # as PUT, secrets included
+    provisioning: str = "Creating"  # Creating | Succeeded | Failed | Deleting
+    operation_polls: int = 0
+    delete_polls: int = 0
+    stopped: bool = False
+    failure: dict[str, str] | None = None
+
+    @property
+    def containers(self) -> list[dict[str, Any]]:
+        return list(self.body["properties"]["containers"])
+
+
+@dataclasses.dataclass
+class _Fault:
+    status: int
+    code: str
+    times: int
+    method: str | None
+    path_contains: str | None
+
+
+class AciFake:
+    def __init__(self, simulator: ContainerSimulator, tls_dir: Path) -> None:
+        self.simulator = simulator
+        self.certificate = make_certificate(tls_dir)
+        self.groups: dict[str, FakeGroup] = {}  # by lower-cased resource id
+        self.operations: dict[str, tuple[str, str]] = {}  # op id -> (kind, group id)
+        self.submissions: list[dict[str, Any]] = []  # every PUT body, as received
+        self.requests: list[tuple[str, str]] = []
+        self.injected: list[tuple[str, str, int]] = []
+        self.inaccessible_images: set[str] = set()
+        self.unpullable_images: set[str] = set()
+        self._faults: list[_Fault] = []
+        self._lock = threading.RLock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._server.socket = self.certificate.server_context().wrap_socket(
+            self._server.socket, server_side=True
+        )
+        self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aci-fake", daemon=True)
+
+    @property
+    def ca_bundle(self) -> str:
+        return str(self.certificate.cert_path)
+
+    def __enter__(self) -> AciFake:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail_next(self, status: int = 503, *, times: int = 1, method: str | None = None,
+                  path_contains: str | None = None, code: str = "ServiceUnavailable") -> None:
+        """Answer the next `times` matching requests with an ARM error of `status`."""
+        with self._lock:
+            self._faults.append(_Fault(status, code, times, method, path_contains))
+
+    def group(self, name: str) -> FakeGroup | None:
+        with self._lock:
+            return next((g for g in self.groups.values() if g.id.rsplit("/", 1)[1] == name), None)
+
+    # -- request handling -------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            self.requests.append((method, path))
+            for fault in self._faults:
+                if fault.times > 0 and (fault.method in (None, method)) and (
+                    fault.path_contains is None or fault.path_contains in path
+                ):
+                    fault.times -= 1
+                    self.injected.append((method, path, fault.status))
+                    return _error(fault.status, fault.code, "The service is temporarily unavailable (injected).")
+            if "api-version" not in query:
+                return _error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
+            if match := _OPERATION.match(path):
+                return self._operation(match["kind"], match["op"])
+            match = _GROUP.match(path)
+            if match is None:
+                return _error(404, "InvalidResourceType", f"No route for {method} {path}.")
+            group_id = path[: len(path) - len(match["rest"] or "")]
+            rest = match["rest"] or ""
+            if method == "PUT" and not rest:
+                return self._create(group_id, match["rg"], match["name"], body, query["api-version"])
+            group = self.groups.get(group_id.lower())
+            if group is None or (group.provisioning == "Deleting" and method != "DELETE"):
+                if method == "DELETE" and not rest:
+                    return 204, {}, None
+                return _error(404, "ResourceNotFound",
+                              f"The Resource 'Microsoft.ContainerInstance/containerGroups/{match['name']}' "
+                              f"under resource group '{match['rg']}' was not found.")
+            if method == "GET" and not rest:
+                return 200, {}, self._view(group)
+            if method == "DELETE" and not rest:
+                return self._delete(group, query["api-version"])
+            if method == "POST" and rest.lower() == "/stop":
+                self._stop(group)
+                return 204, {}, None
+            if method == "GET" and (logs := _LOGS.match(rest)):
+                return self._logs(group, logs["container"], query.get("tail"))
+            return _error(405, "MethodNotAllowed", f"{method} {rest} is not supported by this fake.")
+
+    def _create(self, group_id: str, rg: str, name: str, body: Any, api_version: str) -> tuple[int, dict[str, str], Any]:
+        existing = self.groups.get(group_id.lower())
+        if existing is not None and existing.provisioning != "Deleting":
+            return 200, {}, self._view(existing)
+        if len(name) > 63 or not _VALID_NAME.match(name) or name.endswith("-"):
+            return _error(400, "InvalidContainerGroupName",
+                          f"The container group name '{name}' is invalid: use 1-63 lowercase letters, "
+                          "digits and single hyphens, not starting or ending with a hyphen.")
+        problem = _validate(body)
+        if problem:
+            return _error(400, "InvalidRequestContent", problem)
+        self.submissions.append(copy.deepcopy(body))
+        for container in body["properties"]["containers"]:
+            image = container["properties"]["image"]
+            if image in self.inaccessible_images:
+                return _error(400, "InaccessibleImage",
+                              f"The image '{image}' in container group '{name}' is not accessible. "
+                              "Please check the image and registry credential.")
+        group = FakeGroup(id=group_id, body=copy.deepcopy(body))
+        self.groups[group_id.lower()] = group
+        op = uuid.uuid4().hex
+        self.operations[op] = ("create", group_id.lower())
+        sub = group_id.split("/")[2]
+        location = body["location"]
+        headers = {"Azure-AsyncOperation":
+                   f"{self.url}/subscriptions/{sub}/providers/Microsoft.ContainerInstance/locations/"
+                   f"{location}/operations/{op}?api-version={api_version}"}
+        return 201, headers, self._view(group)
+
+    def _operation(self, kind: str, op: str) -> tuple[int, dict[str, str], Any]:
+        found = self.operations.get(op)
+        if found is None:
+            return _error(404, "OperationNotFound", f"Operation {op} was not found.")
+        _, group_key = found
+        group = self.groups.get(group_key)
+        if kind.lower() == "operationresults":  # a delete's Location
+            if group is not None and group.delete_polls == 0:
+                group.delete_polls += 1
+                return 202, {}, None
+            self.groups.pop(group_key, None)
+            return 204, {}, None
+        if group is None:
+            return _error(404, "ResourceNotFound", "The container group was deleted.")
+        group.operation_polls += 1
+        if group.operation_polls == 1:
+            return 200, {}, {"id": op, "status": "InProgress", "startTime": _now()}
+        if group.provisioning == "Creating":
+            self._provision(group)
+        if group.provisioning == "Failed":
+            return 200, {}, {"id": op, "status": "Failed", "error": group.failure}
+        return 200, {}, {"id": op, "status": "Succeeded", "endTime": _now()}
+
+    def _provision(self, group: FakeGroup) -> None:
+        for container in group.containers:
+            image = container["properties"]["image"]
+            if image in self.unpullable_images:
+                group.provisioning = "Failed"
+                group.failure = {"code": "InaccessibleImage",
+                                 "message": f"Failed to pull image '{image}': manifest unknown."}
+                return
+        group.provisioning = "Succeeded"
+        for container in group.containers:
+            props = container["properties"]
+            env = {e["name"]: e.get("secureValue", e.get("value", "")) for e in props.get("environmentVariables", [])}
+            self.simulator.start(self._key(group, container["name"]), props.get("command") or [], env)
+
+    def _stop(self, group: FakeGroup) -> None:
+        group.stopped = True
+        for container in group.containers:
+            simulated = self.simulator.get(self._key(group, container["name"]))
+            if simulated is not None:
+                simulated.stop()
+
+    def _delete(self, group: FakeGroup, api_version: str) -> tuple[int, dict[str, str], Any]:
+        self._stop(group)
+        group.provisioning = "Deleting"
+        op = uuid.uuid4().hex
+        self.operations[op] = ("delete", group.id.lower())
+        return 202, {"Location": self._location(group, op) + f"?api-version={api_version}"}, None
+
+    def _location(self, group: FakeGroup, op: str) -> str:
+        sub, location = group.id.split("/")[2], group.body["location"]
+        return (f"{self.url}/subscriptions/{sub}/providers/Microsoft.ContainerInstance/locations/"
+                f"{location}/operationResults/{op}")
+
+    def _logs(self, group: FakeGroup, container: str, tail: str | None) -> tuple[int, dict[str, str], Any]:
+        simulated = self.simulator.get(self._key(group, container))
+        content = simulated.output if simulated is not None else ""
+        if tail:
+            content = "".join(content.splitlines(keepends=True)[-int(tail):])
+        return 200, {}, {"content": content}
+
+    def _key(self, group: FakeGroup, container: str) -> str:
+        return f"{group.id}/containers/{container}"
+
+    def _view(self, group: FakeGroup) -> dict[str, Any]:
+        view = copy.deepcopy(group.body)
+        props = view["properties"]
+        for cred in props.get("imageRegistryCredentials", []):
+            cred.pop("password", None)
+        states = []
+        for container in props["containers"]:
+            for env in container["properties"].get("environmentVariables", []):
+                env.pop("secureValue", None)
+            current = self._current_state(group, container["name"])
+            states.append(current["state"])
+            container["properties"]["instanceView"] = {"restartCount": 0, "currentState": current,
+                                                        "events": self._events(group, current)}
+        props["provisioningState"] = group.provisioning if group.provisioning != "Creating" else "Pending"
+        props["instanceView"] = {"state": _group_state(group, states), "events": []}
+        view.update(id=group.id, name=group.id.rsplit("/", 1)[1],
+                    type="Microsoft.ContainerInstance/containerGroups")
+        return view
+
+    def _current_state(self, group: FakeGroup, container: str) -> dict[str, Any]:
+        if group.provisioning == "Failed":
+            return {"state": "Waiting", "detailStatus": "ErrImagePull"}
+        simulated = self.simulator.get(self._key(group, container))
+        if simulated is None:
+            return {"state": "Waiting", "detailStatus": "ContainerCreating"}
+        code = simulated.exit_code
+        if code is None:
+            return {"state": "Running", "startTime": _now(), "detailStatus": ""}
+        if code < 0:  # killed by a signal: a container runtime reports 128 + signal
+            code = 128 - code
+        detail = "Killed" if group.stopped else ("Completed" if code == 0 else "Error")
+        return {"state": "Terminated", "exitCode": code, "detailStatus": detail,
+                "startTime": _now(), "finishTime": _now()}
+
+    def _events(self, group: FakeGroup, current: dict[str, Any]) -> list[dict[str, Any]]:
+        if group.failure:
+            return [{"count": 1, "type": "Warning", "name": "Failed", "message": group.failure["message"]}]
+        return []
+
+
+def _group_state(group: FakeGroup, states: list[str]) -> str:
+    if group.stopped:
+        return "Stopped"
+    if group.provisioning == "Failed":
+        return "Failed"
+    if states and all(s == "Terminated" for s in states):
+        return "Succeeded"
+    return "Running" if "Running" in states else "Pending"
+
+
+def _validate(body: Any) -> str | None:
+    if not isinstance(body, dict) or "location" not in body:
+        return "The request content must be a container group with a 'location'."
+    containers = body.get("properties", {}).get("containers") or []
+    if not containers:
+        return "A container group needs at least one container."
+    for container in containers:
+        props = container.get("properties", {})
+        if not props.get("image"):
+            return f"Container '{container.get('name')}' has no image."
+        requests = props.get("resources", {}).get("requests", {})
+        if "cpu" not in requests or "memoryInGB" not in requests:
+            return f"Container '{container.get('name')}' needs resources.requests cpu and memoryInGB."
+    if body["properties"].get("osType") not in ("Linux", "Windows"):
+        return "The osType property is required (Linux or Windows)."
+    return None
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], Any]:
+    return status, {}, {"error": {"code": code, "message": message}}
+
+
+def _handler_for(fake: AciFake) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if not self.headers.get("Authorization", "").startswith("Bearer "):
+                status, headers, body = _error(401, "AuthenticationFailed", "Authentication failed: no bearer token.")
+            else:
+                try:
+                    body_in = json.loads(raw) if raw else None
+                except ValueError:
+                    status, headers, body = _error(400, "InvalidRequestContent", "The body is not JSON.")
+                else:
+                    status, headers, body = fake.handle(self.command, url.path, query, body_in)
+            payload = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            if payload:
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("x-ms-request-id", uuid.uuid4().hex)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _serve
+
+    return Handler
