@@ -2,7 +2,8 @@
 
 submit  GET the group (a retried submit finds it), else PUT it and wait for provisioning
 status  the group's instance view; when it first shows the run ended, keep its logs and
-        exit status, then delete the group (or stop and keep it, `keep_after_completion`)
+        exit status, then delete the group (or stop and keep it, `keep_after_completion`);
+        a Cleaner keeps asking about groups whose runs nobody else watches
 cancel  stop, then delete, the group
 logs    containers.list_logs; after clean-up, the tail kept before deleting
 """
@@ -16,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
+from push_pools.aci.cleanup import Cleaner
 from push_pools.aci.connection import Endpoint, make_client, make_credential, sdk
 from push_pools.aci.errors import arm_errors
 from push_pools.aci.group import container_group_for
@@ -68,7 +70,8 @@ class AciPool:
     type: ClassVar[str] = "aci"
     Job: ClassVar[type[AciJob]] = AciJob
 
-    def __init__(self, context: PoolContext, *, credential: Any = None, endpoint: Endpoint | None = None) -> None:
+    def __init__(self, context: PoolContext, *, credential: Any = None, endpoint: Endpoint | None = None,
+                 cleanup_interval: float = 2.0) -> None:
         sdk()  # fail early, with the install hint, when the SDK is missing
         self._dir = context.state_dir / "aci"
         self._dir.mkdir(parents=True, exist_ok=True)
@@ -79,6 +82,8 @@ class AciPool:
         self._clients: dict[tuple[Endpoint, str], Any] = {}
         self._records: dict[str, GroupRecord] = {}
         self._lock = threading.RLock()
+        self._finish_lock = threading.Lock()
+        self._cleaner = Cleaner(lambda ref: self.status(ref).ended, interval=cleanup_interval)
 
     def submit(self, run: RunSpec, job: AciJob) -> InfraRef:
         address = GroupAddress(job.subscription_id, job.resource_group, group_name(run.idempotency_token))
@@ -91,6 +96,7 @@ class AciPool:
         with arm_errors(action, record.endpoint.base_url):
             try:
                 client.container_groups.get(address.resource_group, address.name)
+                self._cleaner.watch(ref)
                 return ref  # submitted before: never start a run twice
             except not_found:
                 pass
@@ -105,6 +111,7 @@ class AciPool:
         except PushPoolError:
             self._clean_up(address, record, client)  # a failed group must not linger
             raise
+        self._cleaner.watch(ref)
         return ref
 
     def status(self, ref: InfraRef) -> InfraStatus:
@@ -167,6 +174,11 @@ class AciPool:
     def _finish(self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus) -> None:
         """Keep the logs and final status, then delete (or stop and keep) the group. When
         Azure is unreachable nothing is marked final, so the next status call tries again."""
+        with self._finish_lock:  # the reconciler and the cleaner may both see it end
+            if record.final is None:
+                self._finish_once(address, record, client, status)
+
+    def _finish_once(self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus) -> None:
         try:
             with arm_errors(f"cleaning up container group {address.name}", record.endpoint.base_url):
                 try:

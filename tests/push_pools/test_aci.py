@@ -36,7 +36,8 @@ def fake(simulator: ContainerSimulator, tmp_path: Path) -> Iterator[AciFake]:
 @pytest.fixture
 def pool(tmp_path: Path, fake: AciFake) -> AciPool:
     endpoint = Endpoint(base_url=fake.url, ca_bundle=fake.ca_bundle, polling_interval=0.05)
-    return AciPool(PoolContext(state_dir=tmp_path / "state"), credential=FakeCredential(), endpoint=endpoint)
+    return AciPool(PoolContext(state_dir=tmp_path / "state"), credential=FakeCredential(), endpoint=endpoint,
+                   cleanup_interval=0.1)
 
 
 @pytest.fixture
@@ -109,6 +110,12 @@ class TestAciPool(PushPoolContract):
         wait_for(lambda: not fake.groups, what="the container group to be deleted")
         assert pool.status(ref).exit_code == 0
         assert any("kept after delete" in line for line in pool.logs(ref))
+
+    def test_group_nobody_asks_about_is_still_deleted(self, pool: AciPool, make_job: Any, fake: AciFake) -> None:
+        # The run reported its own final state, so the reconciler never asks again.
+        ref = pool.submit(spec(), make_job(python("print('done', flush=True)")))
+        wait_for(lambda: not fake.groups, what="the ended group to be deleted without being asked")
+        assert pool.status(ref).exit_code == 0
 
     def test_keep_after_completion_stops_and_keeps_the_group(self, pool: AciPool, make_job: Any, fake: AciFake) -> None:
         ref = pool.submit(spec(), make_job(python("print('still here', flush=True)"), keep_after_completion=True))
