@@ -37,7 +37,7 @@ def free_port() -> int:
 class LiveServer:
     """`pushflow server start` as a real process on a free port, with its own home."""
 
-    def __init__(self, home: Path, *, api_key: str = "test-admin-key", database_url: str | None = None,
+    def __init__(self, home: Path, *, api_key: str | None = "test-admin-key", database_url: str | None = None,
                  extra_env: dict[str, str] | None = None) -> None:
         self.home = home
         self.port = free_port()
@@ -46,12 +46,15 @@ class LiveServer:
         self.env = {
             **os.environ,
             "PUSHFLOW_HOME": str(home),
-            "PUSHFLOW_API_KEY": api_key,
             "PUSHFLOW_API_URL": self.url,
             "PUSHFLOW_LOOP_INTERVAL": "0.1",
             "PUSHFLOW_RECONCILE_INTERVAL": "0.2",
             **(extra_env or {}),
         }
+        if api_key:
+            self.env["PUSHFLOW_API_KEY"] = api_key
+        else:  # the server generates one and saves it for the CLI
+            self.env.pop("PUSHFLOW_API_KEY", None)
         if database_url:
             self.env["PUSHFLOW_DATABASE_URL"] = database_url
         self.process: subprocess.Popen[bytes] | None = None
@@ -67,6 +70,8 @@ class LiveServer:
         )
         log.close()
         wait_for(self._healthy, timeout=30, what=f"the server on port {self.port} to answer /api/health")
+        if self.api_key is None:
+            self.api_key = (self.home / "api_key").read_text().strip()
         return self
 
     def _healthy(self) -> bool:
