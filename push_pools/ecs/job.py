@@ -1,0 +1,109 @@
+"""The `ecs` job template: what a run needs to become one ECS task."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from push_pools.base import JobVariables
+
+# The CPU sizes Fargate accepts (AWS "Task CPU and memory"); checked here so a typo fails
+# before anything reaches AWS. Memory ranges per size are left to AWS to check.
+FARGATE_CPU = (256, 512, 1024, 2048, 4096, 8192, 16384)
+
+
+class CapacityProviderItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    capacity_provider: str = Field(
+        description="e.g. FARGATE, FARGATE_SPOT or an EC2 capacity provider"
+    )
+    weight: int = Field(default=1, ge=0, le=1000)
+    base: int = Field(default=0, ge=0, le=100000)
+
+
+class EcsJob(JobVariables):
+    image: str = Field(description="Container image holding pushflow and the flow's dependencies")
+    command: list[str] = Field(
+        default_factory=lambda: ["pushflow", "execute"], description="Container command"
+    )
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables")
+    cpu: int = Field(default=256, gt=0, description="Task CPU units (1024 = one vCPU)")
+    memory: int = Field(default=512, gt=0, description="Task memory in MiB")
+    cluster: str = Field(default="default", description="ECS cluster name or ARN")
+    launch_type: Literal["FARGATE", "FARGATE_SPOT", "EC2"] = Field(
+        default="FARGATE",
+        description="FARGATE_SPOT runs on the FARGATE_SPOT capacity provider; ignored when "
+        "capacity_provider_strategy is set",
+    )
+    capacity_provider_strategy: list[CapacityProviderItem] | None = Field(
+        default=None,
+        description="Capacity providers to place the task with (instead of launch_type)",
+    )
+    subnets: list[str] = Field(default_factory=list, description="Subnet ids for the task (awsvpc)")
+    security_groups: list[str] = Field(default_factory=list, description="Security group ids")
+    assign_public_ip: bool = Field(
+        default=True,
+        description="Give the task a public IP (needed to pull images from public subnets)",
+    )
+    task_role_arn: str | None = Field(default=None, description="IAM role the flow code runs as")
+    execution_role_arn: str | None = Field(
+        default=None, description="IAM role ECS uses to pull the image, write logs and read secrets"
+    )
+    log_group: str | None = Field(
+        default=None, description="CloudWatch Logs group for the container's output (awslogs)"
+    )
+    log_stream_prefix: str = Field(default="pushflow", description="awslogs stream prefix")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags put on each task")
+    run_timeout_seconds: int | None = Field(
+        default=None,
+        gt=0,
+        description="Stop the task when it runs longer than this (from submission)",
+    )
+    region: str | None = Field(
+        default=None, description="AWS region; default: AWS_REGION / AWS_DEFAULT_REGION / profile"
+    )
+    endpoint_url: str | None = Field(
+        default=None,
+        description="Override the AWS endpoints (private endpoints, emulators); AWS_ENDPOINT_URL "
+        "and AWS_ENDPOINT_URL_<SERVICE> work too",
+    )
+    run_token_secret_prefix: str | None = Field(
+        default=None,
+        description="Pass the run token as an ECS secret stored in Secrets Manager under "
+        "<prefix><run id> instead of an environment override",
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _image_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(
+                "give a container image, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1"
+            )
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _command_not_empty(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('give at least one word, e.g. ["pushflow", "execute"]')
+        return value
+
+    @model_validator(mode="after")
+    def _fargate_sizes(self) -> EcsJob:
+        if self.on_fargate and self.cpu not in FARGATE_CPU:
+            raise ValueError(
+                f"cpu={self.cpu} is not a Fargate size; "
+                f"use one of {', '.join(map(str, FARGATE_CPU))}"
+            )
+        return self
+
+    @property
+    def on_fargate(self) -> bool:
+        if self.capacity_provider_strategy:
+            return all(
+                i.capacity_provider.startswith("FARGATE") for i in self.capacity_provider_strategy
+            )
+        return self.launch_type != "EC2"

@@ -1,0 +1,283 @@
+"""moto in server mode, plus the glue that makes its ECS tasks run.
+
+moto stores ECS tasks but never runs them. `EcsEmulator` watches moto's backend (in this
+process: ThreadedMotoServer shares it) for new tasks, reads what was actually submitted
+(the task definition, the container overrides' command and environment, the secrets it
+references), runs that command with the container simulator, and when the process exits
+writes the exit code and STOPPED into the task, and the output into the task's awslogs
+stream, the way ECS and the awslogs driver would.
+
+Failures are injected the way AWS shows them: `pull_errors[image]` makes a task stop with
+TaskFailedToStart; `throttle(operation, times)` answers ThrottlingException.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tests.simulator import ContainerSimulator, SimulatedContainer
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+class EcsEmulator:
+    def __init__(self, log_dir: Path, *, poll_seconds: float = 0.05) -> None:
+        self.simulator = ContainerSimulator(log_dir)
+        self.pull_errors: dict[str, str] = {}
+        self.poll_seconds = poll_seconds
+        self._seen: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._server: Any = None
+        self.url = ""
+
+    # lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> EcsEmulator:
+        from moto.moto_api import state_manager
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        # Tasks stay where the glue puts them; moto would otherwise walk them to STOPPED.
+        state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
+        self._patch_stop_task()
+        self._thread = threading.Thread(target=self._watch, name="ecs-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        from moto.moto_api import state_manager
+
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.simulator.stop_all()
+        state_manager.unset_transition("ecs::task")
+        if self._server is not None:
+            self._server.stop()
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    @property
+    def backend(self) -> Any:
+        from moto.ecs.models import ecs_backends
+
+        return ecs_backends[ACCOUNT][REGION]
+
+    def env(self) -> dict[str, str]:
+        """Environment for a process (the control plane) that should talk to this emulator."""
+        return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.url}
+
+    def default_subnet(self) -> str:
+        return str(self.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"])
+
+    def task(self, arn: str) -> Any:
+        for tasks in self.backend.tasks.values():
+            if arn in tasks:
+                return tasks[arn]
+        raise KeyError(arn)
+
+    # failure injection ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def throttle(self, operation: str, times: int) -> Iterator[list[int]]:
+        """While inside, the first `times` calls of backend `operation` answer
+        ThrottlingException; yields a list that grows by one per call."""
+        from moto.core.exceptions import JsonRESTError
+
+        backend = self.backend
+        original = getattr(backend, operation)
+        calls: list[int] = []
+
+        def throttled(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            if len(calls) <= times:
+                raise JsonRESTError("ThrottlingException", "Rate exceeded")
+            return original(*args, **kwargs)
+
+        setattr(backend, operation, throttled)
+        try:
+            yield calls
+        finally:
+            setattr(backend, operation, original)
+
+    # the glue -------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            for tasks in list(self.backend.tasks.values()):
+                for arn, task in list(tasks.items()):
+                    try:
+                        self._step(arn, task)
+                    except Exception as exc:  # keep the glue alive; say why a task broke
+                        self._stop_task(
+                            task, None, "TaskFailedToStart", f"emulator glue error: {exc!r}"
+                        )
+
+    def _step(self, arn: str, task: Any) -> None:
+        if arn not in self._seen:
+            self._seen.add(arn)
+            self._launch(arn, task)
+            return
+        container = self.simulator.get(arn)
+        if (
+            container is not None
+            and container.exit_code is not None
+            and task.last_status != "STOPPED"
+        ):
+            self._finish(task, container)
+
+    def _launch(self, arn: str, task: Any) -> None:
+        task_def = self.backend.describe_task_definition(task.task_definition_arn)
+        definition = task_def.container_definitions[0]
+        override = next(
+            (
+                o
+                for o in task.overrides.get("containerOverrides", [])
+                if o.get("name") == definition["name"]
+            ),
+            {},
+        )
+        image = definition["image"]
+        if image in self.pull_errors:
+            self._stop_task(task, None, "TaskFailedToStart", self.pull_errors[image])
+            return
+        env = {e["name"]: e["value"] for e in definition.get("environment") or []}
+        env.update({e["name"]: e["value"] for e in override.get("environment") or []})
+        try:
+            env.update(self._secrets(definition.get("secrets") or []))
+            self._check_log_group(definition)
+        except LookupError as exc:
+            self._stop_task(task, None, "TaskFailedToStart", f"ResourceInitializationError: {exc}")
+            return
+        command = override.get("command") or definition.get("command")
+        if not command:
+            self._stop_task(
+                task, None, "TaskFailedToStart", "CannotStartContainerError: no command"
+            )
+            return
+        task.last_status = "RUNNING"
+        self.simulator.start(arn, command, env)
+
+    def _finish(self, task: Any, container: SimulatedContainer) -> None:
+        code = container.exit_code
+        assert code is not None
+        if code < 0:  # killed by a signal: Docker reports 128 + the signal number
+            code = 128 + signal.Signals(-code).value
+        self._write_logs(task, container.output)
+        if task.desired_status == "STOPPED":  # stop_task asked for it
+            self._stop_task(task, code, "UserInitiated", task.stopped_reason)
+        else:
+            self._stop_task(
+                task, code, "EssentialContainerExited", "Essential container in task exited"
+            )
+
+    def _stop_task(self, task: Any, exit_code: int | None, stop_code: str, reason: str) -> None:
+        container = task.containers[0]
+        container.exitCode = exit_code
+        container.last_status = "STOPPED"
+        task.stop_code = stop_code
+        task.stopped_reason = reason
+        task.desired_status = "STOPPED"
+        task.last_status = "STOPPED"
+
+    def _patch_stop_task(self) -> None:
+        """ECS's stop_task signals the container and the task is STOPPED only once it exits
+        (moto marks it STOPPED at once, with exit code 0)."""
+        backend = self.backend
+        original = backend.stop_task
+
+        def stop_task(cluster_str: str, task_str: str, reason: str) -> Any:
+            task_id = task_str.split("/")[-1]
+            for tasks in backend.tasks.values():
+                for arn, task in tasks.items():
+                    container = self.simulator.get(arn)
+                    if (
+                        arn.endswith(task_id)
+                        and container is not None
+                        and container.exit_code is None
+                    ):
+                        task.desired_status = "STOPPED"
+                        task.stopped_reason = reason or "Task stopped by user"
+                        task.last_status = "DEACTIVATING"
+                        threading.Thread(target=container.stop, daemon=True).start()
+                        return task
+            return original(cluster_str, task_str, reason)
+
+        backend.stop_task = stop_task
+
+    def _secrets(self, secrets: list[dict[str, str]]) -> dict[str, str]:
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        store = secretsmanager_backends[ACCOUNT][REGION]
+        values = {}
+        for secret in secrets:
+            # valueFrom: <secret arn>[:<json key>:<version stage>:<version id>]
+            parts = secret["valueFrom"].split(":")
+            arn, key = ":".join(parts[:7]), (parts[7] if len(parts) > 7 else "")
+            try:
+                text = store.get_secret_value(arn, None, None)["SecretString"]
+            except Exception as exc:
+                raise LookupError(f"unable to pull secrets: {secret['valueFrom']}: {exc}") from exc
+            values[secret["name"]] = json.loads(text)[key] if key else text
+        return values
+
+    def _log_options(self, definition: dict[str, Any]) -> dict[str, str] | None:
+        config = definition.get("logConfiguration") or {}
+        return config.get("options") if config.get("logDriver") == "awslogs" else None
+
+    def _check_log_group(self, definition: dict[str, Any]) -> None:
+        options = self._log_options(definition)
+        if options and options.get("awslogs-create-group") != "true":
+            groups = self.client("logs").describe_log_groups(
+                logGroupNamePrefix=options["awslogs-group"]
+            )
+            if not any(g["logGroupName"] == options["awslogs-group"] for g in groups["logGroups"]):
+                raise LookupError(
+                    f"failed to validate logger args: the log group "
+                    f"{options['awslogs-group']} does not exist"
+                )
+
+    def _write_logs(self, task: Any, output: str) -> None:
+        definition = self.backend.describe_task_definition(
+            task.task_definition_arn
+        ).container_definitions[0]
+        options = self._log_options(definition)
+        if not options or not output:
+            return
+        logs = self.client("logs")
+        group = options["awslogs-group"]
+        stream = f"{options.get('awslogs-stream-prefix', '')}/{definition['name']}/{task.id}"
+        if options.get("awslogs-create-group") == "true":
+            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+                logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now, "message": line} for line in output.splitlines() if line]
+        if events:
+            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)

@@ -1,0 +1,268 @@
+"""The ecs pool against moto in server mode over real HTTP; tasks run in the container
+simulator (tests/emulators/ecs.py)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from push_pools.base import InfraPhase, InfraRef, PoolContext, parse_job
+from push_pools.ecs import EcsJob, EcsPool
+from push_pools.ecs.aws import Backoff
+from push_pools.ecs.status import task_status
+from push_pools.errors import CapacityError, JobConfigError
+from tests.emulators.ecs import CREDENTIALS, REGION, EcsEmulator
+from tests.helpers import wait_for
+from tests.push_pools.contract import PushPoolContract, python, spec, wait_ended
+
+CLUSTER = "pushflow"
+LOG_GROUP = "/pushflow/runs"
+EXECUTION_ROLE = "arn:aws:iam::123456789012:role/pushflow-execution"
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcsEmulator]:
+    emulator = EcsEmulator(tmp_path_factory.mktemp("ecs-containers")).start()
+    try:
+        emulator.client("ecs").create_cluster(clusterName=CLUSTER)
+        emulator.client("logs").create_log_group(logGroupName=LOG_GROUP)
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def unknown_ref(emulator: EcsEmulator, monkeypatch: pytest.MonkeyPatch) -> InfraRef:
+    # Never submitted through this adapter: boto3's AWS_ENDPOINT_URL says where to look.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.url)
+    return InfraRef(
+        provider="ecs", id=f"arn:aws:ecs:{REGION}:123456789012:task/{CLUSTER}/{uuid.uuid4().hex}"
+    )
+
+
+@pytest.fixture
+def pool(tmp_path: Path) -> EcsPool:
+    return EcsPool(PoolContext(state_dir=tmp_path / "state"), backoff=Backoff(base_seconds=0.01))
+
+
+@pytest.fixture
+def job_vars(emulator: EcsEmulator) -> dict[str, Any]:
+    return {
+        "image": "pushflow/flows:test",
+        "cluster": CLUSTER,
+        "subnets": [emulator.default_subnet()],
+        "region": REGION,
+        "endpoint_url": emulator.url,
+        "log_group": LOG_GROUP,
+        "execution_role_arn": EXECUTION_ROLE,
+    }
+
+
+@pytest.fixture
+def make_job(job_vars: dict[str, Any]) -> Any:
+    return lambda command, **more: EcsJob(**{**job_vars, "command": command, **more})
+
+
+def described(emulator: EcsEmulator, ref: InfraRef) -> dict[str, Any]:
+    found = emulator.client("ecs").describe_tasks(cluster=CLUSTER, tasks=[ref.id], include=["TAGS"])
+    return found["tasks"][0]  # type: ignore[no-any-return]
+
+
+class TestEcsPool(PushPoolContract):
+    def test_task_definitions_are_registered_once_per_content(
+        self, pool: EcsPool, make_job: Any, emulator: EcsEmulator, tmp_path: Path
+    ) -> None:
+        refs = [pool.submit(spec(), make_job(python("pass"))) for _ in range(3)]
+        bigger = pool.submit(spec(), make_job(python("pass"), memory=2048, cpu=1024))
+        definitions = {described(emulator, ref)["taskDefinitionArn"] for ref in refs}
+        assert len(definitions) == 1
+        assert described(emulator, bigger)["taskDefinitionArn"] not in definitions
+        # a new adapter (a restarted control plane) finds the revision instead of adding one
+        family = definitions.pop().split("/")[-1].split(":")[0]
+        fresh = EcsPool(PoolContext(state_dir=tmp_path / "fresh"))
+        ref = fresh.submit(spec(), make_job(python("pass")))
+        assert described(emulator, ref)["taskDefinitionArn"].split("/")[-1].split(":")[0] == family
+        revisions = emulator.client("ecs").list_task_definitions(familyPrefix=family)[
+            "taskDefinitionArns"
+        ]
+        assert len(revisions) == 1
+        for r in [*refs, bigger]:
+            wait_ended(pool, r)
+        wait_ended(fresh, ref)
+
+    def test_the_submission_carries_command_env_and_labels_but_no_token_in_tags(
+        self, pool: EcsPool, make_job: Any, emulator: EcsEmulator
+    ) -> None:
+        run = spec()
+        ref = pool.submit(run, make_job(["pushflow", "execute"], tags={"team": "data"}))
+        task = described(emulator, ref)
+        override = task["overrides"]["containerOverrides"][0]
+        assert override["command"] == ["pushflow", "execute"]
+        env = {e["name"]: e["value"] for e in override["environment"]}
+        assert env["PUSHFLOW_FLOW_RUN_ID"] == run.run_id
+        tags = {t["key"]: t["value"] for t in task["tags"]}
+        assert tags["pushflow.flow"] == "contract" and tags["team"] == "data"
+        assert "pfr_secret-for-contract" not in json.dumps(task["tags"])
+        assert task["startedBy"] == run.run_id
+        assert ref.console_url and CLUSTER in ref.console_url
+        wait_ended(pool, ref)
+
+    def test_run_token_can_travel_as_a_secrets_manager_secret(
+        self, pool: EcsPool, make_job: Any, emulator: EcsEmulator, tmp_path: Path
+    ) -> None:
+        out = tmp_path / "token"
+        code = f"import os; open({str(out)!r}, 'w').write(os.environ['PUSHFLOW_RUN_TOKEN'])"
+        run = spec()
+        ref = pool.submit(
+            run, make_job(python(code), run_token_secret_prefix="pushflow/run-tokens/")
+        )
+        task = described(emulator, ref)
+        assert "pfr_secret-for-contract" not in json.dumps(task["overrides"])
+        assert wait_ended(pool, ref).exit_code == 0
+        assert out.read_text() == "pfr_secret-for-contract"
+        secret = emulator.client("secretsmanager").describe_secret(
+            SecretId=f"pushflow/run-tokens/{run.run_id}"
+        )
+        assert secret["Name"].endswith(run.run_id)
+        # the per-run revision is deregistered once the task started
+        definition = emulator.client("ecs").describe_task_definition(
+            taskDefinition=task["taskDefinitionArn"]
+        )
+        assert definition["taskDefinition"]["status"] == "INACTIVE"
+
+    def test_an_image_that_cannot_be_pulled_is_explained(
+        self, pool: EcsPool, make_job: Any, emulator: EcsEmulator
+    ) -> None:
+        emulator.pull_errors["pushflow/typo:1"] = (
+            "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+            "docker.io/pushflow/typo:1: not found"
+        )
+        ref = pool.submit(spec(), make_job(python("pass"), image="pushflow/typo:1"))
+        status = wait_ended(pool, ref)
+        assert status.phase is InfraPhase.EXITED
+        assert status.exit_code is None
+        assert "TaskFailedToStart" in (status.reason or "")
+        assert "docker.io/pushflow/typo:1: not found" in (status.reason or "")
+        assert any("CannotPullContainerError" in line for line in pool.logs(ref))
+
+    def test_a_missing_log_group_fails_the_start_with_the_reason(
+        self, pool: EcsPool, make_job: Any
+    ) -> None:
+        ref = pool.submit(spec(), make_job(python("pass"), log_group="/no/such/group"))
+        status = wait_ended(pool, ref)
+        assert "ResourceInitializationError" in (status.reason or "")
+        assert "/no/such/group" in (status.reason or "")
+
+    def test_throttling_is_retried_and_the_run_starts_once(
+        self, pool: EcsPool, make_job: Any, emulator: EcsEmulator
+    ) -> None:
+        run = spec()
+        with emulator.throttle("run_task", times=2) as calls:
+            ref = pool.submit(run, make_job(python("pass")))
+        assert len(calls) == 3
+        started = emulator.client("ecs").list_tasks(cluster=CLUSTER, startedBy=run.run_id)[
+            "taskArns"
+        ]
+        assert started == [ref.id]
+        wait_ended(pool, ref)
+
+    def test_throttling_that_does_not_stop_is_a_retryable_capacity_error(
+        self, pool: EcsPool, make_job: Any, emulator: EcsEmulator
+    ) -> None:
+        with (
+            emulator.throttle("run_task", times=1000),
+            pytest.raises(CapacityError, match="throttled") as caught,
+        ):
+            pool.submit(spec(), make_job(python("pass")))
+        assert caught.value.retryable
+
+    def test_run_timeout_stops_the_task_and_reports_it_ended(
+        self, pool: EcsPool, make_job: Any, emulator: EcsEmulator, tmp_path: Path
+    ) -> None:
+        started = tmp_path / "started"
+        code = f"import time; open({str(started)!r}, 'w').close(); time.sleep(120)"
+        ref = pool.submit(spec(), make_job(python(code), run_timeout_seconds=1))
+        wait_for(started.exists, what="the run to start")
+        status = wait_ended(pool, ref)
+        assert "run timeout of 1s exceeded" in (status.reason or "")
+        container = wait_for(
+            lambda: (c := emulator.simulator.get(ref.id)) and c.exit_code is not None and c,
+            what="the container to be stopped",
+        )
+        assert container.exit_code != 0
+
+    def test_no_subnets_is_refused_before_anything_reaches_aws(
+        self, pool: EcsPool, make_job: Any
+    ) -> None:
+        with pytest.raises(JobConfigError, match="subnets"):
+            pool.submit(spec(), make_job(python("pass"), subnets=[]))
+
+
+class TestEcsJob:
+    def test_defaults_and_merge_order(self) -> None:
+        job = parse_job(
+            EcsJob, {"image": "a", "cpu": 512, "memory": 1024}, {"image": "b"}, {"env": {"X": "1"}}
+        )
+        assert (job.image, job.cpu, job.memory, job.command) == (
+            "b",
+            512,
+            1024,
+            ["pushflow", "execute"],
+        )
+        assert job.launch_type == "FARGATE"
+
+    def test_invalid_fargate_cpu_names_the_sizes(self) -> None:
+        with pytest.raises(JobConfigError, match="cpu=300 is not a Fargate size"):
+            parse_job(EcsJob, {"image": "a", "cpu": 300})
+
+    def test_image_is_required(self) -> None:
+        with pytest.raises(JobConfigError, match="image"):
+            parse_job(EcsJob, {})
+
+
+def stopped(
+    stop_code: str = "EssentialContainerExited", reason: str = "", **container: Any
+) -> dict[str, Any]:
+    return {
+        "lastStatus": "STOPPED",
+        "stopCode": stop_code,
+        "stoppedReason": reason,
+        "memory": "512",
+        "containers": [{"name": "pushflow", **container}],
+    }
+
+
+class TestTaskStatus:
+    def test_out_of_memory_says_so_and_names_the_memory(self) -> None:
+        status = task_status(
+            stopped(exitCode=137, reason="OutOfMemoryError: Container killed due to memory usage")
+        )
+        assert status.exit_code == 137
+        assert "ran out of memory" in (status.reason or "") and "512 MiB" in (status.reason or "")
+        assert not status.retryable
+
+    def test_spot_interruption_is_retryable(self) -> None:
+        status = task_status(
+            stopped("SpotInterruption", "Your Spot Task was interrupted.", exitCode=143)
+        )
+        assert status.retryable and "SpotInterruption" in (status.reason or "")
+
+    def test_capacity_failure_to_start_is_retryable(self) -> None:
+        status = task_status(stopped("TaskFailedToStart", "Capacity is unavailable at this time."))
+        assert status.retryable and "Capacity is unavailable" in (status.reason or "")
+
+    def test_pending_and_running(self) -> None:
+        assert task_status({"lastStatus": "PROVISIONING"}).phase is InfraPhase.PENDING
+        assert task_status({"lastStatus": "RUNNING"}).phase is InfraPhase.RUNNING
+        assert task_status({"lastStatus": "STOPPING"}).phase is InfraPhase.RUNNING
