@@ -126,6 +126,14 @@ class PushflowClient:
     def send_logs(self, flow_run_id: str, logs: list[dict]) -> None:
         self.request("POST", f"/flow-runs/{flow_run_id}/logs", json=logs)
 
+    def create_subflow_run(self, parent_id: str, **body: Any) -> dict:
+        """A child run of `parent_id`, and a token scoped to the child."""
+        return self.request("POST", f"/flow-runs/{parent_id}/subflow-runs", json=body)  # type: ignore[no-any-return]
+
+    def for_token(self, api_key: str) -> PushflowClient:
+        """A client to the same API acting with another key (a child run's token)."""
+        return PushflowClient(self.api_url, api_key, retries=self.retries, backoff=self.backoff)
+
 
 def _explain(response: httpx.Response) -> str:
     try:

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import base64
+import secrets
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from control_plane import runs
+from control_plane.auth import mint_run_token
+from control_plane.columns import utcnow
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
 from control_plane.models import (
@@ -19,6 +23,7 @@ from control_plane.models import (
     LogCreate,
     LogPublic,
     OrchestrationResult,
+    HeartbeatResult,
     StateProposal,
     TaskRun,
     TaskRunPublic,
@@ -74,17 +79,30 @@ def set_flow_run_state(
     services: ServicesDep,
     principal: PrincipalDep,
 ) -> OrchestrationResult:
-    """Propose a state; refused with 409 and the reason when the rules forbid it."""
+    """Propose a state; refused with 409 and the reason when the rules forbid it. Sending
+    the same `transition_id` again repeats nothing and answers as the first time. A FAILED
+    proposal for a run with retries left answers with the SCHEDULED "AwaitingRetry" state."""
     run = _get_run(session, flow_run_id, principal)
     if body.force:
         principal.require_admin()
-    result = runs.set_state(session, run, body.state, force=body.force)
+    result = runs.propose_state(session, run, body.state, force=body.force, transition_id=body.transition_id)
     if result.status != "ACCEPT":
         raise ConflictError(result.reason)
     session.commit()
-    if body.state.is_terminal():
-        services.wake()
+    if result.state.is_terminal() or result.state.type is StateType.SCHEDULED:
+        services.wake()  # a slot was freed, or a retry is scheduled
     return result
+
+
+@router.post("/{flow_run_id}/heartbeat")
+def heartbeat(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> HeartbeatResult:
+    """The runtime says it is alive. A RUNNING run whose heartbeats stop for longer than
+    the server's heartbeat timeout is marked CRASHED. The answer carries the run's state,
+    so a runtime learns it is being cancelled."""
+    run = _get_run(session, flow_run_id, principal)
+    runs.heartbeat(session, run)
+    session.commit()
+    return HeartbeatResult(state=run.state)
 
 
 @router.post("/{flow_run_id}/cancel")
@@ -150,6 +168,47 @@ def send_logs(flow_run_id: str, body: list[LogCreate], session: SessionDep, prin
     _get_run(session, flow_run_id, principal)
     runs.record_logs(session, flow_run_id, body)
     session.commit()
+
+
+class SubflowRunCreate(BaseModel):
+    flow_name: str = Field(min_length=1, max_length=200)
+    name: str | None = None
+    parameters: dict[str, Any] = {}
+    parent_task_run_id: str | None = None
+
+
+class SubflowRunCreated(BaseModel):
+    flow_run: FlowRunPublic
+    token: str = Field(description="A run token for the child run only")
+
+
+@router.post("/{flow_run_id}/subflow-runs", status_code=201)
+def create_subflow_run(
+    flow_run_id: str, body: SubflowRunCreate, session: SessionDep, principal: PrincipalDep
+) -> SubflowRunCreated:
+    """Record a subflow as a child run of a RUNNING run. A run token may create children
+    of its own run only; each child gets its own token, scoped to the child."""
+    parent = _get_run(session, flow_run_id, principal)
+    if parent.state_type is not StateType.RUNNING:
+        raise ConflictError(
+            f"run {parent.name!r} is {parent.state_type.value}; only a RUNNING run can start subflows"
+        )
+    child = FlowRun(
+        name=body.name or f"{body.flow_name}-{secrets.token_hex(3)}",
+        flow_name=body.flow_name,
+        parent_flow_run_id=parent.id,
+        parent_task_run_id=body.parent_task_run_id,
+        pool=parent.pool,
+        parameters=body.parameters,
+        state_type=StateType.PENDING,
+        state_name="Pending",
+        state_timestamp=utcnow(),
+        expected_start_time=utcnow(),
+    )
+    token, child.token_hash = mint_run_token(child.id)
+    session.add(child)
+    session.commit()
+    return SubflowRunCreated(flow_run=FlowRunPublic.of(child), token=token)
 
 
 def _get_run(session: SessionDep, flow_run_id: str, principal: PrincipalDep | None) -> FlowRun:
