@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from control_plane.auth import ensure_api_key
 from control_plane.db import create_db_engine, migrate
 from control_plane.errors import ControlPlaneError
-from control_plane.routes import deployments, flow_runs, health, pools
+from control_plane.routes import concurrency_limits, deployments, flow_runs, health, pools
+from control_plane.routes import infrastructure
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
 from push_pools.base import PoolContext
@@ -53,8 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    for router in (health.router, pools.router, deployments.router, flow_runs.router):
+    for router in (health.router, pools.router, deployments.router, flow_runs.router, concurrency_limits.router):
         app.include_router(router, prefix="/api")
+    app.include_router(infrastructure.router, prefix="/api")
     _install_error_handlers(app)
     return app
 

@@ -6,6 +6,7 @@ A run token is `pfr_<run id>_<secret>`; the store keeps only the secret's SHA-25
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import hmac
@@ -54,6 +55,15 @@ def ensure_api_key(configured: str | None, key_file: Path) -> str:
 def mint_run_token(run_id: str) -> tuple[str, str]:
     """A new token for `run_id`, and the hash to store."""
     secret = secrets.token_urlsafe(32)
+    return f"{RUN_TOKEN_PREFIX}{run_id}_{secret}", _hash(secret)
+
+
+def derive_run_token(server_secret: str, run_id: str, attempt: int) -> tuple[str, str]:
+    """The token of submission `attempt` of `run_id`, and the hash to store. Derived, not
+    random: a dispatcher that takes over a half-done submission after a crash hands the
+    provider the same token the first one did; each new attempt gets a fresh one."""
+    digest = hmac.new(server_secret.encode(), f"{run_id}:{attempt}".encode(), hashlib.sha256).digest()
+    secret = base64.urlsafe_b64encode(digest).decode().rstrip("=")
     return f"{RUN_TOKEN_PREFIX}{run_id}_{secret}", _hash(secret)
 
 

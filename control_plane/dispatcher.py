@@ -1,84 +1,173 @@
-"""The dispatcher: claim due runs (SCHEDULED -> PENDING, a compare-and-set, so no two
-dispatchers submit one run), then push each to its pool's adapter."""
+"""The dispatcher: claim due runs (see claims.py: SCHEDULED -> PENDING before any
+adapter is called, so no two dispatchers submit one run), then hand each to its pool's
+adapter with a provider idempotency token derived from the run id and attempt.
+
+A retryable provider error (throttling, capacity) sends the run back to SCHEDULED with
+backoff, within a budget; after that, or on any other error, the run is CRASHED with the
+provider's message. These infrastructure retries are separate from the flow's retries."""
 
 from __future__ import annotations
 
 import logging
-
-from sqlmodel import Session
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from sqlalchemy import bindparam, update
+from sqlmodel import Session, col, select
 
 from control_plane import runs
-from control_plane.auth import mint_run_token
+from control_plane.auth import derive_run_token
+from control_plane.claims import Claim, claim_due
 from control_plane.columns import utcnow
 from control_plane.models import Deployment, FlowRun, Pool
+from control_plane.orchestration.rules import CLAIMED, INFRA_PENDING, retry_backoff
 from control_plane.services import Services
-from push_pools.base import RunSpec, parse_job
+from control_plane.settings import Settings
+from push_pools.base import InfraRef, RunSpec, parse_job
 from push_pools.errors import PushPoolError
 from runtime.states import State, StateType
-from sqlmodel import select
 
 log = logging.getLogger("pushflow.dispatcher")
 
+RESUBMITTING = "Resubmitting"  # PENDING: taken over from a dispatcher that stopped mid-submit
 
-def dispatch_due(services: Services, *, limit: int = 100) -> int:
-    """Submit every run that is due now; return how many were submitted."""
-    claimed: list[tuple[FlowRun, str]] = []
+
+def dispatch_due(services: Services, *, limit: int | None = None, max_batches: int = 50) -> int:
+    """Claim and submit every run that is due now (batch by batch); return how many."""
+    batch = limit or services.settings.dispatch_batch
+    total = 0
+    for _ in range(max_batches):
+        with Session(services.engine, expire_on_commit=False) as session:
+            claims = claim_due(session, utcnow(), batch, services.api_key)
+            session.commit()
+        if claims:
+            submit_all(services, claims)
+        total += len(claims)
+        if len(claims) < batch:
+            break
+    return total
+
+
+def submit_all(services: Services, claims: list[Claim]) -> None:
+    """Submit claimed runs (concurrently: cloud APIs are slow), then record where each went."""
+    pools, deployments = _load_context(services, claims)
+    if len(claims) == 1:
+        outcomes = [_submit(services, c, pools, deployments)]
+    else:
+        with ThreadPoolExecutor(max_workers=min(8, len(claims)), thread_name_prefix="pushflow-submit") as ex:
+            outcomes = list(ex.map(lambda c: _submit(services, c, pools, deployments), claims))
+    submitted = [(c.run.id, ref) for c, ref in zip(claims, outcomes) if isinstance(ref, InfraRef)]
+    failed = [(c.run, err) for c, err in zip(claims, outcomes) if isinstance(err, PushPoolError)]
     with Session(services.engine, expire_on_commit=False) as session:
-        for run in runs.due_runs(session, utcnow(), limit):
-            token, token_hash = mint_run_token(run.id)
-            result = runs.set_state(
-                session, run, State(StateType.PENDING, name="Submitting"), token_hash=token_hash
-            )
-            if result.status == "ACCEPT":
-                claimed.append((run, token))
+        record_infrastructure(session, submitted)
+        for run, error in failed:
+            current = session.get(FlowRun, run.id)
+            if current is not None:
+                retry_or_crash(session, services.settings, current, str(error), retryable=error.retryable)
         session.commit()
-    for run, token in claimed:
-        submit(services, run, token)
-    return len(claimed)
 
 
-def submit(services: Services, run: FlowRun, token: str) -> None:
+def _load_context(services: Services, claims: list[Claim]) -> tuple[dict[str, Pool], dict[str, Deployment]]:
+    names = {c.run.pool for c in claims if c.run.pool}
+    ids = {c.run.deployment_id for c in claims if c.run.deployment_id}
     with Session(services.engine, expire_on_commit=False) as session:
-        pool = session.exec(select(Pool).where(Pool.name == run.pool)).first()
-        deployment = session.get(Deployment, run.deployment_id) if run.deployment_id else None
+        pools = {p.name: p for p in session.exec(select(Pool).where(col(Pool.name).in_(names)))}
+        deps = {d.id: d for d in session.exec(select(Deployment).where(col(Deployment.id).in_(ids)))}
+    return pools, deps
+
+
+def _submit(
+    services: Services, claim: Claim, pools: dict[str, Pool], deployments: dict[str, Deployment]
+) -> InfraRef | PushPoolError:
+    run = claim.run
     try:
+        pool = pools.get(run.pool or "")
         if pool is None:
-            raise PushPoolError(f"pool {run.pool!r} no longer exists")
+            raise PushPoolError(f"pool {run.pool!r} no longer exists; create it or redeploy to another pool")
         adapter = services.adapters.get(pool.type)
-        job = parse_job(
-            adapter.Job, pool.defaults, deployment.job_variables if deployment else {}, run.job_variables
-        )
+        deployment = deployments.get(run.deployment_id or "")
+        job = parse_job(adapter.Job, pool.defaults, deployment.job_variables if deployment else {}, run.job_variables)
         spec = RunSpec(
             run_id=run.id,
-            env={
-                "PUSHFLOW_FLOW_RUN_ID": run.id,
-                "PUSHFLOW_API_URL": services.settings.callback_api_url,
-            },
-            secret_env={"PUSHFLOW_RUN_TOKEN": token},
+            attempt=run.dispatch_count,
+            env={"PUSHFLOW_FLOW_RUN_ID": run.id, "PUSHFLOW_API_URL": services.settings.callback_api_url},
+            secret_env={"PUSHFLOW_RUN_TOKEN": claim.token},
             labels={"pushflow.flow": run.flow_name, "pushflow.flow-run": run.id},
         )
-        ref = adapter.submit(spec, job)
+        return adapter.submit(spec, job)  # type: ignore[no-any-return]
     except PushPoolError as exc:
-        log.warning("submitting run %s failed: %s", run.id, exc)
-        _finish(services, run, State(StateType.CRASHED, message=f"could not submit to pool {run.pool!r}: {exc}"))
+        log.warning("submitting run %s to pool %r failed: %s", run.id, run.pool, exc)
+        return exc
+    except Exception as exc:  # an adapter bug must not leave the run claimed forever
+        log.exception("submitting run %s failed unexpectedly", run.id)
+        return PushPoolError(f"{type(exc).__name__}: {exc}")
+
+
+def record_infrastructure(session: Session, submitted: list[tuple[str, InfraRef]]) -> None:
+    """Write where each run went, and move the ones still "Submitting" to
+    "InfrastructurePending" (a runtime that already reported RUNNING keeps its state)."""
+    if not submitted:
         return
+    table = FlowRun.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("run_id"))
+        .values(
+            infra_provider=bindparam("provider"), infra_id=bindparam("infra_id"), infra_console_url=bindparam("url")
+        ),
+        [{"run_id": i, "provider": r.provider, "infra_id": r.id, "url": r.console_url} for i, r in submitted],
+    )
+    runs.transition_many(
+        session, [i for i, _ in submitted], StateType.PENDING, [CLAIMED, RESUBMITTING],
+        State(StateType.PENDING, name=INFRA_PENDING),
+    )
+
+
+def retry_or_crash(session: Session, settings: Settings, run: FlowRun, reason: str, *, retryable: bool) -> bool:
+    """After the provider failed a run's infrastructure: back to SCHEDULED with backoff if
+    the error is retryable and the budget allows, else CRASHED with the provider's message.
+    Returns True when the run was rescheduled."""
+    if retryable and run.infra_retries < settings.infra_retries:
+        attempt = run.infra_retries + 1
+        delay = retry_backoff(attempt, base=settings.infra_retry_backoff, cap=settings.infra_retry_backoff_cap)
+        state = State(
+            StateType.SCHEDULED,
+            message=f"infrastructure retry {attempt} of {settings.infra_retries} in {delay:g}s: {reason}",
+        )
+        result = runs.set_state(
+            session, run, state, infra_retries=attempt, expected_start_time=utcnow() + timedelta(seconds=delay),
+            infra_provider=None, infra_id=None, infra_console_url=None, token_hash=None,
+        )
+        return result.status == "ACCEPT"
+    tries = f" after {run.infra_retries + 1} attempts" if retryable else ""
+    message = f"pool {run.pool!r} could not run it{tries}: {reason}"
+    runs.set_state(session, run, State(StateType.CRASHED, message=message))
+    return False
+
+
+def resubmit_stranded(services: Services) -> int:
+    """Runs claimed by a dispatcher that stopped before recording their infrastructure
+    (a crash between claim and submit): take each over with a compare-and-set and submit
+    again with the same token and idempotency token, so the provider starts it at most once."""
+    cutoff = utcnow() - timedelta(seconds=services.settings.submit_timeout)
+    claims: list[Claim] = []
     with Session(services.engine, expire_on_commit=False) as session:
-        current = session.get(FlowRun, run.id)
-        if current is None:
-            return
-        columns = {"infra_provider": ref.provider, "infra_id": ref.id, "infra_console_url": ref.console_url}
-        if current.state_type is StateType.PENDING:
-            runs.set_state(session, current, State(StateType.PENDING, name="InfrastructurePending"), **columns)
-        else:  # the runtime already reported in: just record where it runs
-            session.execute(
-                FlowRun.__table__.update().where(FlowRun.__table__.c.id == run.id).values(**columns)  # type: ignore[attr-defined]
-            )
+        stranded = session.exec(
+            select(FlowRun).where(
+                FlowRun.state_type == StateType.PENDING,
+                col(FlowRun.state_name).in_([CLAIMED, RESUBMITTING]),
+                col(FlowRun.infra_id).is_(None),
+                col(FlowRun.state_timestamp) < cutoff,
+            ).limit(services.settings.dispatch_batch)
+        ).all()
+        for run in stranded:
+            state = State(StateType.PENDING, name=RESUBMITTING, message="its dispatcher stopped mid-submit")
+            if runs.set_state(session, run, state).status == "ACCEPT":
+                claims.append(Claim(run, _token_of(services, run)))
         session.commit()
+    if claims:
+        submit_all(services, claims)
+    return len(claims)
 
 
-def _finish(services: Services, run: FlowRun, state: State) -> None:
-    with Session(services.engine, expire_on_commit=False) as session:
-        current = session.get(FlowRun, run.id)
-        if current is not None:
-            runs.set_state(session, current, state)
-            session.commit()
+def _token_of(services: Services, run: FlowRun) -> str:
+    return derive_run_token(services.api_key, run.id, run.dispatch_count)[0]

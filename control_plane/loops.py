@@ -1,7 +1,9 @@
-"""The in-process loops of a local server: dispatch due runs, reconcile running ones.
+"""The in-process loops of a local server: schedule, dispatch due runs, reconcile.
 
-One thread; `wake()` makes it go at once (a new run, a cancel, a final state), otherwise
-it ticks every `loop_interval` seconds. On Lambda the same passes run from a scheduled tick.
+One thread. It wakes when told (`wake()`: a new run, a cancel, a final state, a freed
+slot), at the next scheduled run's due time (so scheduled runs start on time, not on the
+next tick), and otherwise every `loop_interval` seconds. On Lambda the same passes run
+from a scheduled tick.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ import logging
 import threading
 import time
 
+from sqlmodel import Session
+
+from control_plane.columns import utcnow
 from control_plane.dispatcher import dispatch_due
 from control_plane.reconciler import Reconciler
+from control_plane.scheduler import next_due_time, schedule_runs
 from control_plane.services import Services
 
 log = logging.getLogger("pushflow.loops")
@@ -39,22 +45,39 @@ class BackgroundLoops:
         self._wake.set()
 
     def tick(self) -> None:
+        """One full pass (what a Lambda tick runs)."""
+        schedule_runs(self.services)
         dispatch_due(self.services)
-        self.reconciler.reconcile()
+        if self.reconciler.reconcile():
+            dispatch_due(self.services)
 
     def _run(self) -> None:
         settings = self.services.settings
-        last_reconcile = 0.0
+        last_reconcile = last_schedule = 0.0
+        timeout = 0.0
         while not self._stop.is_set():
-            self._wake.wait(settings.loop_interval)
+            self._wake.wait(timeout)
             woken = self._wake.is_set()
             self._wake.clear()
             if self._stop.is_set():
                 return
             try:
+                if woken or time.monotonic() - last_schedule >= settings.schedule_interval:
+                    schedule_runs(self.services)
+                    last_schedule = time.monotonic()
                 dispatch_due(self.services)
                 if woken or time.monotonic() - last_reconcile >= settings.reconcile_interval:
-                    self.reconciler.reconcile()
+                    if self.reconciler.reconcile():  # slots freed, retries scheduled: go again
+                        dispatch_due(self.services)
                     last_reconcile = time.monotonic()
+                timeout = self._until_next_due(settings.loop_interval)
             except Exception:  # a bad pass must not end the loop
                 log.exception("background pass failed")
+                timeout = settings.loop_interval
+
+    def _until_next_due(self, longest: float) -> float:
+        with Session(self.services.engine) as session:
+            due = next_due_time(session, utcnow())
+        if due is None:
+            return longest
+        return max(0.0, min(longest, (due - utcnow()).total_seconds()))

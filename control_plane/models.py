@@ -12,7 +12,9 @@ from pydantic import BaseModel, StringConstraints
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from control_plane import tag_limits as _tag_limits  # noqa: F401 - registers its tables
 from control_plane.columns import json_column, state_type_column, utc_column, utcnow
+from control_plane.schedules import ScheduleCreate, SchedulePublic
 from runtime.states import State, StateType
 
 
@@ -33,6 +35,7 @@ class PoolBase(SQLModel):
     description: str | None = None
     defaults: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     paused: bool = False
+    concurrency_limit: int | None = Field(default=None, ge=0, description="At most this many active runs")
 
 
 class PoolCreate(PoolBase):
@@ -43,6 +46,7 @@ class PoolUpdate(SQLModel):
     description: str | None = None
     defaults: dict[str, Any] | None = None
     paused: bool | None = None
+    concurrency_limit: int | None = Field(default=None, ge=0)
 
 
 class Pool(PoolBase, table=True):
@@ -77,10 +81,21 @@ class DeploymentBase(SQLModel):
     parameter_schema: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     job_variables: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     paused: bool = False
+    concurrency_limit: int | None = Field(default=None, ge=0, description="At most this many active runs")
+    retries: int = Field(default=0, ge=0, description="Re-run a failed run this many times, on new infrastructure")
+    retry_delay_seconds: float = Field(default=0, ge=0)
 
 
 class DeploymentCreate(DeploymentBase):
-    pass
+    # Replaces the deployment's schedules on upsert; leave out to keep them.
+    schedules: list[ScheduleCreate] | None = None
+
+
+class DeploymentUpdate(SQLModel):
+    paused: bool | None = None
+    concurrency_limit: int | None = Field(default=None, ge=0)
+    retries: int | None = Field(default=None, ge=0)
+    retry_delay_seconds: float | None = Field(default=None, ge=0)
 
 
 class Deployment(DeploymentBase, table=True):
@@ -95,6 +110,7 @@ class DeploymentPublic(DeploymentBase):
     id: str
     created: datetime
     updated: datetime
+    schedules: list[SchedulePublic] = []
 
 
 # Flow runs -----------------------------------------------------------------------------
@@ -114,6 +130,8 @@ class FlowRun(SQLModel, table=True):
         Index("ix_flow_run_state_due", "state_type", "expected_start_time"),
         Index("ix_flow_run_created", "created", "id"),
         UniqueConstraint("deployment_id", "idempotency_key", name="uq_flow_run_idempotency"),
+        # A schedule makes at most one run per slot, however many schedulers run.
+        UniqueConstraint("deployment_id", "schedule_id", "scheduled_time", name="uq_flow_run_schedule_slot"),
     )
     id: str = Field(default_factory=new_id, primary_key=True)
     name: str
@@ -134,6 +152,10 @@ class FlowRun(SQLModel, table=True):
     state_timestamp: datetime = Field(sa_column=utc_column(nullable=False))
     # Bumped on every state change; state writes are a compare-and-set on it.
     state_version: int = 0
+    # The id of the last accepted proposal: the same proposal again is a no-op.
+    last_transition_id: str | None = None
+    schedule_id: str | None = None
+    scheduled_time: datetime | None = Field(default=None, sa_column=utc_column())
     created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     expected_start_time: datetime | None = Field(default=None, sa_column=utc_column())
     start_time: datetime | None = Field(default=None, sa_column=utc_column())
@@ -143,6 +165,11 @@ class FlowRun(SQLModel, table=True):
     infra_id: str | None = None
     infra_console_url: str | None = None
     token_hash: str | None = None
+    heartbeat_time: datetime | None = Field(default=None, sa_column=utc_column())
+    # Submissions so far (each gets new infrastructure and a fresh token), and how many
+    # of them were infrastructure retries (provider throttling, capacity).
+    dispatch_count: int = 0
+    infra_retries: int = 0
 
     @property
     def state(self) -> State:
@@ -180,6 +207,10 @@ class FlowRunPublic(BaseModel):
     start_time: datetime | None
     end_time: datetime | None
     run_count: int
+    schedule_id: str | None = None
+    heartbeat_time: datetime | None = None
+    dispatch_count: int = 0
+    infra_retries: int = 0
 
     @classmethod
     def of(cls, run: FlowRun) -> FlowRunPublic:
@@ -200,6 +231,13 @@ class FlowRunPage(BaseModel):
 class StateProposal(BaseModel):
     state: State
     force: bool = False
+    transition_id: str | None = Field(
+        default=None, max_length=100, description="Send the same id again to repeat a proposal safely"
+    )
+
+
+class HeartbeatResult(BaseModel):
+    state: State
 
 
 class OrchestrationResult(BaseModel):

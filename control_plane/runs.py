@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import update
@@ -22,7 +22,8 @@ from control_plane.models import (
     TaskRun,
     TaskRunReport,
 )
-from control_plane.orchestration.rules import decide
+from control_plane.orchestration.rules import AWAITING_RETRY, decide, is_repeat, should_retry
+from control_plane.tag_limits import release_slots
 from runtime.states import State, StateType
 
 
@@ -56,13 +57,47 @@ def find_by_idempotency_key(session: Session, deployment_id: str, key: str) -> F
     return session.exec(query).first()
 
 
+def propose_state(
+    session: Session, run: FlowRun, state: State, *, force: bool = False, transition_id: str | None = None
+) -> OrchestrationResult:
+    """A state proposed over the API (by a runtime or a user). A failed run with retries
+    left goes back to SCHEDULED "AwaitingRetry" instead, to be dispatched again on new
+    infrastructure with a fresh token after the deployment's retry delay."""
+    if not force and run.state_type is StateType.RUNNING and not is_repeat(run.last_transition_id, transition_id):
+        deployment = session.get(Deployment, run.deployment_id) if run.deployment_id else None
+        retries = deployment.retries if deployment else 0
+        if should_retry(state.type, run.run_count, retries):
+            delay = deployment.retry_delay_seconds if deployment else 0.0
+            retry = State(
+                StateType.SCHEDULED,
+                name=AWAITING_RETRY,
+                message=f"attempt {run.run_count} of {retries + 1} failed ({state.message or 'no message'}); "
+                f"retrying in {delay:g}s on new infrastructure",
+            )
+            return set_state(
+                session, run, retry, transition_id=transition_id,
+                expected_start_time=utcnow() + timedelta(seconds=delay),
+                infra_provider=None, infra_id=None, infra_console_url=None, token_hash=None, heartbeat_time=None,
+            )
+    return set_state(session, run, state, force=force, transition_id=transition_id)
+
+
 def set_state(
-    session: Session, run: FlowRun, state: State, *, force: bool = False, **columns: Any
+    session: Session,
+    run: FlowRun,
+    state: State,
+    *,
+    force: bool = False,
+    transition_id: str | None = None,
+    **columns: Any,
 ) -> OrchestrationResult:
     """Move `run` to `state` if the rules allow it, as a compare-and-set on its state
-    version; `columns` are written in the same statement. Re-decides on a lost race."""
+    version; `columns` are written in the same statement. Re-decides on a lost race.
+    Reaching a final state frees the run's task concurrency slots in the same transaction."""
     for _ in range(10):
-        decision = decide(run.state_type, state.type, force=force)
+        if is_repeat(run.last_transition_id, transition_id):
+            return OrchestrationResult(status="ACCEPT", state=run.state)
+        decision = decide(run.state_type, state.type, force=force, proposed_name=state.name)
         if not decision.accepted:
             return OrchestrationResult(status="REJECT", state=run.state, reason=decision.reason)
         now = utcnow()
@@ -72,6 +107,7 @@ def set_state(
             "state_message": state.message,
             "state_timestamp": now,
             "state_version": run.state_version + 1,
+            "last_transition_id": transition_id,
             **columns,
         }
         if state.type is StateType.RUNNING and run.state_type is not StateType.RUNNING:
@@ -88,21 +124,54 @@ def set_state(
         if result.rowcount == 1:  # type: ignore[attr-defined]
             for key, value in values.items():
                 setattr(run, key, value)
+            if state.type.is_terminal:
+                release_slots(session, flow_run_id=run.id)
             return OrchestrationResult(status="ACCEPT", state=run.state)
         session.refresh(run)
     return OrchestrationResult(status="REJECT", state=run.state, reason="the run kept changing; try again")
 
 
-def due_runs(session: Session, now: datetime, limit: int) -> Sequence[FlowRun]:
-    query = (
-        select(FlowRun)
-        .where(FlowRun.state_type == StateType.SCHEDULED, col(FlowRun.expected_start_time) <= now)
-        .order_by(col(FlowRun.expected_start_time))
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return session.exec(query).all()
+def transition_many(
+    session: Session,
+    ids: Sequence[str],
+    from_type: StateType,
+    from_names: Sequence[str] | None,
+    state: State,
+    **columns: Any,
+) -> list[str]:
+    """Move many runs at once: one statement, a compare-and-set on each run's current
+    state (type, and name when given). Returns the ids that moved."""
+    if not ids:
+        return []
+    decision = decide(from_type, state.type, proposed_name=state.name)
+    if not decision.accepted:
+        raise ValueError(f"bulk transition refused by the rules: {decision.reason}")
+    now = utcnow()
+    values: dict[str, Any] = {
+        "state_type": state.type,
+        "state_name": state.name,
+        "state_message": state.message,
+        "state_timestamp": now,
+        "state_version": FlowRun.state_version + 1,  # type: ignore[operator]
+        "last_transition_id": None,
+        **columns,
+    }
+    if state.type.is_terminal:
+        values["end_time"] = now
+    stmt = update(FlowRun).where(col(FlowRun.id).in_(list(ids)), col(FlowRun.state_type) == from_type)
+    if from_names is not None:
+        stmt = stmt.where(col(FlowRun.state_name).in_(list(from_names)))
+    stmt = stmt.values(**values).returning(FlowRun.id).execution_options(synchronize_session=False)
+    moved = [row[0] for row in session.execute(stmt)]
+    if moved and state.type.is_terminal:
+        for run_id in moved:
+            release_slots(session, flow_run_id=run_id)
+    return moved
+
+
+def heartbeat(session: Session, run: FlowRun) -> None:
+    """Record that the run's runtime is alive (no state change)."""
+    session.execute(update(FlowRun).where(col(FlowRun.id) == run.id).values(heartbeat_time=utcnow()))
 
 
 def active_runs(session: Session) -> Sequence[FlowRun]:

@@ -24,6 +24,19 @@ class Settings(BaseSettings):
     run_loops: bool = True
     loop_interval: float = 0.5
     reconcile_interval: float = 1.0
+    # Orchestration (seconds unless said otherwise); see docs/run-lifecycle.md.
+    dispatch_batch: int = 100
+    late_after: float = 15.0  # a due run not yet started is marked Late after this
+    heartbeat_timeout: float = 90.0  # RUNNING without a heartbeat this long -> CRASHED
+    submit_timeout: float = 30.0  # claimed but never handed over -> submitted again
+    cancel_grace: float = 10.0  # SIGTERM, then SIGKILL (or the provider's equivalent)
+    infra_retries: int = 3  # retryable provider errors before CRASHED
+    infra_retry_backoff: float = 2.0
+    infra_retry_backoff_cap: float = 60.0
+    schedule_interval: float = 5.0  # how often the scheduler looks ahead
+    schedule_max_runs: int = 10  # at most this many future runs per schedule
+    schedule_horizon: float = 7 * 24 * 3600.0  # and none further ahead than this
+    catchup_grace: float = 60.0  # a scheduled run overdue by more than this was missed
 
     @property
     def resolved_database_url(self) -> str:

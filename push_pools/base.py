@@ -34,10 +34,13 @@ class RunSpec:
     # Secrets (the run token): handed to the provider as secrets where it can; never logged.
     secret_env: Mapping[str, str] = dataclasses.field(repr=False, default_factory=dict)
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # Submission attempt (a flow or infrastructure retry is a new attempt on new
+    # infrastructure); submitting the same attempt again must not start a second one.
+    attempt: int = 1
 
     @property
     def idempotency_token(self) -> str:
-        return f"pushflow-{self.run_id}"
+        return f"pushflow-{self.run_id}" if self.attempt <= 1 else f"pushflow-{self.run_id}-{self.attempt}"
 
 
 @dataclasses.dataclass(frozen=True)

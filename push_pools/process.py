@@ -40,7 +40,7 @@ class ProcessPool:
         self._lock = threading.Lock()
 
     def submit(self, run: RunSpec, job: ProcessJob) -> InfraRef:
-        pid_file = self._dir / f"{run.run_id}.pid"
+        pid_file = self._dir / f"{run.idempotency_token.removeprefix('pushflow-')}.pid"
         with self._lock:
             if pid_file.exists():  # submitted before (perhaps before a restart): never twice
                 return self._ref(int(pid_file.read_text()))
@@ -98,7 +98,7 @@ class ProcessPool:
     def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:
         for pid_file in self._dir.glob("*.pid"):
             if pid_file.read_text() == ref.id:
-                path = self.log_path(pid_file.stem)
+                path = self.log_path(pid_file.stem[:36])  # "<run id>[-<attempt>]"
                 if path.exists():
                     with open(path, errors="replace") as fh:
                         return [line.rstrip("\n") for line in deque(fh, maxlen=limit)]

@@ -2,14 +2,18 @@
 
 Reads PUSHFLOW_FLOW_RUN_ID, PUSHFLOW_API_URL and PUSHFLOW_RUN_TOKEN; loads the run's
 entrypoint; validates its parameters against the flow's signature; reports RUNNING, each
-task run, the logs in batches, and the terminal state. Exits 0 when the run completed.
+task run, the logs in batches, heartbeats, and the terminal state. Exits 0 when the run
+completed. SIGTERM (the pool stopping the infrastructure, e.g. on cancel) runs the flow's
+`on_cancellation` hooks and reports CANCELLED (CRASHED when nobody asked to cancel).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -18,7 +22,40 @@ from runtime.engine import run_flow
 from runtime.errors import APIError, FlowLoadError, ParameterError
 from runtime.loading import load_entrypoint
 from runtime.reporting import Reporter
-from runtime.states import Failed, Running, State
+from runtime.states import Cancelled, Crashed, Failed, Running, State, StateType
+
+# Seconds between heartbeats; the control plane marks a run CRASHED when they stop.
+HEARTBEAT_SECONDS = float(os.environ.get("PUSHFLOW_HEARTBEAT_SECONDS", "15"))
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwinds the flow (not an Exception, so flow code cannot swallow it)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the hooks finish; SIGKILL follows the grace
+    raise _Terminated()
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, client: PushflowClient, run_id: str) -> None:
+        super().__init__(name="pushflow-heartbeat", daemon=True)
+        self._client = PushflowClient(client.api_url, os.environ.get("PUSHFLOW_RUN_TOKEN"), retries=1)
+        self._run_id = run_id
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._client.request("POST", f"/flow-runs/{self._run_id}/heartbeat")
+            except Exception:  # a missed beat is fine; the timeout is many beats long
+                pass
+            self._stop.wait(HEARTBEAT_SECONDS)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(timeout=5)
+        self._client.close()
 
 
 def main(flow_run_id: str | None = None) -> int:
@@ -26,7 +63,8 @@ def main(flow_run_id: str | None = None) -> int:
     if not run_id:
         print("pushflow execute: no flow run given; set PUSHFLOW_FLOW_RUN_ID", file=sys.stderr)
         return 2
-    client = PushflowClient(api_key=os.environ.get("PUSHFLOW_RUN_TOKEN"))
+    # Enough retries to ride out a control plane restart (about a minute of backoff).
+    client = PushflowClient(api_key=os.environ.get("PUSHFLOW_RUN_TOKEN"), retries=9)
     try:
         return execute(client, run_id)
     except APIError as exc:
@@ -40,16 +78,49 @@ def execute(client: PushflowClient, run_id: str) -> int:
     run = client.read_flow_run(run_id)
     if not _propose(client, run_id, Running()):
         return 0
+    heartbeat = _Heartbeat(client, run_id)
+    heartbeat.start()
     reporter = Reporter(client, run_id)
+    loaded: dict[str, Any] = {}
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        state = _run(run, reporter)
+        try:
+            state = _run(run, reporter, loaded)
+        except _Terminated:
+            state = _terminated(client, run, reporter, loaded.get("flow"))
     finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        heartbeat.stop()
         reporter.close()
     _propose(client, run_id, state)
+    if state.type is StateType.CANCELLED:
+        return 143
     return 0 if state.is_completed() else 1
 
 
-def _run(run: dict[str, Any], reporter: Reporter) -> State:
+def _terminated(client: PushflowClient, run: dict[str, Any], reporter: Reporter, flow: Any) -> State:
+    """After SIGTERM: CANCELLED (after the flow's on_cancellation hooks) when the run is
+    being cancelled; otherwise the infrastructure stopped it under us: CRASHED."""
+    try:
+        current = client.read_flow_run(run["id"])["state"]["type"]
+    except APIError:
+        current = None
+    if current != "CANCELLING":
+        return Crashed(message="the process was stopped (SIGTERM) by its infrastructure")
+    state = Cancelled(message="cancelled; the process stopped on SIGTERM")
+    hooks = getattr(flow, "on_cancellation", None) or ()
+    if hooks:
+        from runtime.engine import run_hooks
+
+        run_hooks(hooks, flow, run, state, logging.getLogger("pushflow.execute"))
+        _log(reporter, logging.INFO, f"ran {len(hooks)} on_cancellation hook(s)")
+    return state
+
+
+def _run(run: dict[str, Any], reporter: Reporter, loaded: dict[str, Any]) -> State:
     working_dir = run.get("working_dir")
     if working_dir and os.path.isdir(working_dir):
         os.chdir(working_dir)
@@ -57,6 +128,7 @@ def _run(run: dict[str, Any], reporter: Reporter) -> State:
         working_dir = None
     try:
         flow = load_entrypoint(run["entrypoint"], working_dir)
+        loaded["flow"] = flow
         if not hasattr(flow, "validate_parameters"):
             raise FlowLoadError(f"{run['entrypoint']} is not a flow (got {type(flow).__name__})")
         parameters = flow.validate_parameters(run.get("parameters") or {})

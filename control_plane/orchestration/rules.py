@@ -35,6 +35,15 @@ _WHY = {
 }
 
 
+# Named sub-states the control plane itself gives.
+CLAIMED = "Submitting"  # PENDING: claimed by one dispatcher, being handed to the pool
+INFRA_PENDING = "InfrastructurePending"
+LATE = "Late"
+AWAITING_RETRY = "AwaitingRetry"
+AWAITING_SLOT = "AwaitingConcurrencySlot"
+ACTIVE_TYPES = frozenset({S.PENDING, S.RUNNING, S.CANCELLING})  # hold a concurrency slot
+
+
 @dataclasses.dataclass(frozen=True)
 class Decision:
     accepted: bool
@@ -44,8 +53,19 @@ class Decision:
 ACCEPT = Decision(True)
 
 
-def decide(current: StateType | None, proposed: StateType, *, force: bool = False) -> Decision:
-    """May a run in `current` move to `proposed`? Terminal states are sticky unless forced."""
+def decide(
+    current: StateType | None,
+    proposed: StateType,
+    *,
+    force: bool = False,
+    proposed_name: str | None = None,
+) -> Decision:
+    """May a run in `current` move to `proposed`? Terminal states are sticky unless forced.
+    A claim (PENDING "Submitting") is only taken from SCHEDULED: that guard is what stops a
+    second dispatcher from submitting a run another one already claimed."""
+    if proposed_name == CLAIMED and proposed is S.PENDING and current is not S.SCHEDULED and not force:
+        name = current.value if current else "no state"
+        return Decision(False, f"the run is {name}, not SCHEDULED: another dispatcher already claimed it")
     if force or proposed in ALLOWED[current]:
         return ACCEPT
     name = current.value if current else "no state"
@@ -55,3 +75,20 @@ def decide(current: StateType | None, proposed: StateType, *, force: bool = Fals
         why = _WHY.get(current)  # type: ignore[arg-type]
         reason = f"cannot move from {name} to {proposed.value}" + (f": {why}" if why else "")
     return Decision(False, reason)
+
+
+def is_repeat(last_transition_id: str | None, transition_id: str | None) -> bool:
+    """A proposal carrying the id of the last accepted one is a retry of it: answer as
+    before and change nothing."""
+    return transition_id is not None and transition_id == last_transition_id
+
+
+def should_retry(proposed: StateType, run_count: int, retries: int) -> bool:
+    """A failed run is retried (SCHEDULED "AwaitingRetry") while it has attempts left.
+    `run_count` counts attempts that reached RUNNING, this one included."""
+    return proposed is S.FAILED and run_count <= retries
+
+
+def retry_backoff(attempt: int, *, base: float, cap: float) -> float:
+    """Delay before infrastructure retry `attempt` (1-based): exponential, capped."""
+    return float(min(cap, base * 2 ** (attempt - 1)))

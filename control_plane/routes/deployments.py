@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from control_plane import runs
 from control_plane.columns import utcnow
@@ -14,11 +14,14 @@ from control_plane.models import (
     Deployment,
     DeploymentCreate,
     DeploymentPublic,
+    DeploymentUpdate,
     FlowRunCreate,
     FlowRunPublic,
 )
 from control_plane.parameters import check_parameters
 from control_plane.routes.pools import get_pool
+from control_plane.schedule_sync import ScheduleUpdate, replace_schedules
+from control_plane.schedules import Schedule, SchedulePublic
 from push_pools.base import parse_job
 from push_pools.errors import JobConfigError
 
@@ -38,15 +41,54 @@ def upsert_deployment(
     deployment = session.exec(
         select(Deployment).where(Deployment.flow_name == body.flow_name, Deployment.name == body.name)
     ).first()
+    fields = body.model_dump(exclude={"schedules"})
     if deployment is None:
-        deployment = Deployment.model_validate(body)
+        deployment = Deployment.model_validate(fields)
     else:
-        for key, value in body.model_dump().items():
+        for key, value in fields.items():
             setattr(deployment, key, value)
         deployment.updated = utcnow()
     session.add(deployment)
+    session.flush()
+    if body.schedules is not None:
+        replace_schedules(session, deployment.id, body.schedules)
     session.commit()
-    return DeploymentPublic.model_validate(deployment)
+    services.wake()
+    return _public(session, deployment)
+
+
+@router.patch("/{deployment_id}")
+def update_deployment(
+    deployment_id: str, body: DeploymentUpdate, session: SessionDep, services: ServicesDep, _: AdminDep
+) -> DeploymentPublic:
+    """Pause or resume a deployment (a paused one is neither scheduled nor dispatched),
+    or change its concurrency limit or retries."""
+    deployment = get_deployment(session, deployment_id)
+    for key, value in body.model_dump(exclude_unset=True).items():
+        if value is not None or key == "concurrency_limit":
+            setattr(deployment, key, value)
+    deployment.updated = utcnow()
+    session.add(deployment)
+    session.commit()
+    services.wake()
+    return _public(session, deployment)
+
+
+@router.patch("/{deployment_id}/schedules/{schedule_id}")
+def update_schedule(
+    deployment_id: str, schedule_id: str, body: ScheduleUpdate, session: SessionDep, services: ServicesDep, _: AdminDep
+) -> SchedulePublic:
+    """Pause (`active: false`) or resume one schedule, or change its catch-up policy."""
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None or schedule.deployment_id != deployment_id:
+        raise NotFoundError(f"schedule {schedule_id!r} of deployment {deployment_id!r} not found")
+    for key, value in body.model_dump(exclude_unset=True, mode="json").items():
+        if value is not None:
+            setattr(schedule, key, value)
+    session.add(schedule)
+    session.commit()
+    services.wake()
+    return SchedulePublic.model_validate(schedule)
 
 
 @router.get("/by-name/{flow_name}/{name}")
@@ -56,12 +98,21 @@ def read_deployment_by_name(flow_name: str, name: str, session: SessionDep, _: A
     ).first()
     if deployment is None:
         raise NotFoundError(f"deployment '{flow_name}/{name}' not found")
-    return DeploymentPublic.model_validate(deployment)
+    return _public(session, deployment)
 
 
 @router.get("/{deployment_id}")
 def read_deployment(deployment_id: str, session: SessionDep, _: AdminDep) -> DeploymentPublic:
-    return DeploymentPublic.model_validate(get_deployment(session, deployment_id))
+    return _public(session, get_deployment(session, deployment_id))
+
+
+def _public(session: SessionDep, deployment: Deployment) -> DeploymentPublic:
+    schedules = session.exec(
+        select(Schedule).where(Schedule.deployment_id == deployment.id).order_by(col(Schedule.created))
+    ).all()
+    return DeploymentPublic.model_validate(
+        {**deployment.model_dump(), "schedules": [SchedulePublic.model_validate(s) for s in schedules]}
+    )
 
 
 @router.post("/{deployment_id}/runs", status_code=status.HTTP_201_CREATED)

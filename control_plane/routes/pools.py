@@ -53,11 +53,12 @@ def update_pool(
     if changes.get("defaults") is not None:
         _check_defaults(job_cls, changes["defaults"])
     for key, value in changes.items():
-        if value is not None:
+        if value is not None or key == "concurrency_limit":  # null lifts the limit
             setattr(pool, key, value)
     pool.updated = utcnow()
     session.add(pool)
     session.commit()
+    services.wake()  # resumed, or given more slots: dispatch what waits
     return _public(pool, job_cls)
 
 

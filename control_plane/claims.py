@@ -1,0 +1,199 @@
+"""Claiming due runs: the step that makes dispatch exactly-once.
+
+A claim moves a batch of due runs SCHEDULED -> PENDING "Submitting" in one transaction,
+before any adapter is called. On PostgreSQL the candidates are locked with
+`FOR UPDATE SKIP LOCKED`, so concurrent dispatchers (server processes, Lambda
+invocations) take disjoint batches without waiting on each other; on SQLite the
+transaction holds the write lock (BEGIN IMMEDIATE). The update itself is a
+compare-and-set on the state, so a run is claimed by at most one dispatcher.
+
+Runs of paused pools or deployments are not candidates. Runs beyond a pool's or a
+deployment's concurrency limit stay SCHEDULED as "AwaitingConcurrencySlot"; counting
+the active runs is serialised per limited pool/deployment by locking its row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from typing import Any
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from control_plane.auth import derive_run_token
+from control_plane.models import Deployment, FlowRun, Pool
+from control_plane.orchestration.rules import ACTIVE_TYPES, AWAITING_SLOT, CLAIMED
+from control_plane.runs import transition_many
+from runtime.states import State, StateType
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    run: FlowRun
+    token: str  # the run token handed to its infrastructure
+
+
+def claim_due(session: Session, now: datetime, limit: int, server_secret: str) -> list[Claim]:
+    """Claim up to `limit` due runs; the caller commits, then submits them."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    held_pools = select(Pool.name).where(or_(col(Pool.paused).is_(True), _at_limit(Pool, FlowRun.pool, Pool.name)))
+    held_deployments = select(Deployment.id).where(
+        or_(col(Deployment.paused).is_(True), _at_limit(Deployment, FlowRun.deployment_id, Deployment.id))
+    )
+    _mark_waiting_at_limit(session, now, held_pools, held_deployments)
+    query = (
+        select(FlowRun)
+        .where(
+            FlowRun.state_type == StateType.SCHEDULED,
+            col(FlowRun.expected_start_time) <= now,
+            col(FlowRun.pool).not_in(held_pools),
+            or_(col(FlowRun.deployment_id).is_(None), col(FlowRun.deployment_id).not_in(held_deployments)),
+        )
+        .order_by(col(FlowRun.expected_start_time))
+        .limit(limit)
+    )
+    if postgres:
+        query = query.with_for_update(skip_locked=True, of=FlowRun)  # type: ignore[arg-type]
+    candidates = list(session.exec(query))
+    if not candidates:
+        return []
+    for run in candidates:  # plain records from here on: nothing is flushed behind our back
+        session.expunge(run)
+    admitted, waiting = _admit(session, candidates, postgres)
+    if waiting:
+        _mark_waiting(session, waiting)
+    return _claim(session, admitted, server_secret)
+
+
+def _at_limit(table: Any, run_column: Any, key: Any) -> Any:
+    """SQL: this pool/deployment has a limit and as many active runs as it allows."""
+    other = aliased(FlowRun)
+    active = (
+        select(func.count())
+        .select_from(other)
+        .where(getattr(other, run_column.key) == key, col(other.state_type).in_(ACTIVE_TYPES))
+        .scalar_subquery()
+    )
+    return and_(col(table.concurrency_limit).is_not(None), active >= table.concurrency_limit)
+
+
+def _mark_waiting_at_limit(session: Session, now: datetime, held_pools: Any, held_deployments: Any) -> None:
+    """Due runs held back by a full pool or deployment say so (not merely "Late")."""
+    if not session.exec(
+        select(func.count()).select_from(Pool).where(col(Pool.concurrency_limit).is_not(None))
+    ).one() and not session.exec(
+        select(func.count()).select_from(Deployment).where(col(Deployment.concurrency_limit).is_not(None))
+    ).one():
+        return
+    due = select(FlowRun.id).where(
+        FlowRun.state_type == StateType.SCHEDULED,
+        col(FlowRun.expected_start_time) <= now,
+        FlowRun.state_name != AWAITING_SLOT,
+    )
+    pools_at_limit = held_pools.where(col(Pool.paused).is_(False))
+    deps_at_limit = held_deployments.where(col(Deployment.paused).is_(False))
+    for reason, query in (
+        ("its pool is at its concurrency limit", due.where(col(FlowRun.pool).in_(pools_at_limit))),
+        ("its deployment is at its concurrency limit", due.where(col(FlowRun.deployment_id).in_(deps_at_limit))),
+    ):
+        ids = list(session.exec(query.limit(1000)))
+        if ids:
+            state = State(StateType.SCHEDULED, name=AWAITING_SLOT, message=f"waiting: {reason}")
+            transition_many(session, ids, StateType.SCHEDULED, None, state)
+
+
+def _admit(session: Session, candidates: list[FlowRun], postgres: bool) -> tuple[list[FlowRun], list[tuple[FlowRun, str]]]:
+    """Split candidates into those with a free slot and those that must wait (with why)."""
+    pool_names = sorted({r.pool for r in candidates if r.pool})
+    deployment_ids = sorted({r.deployment_id for r in candidates if r.deployment_id})
+    pool_q = select(Pool).where(col(Pool.name).in_(pool_names), col(Pool.concurrency_limit).is_not(None))
+    dep_q = select(Deployment).where(
+        col(Deployment.id).in_(deployment_ids), col(Deployment.concurrency_limit).is_not(None)
+    )
+    if postgres:  # serialise counting per limited pool/deployment; always pools first, by key
+        pool_q = pool_q.order_by(col(Pool.name)).with_for_update()
+        dep_q = dep_q.order_by(col(Deployment.id)).with_for_update()
+    pool_limits = {p.name: p.concurrency_limit for p in session.exec(pool_q)}
+    dep_limits = {d.id: d.concurrency_limit for d in session.exec(dep_q)}
+    if not pool_limits and not dep_limits:
+        return candidates, []
+    pool_used = _active_counts(session, FlowRun.pool, list(pool_limits))
+    dep_used = _active_counts(session, FlowRun.deployment_id, list(dep_limits))
+    admitted: list[FlowRun] = []
+    waiting: list[tuple[FlowRun, str]] = []
+    for run in candidates:
+        pool_limit = pool_limits.get(run.pool or "")
+        dep_limit = dep_limits.get(run.deployment_id or "")
+        if pool_limit is not None and pool_used[run.pool] >= pool_limit:
+            waiting.append((run, f"pool {run.pool!r} is at its concurrency limit ({pool_limit} active runs)"))
+        elif dep_limit is not None and dep_used[run.deployment_id] >= dep_limit:
+            waiting.append((run, f"the deployment is at its concurrency limit ({dep_limit} active runs)"))
+        else:
+            pool_used[run.pool] += 1
+            dep_used[run.deployment_id] += 1
+            admitted.append(run)
+    return admitted, waiting
+
+
+def _active_counts(session: Session, column: object, keys: list[str]) -> Counter:
+    if not keys:
+        return Counter()
+    rows = session.exec(
+        select(column, func.count())  # type: ignore[call-overload]
+        .where(col(column).in_(keys), col(FlowRun.state_type).in_(ACTIVE_TYPES))  # type: ignore[arg-type]
+        .group_by(column)
+    )
+    return Counter({key: count for key, count in rows})
+
+
+def _mark_waiting(session: Session, waiting: list[tuple[FlowRun, str]]) -> None:
+    by_reason: dict[str, list[str]] = {}
+    for run, reason in waiting:
+        if run.state_name != AWAITING_SLOT or run.state_message != reason:
+            by_reason.setdefault(reason, []).append(run.id)
+    for reason, ids in by_reason.items():
+        state = State(StateType.SCHEDULED, name=AWAITING_SLOT, message=f"waiting: {reason}")
+        transition_many(session, ids, StateType.SCHEDULED, None, state)
+
+
+def _claim(session: Session, runs: Sequence[FlowRun], server_secret: str) -> list[Claim]:
+    state = State(StateType.PENDING, name=CLAIMED)
+    moved = set(
+        transition_many(
+            session, [r.id for r in runs], StateType.SCHEDULED, None, state,
+            dispatch_count=FlowRun.dispatch_count + 1,  # type: ignore[operator]
+            infra_provider=None, infra_id=None, infra_console_url=None, heartbeat_time=None,
+        )
+    )
+    claims = []
+    hashes = []
+    for run in runs:
+        if run.id not in moved:
+            continue
+        # The row is ours (locked, or the SQLite write lock): mirror the update in memory.
+        run.state_type, run.state_name, run.state_message = state.type, state.name, None
+        run.state_version += 1
+        run.dispatch_count += 1
+        run.infra_provider = run.infra_id = run.infra_console_url = None
+        token, token_hash = derive_run_token(server_secret, run.id, run.dispatch_count)
+        hashes.append({"run_id": run.id, "token_hash": token_hash})
+        run.token_hash = token_hash
+        claims.append(Claim(run, token))
+    if hashes:
+        _write_token_hashes(session, hashes)
+    return claims
+
+
+def _write_token_hashes(session: Session, rows: list[dict[str, str]]) -> None:
+    from sqlalchemy import bindparam
+
+    table = FlowRun.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table).where(table.c.id == bindparam("run_id")).values(token_hash=bindparam("token_hash")),
+        rows,
+    )

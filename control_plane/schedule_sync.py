@@ -1,0 +1,43 @@
+"""Replacing a deployment's schedules on upsert without churning its runs: a schedule
+given again unchanged keeps its id and its runs; a removed one is deleted and its runs
+that have not started are cancelled ("Skipped")."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, SQLModel, col, delete, select
+
+from control_plane import runs
+from control_plane.models import FlowRun
+from control_plane.schedules import Catchup, Schedule, ScheduleCreate
+from runtime.states import State, StateType
+
+
+class ScheduleUpdate(SQLModel):
+    active: bool | None = None
+    catchup: Catchup | None = None
+
+
+def _definition(s: ScheduleCreate | Schedule) -> tuple:
+    return (s.cron, s.interval_seconds, s.anchor, s.rrule, s.timezone)
+
+
+def replace_schedules(session: Session, deployment_id: str, wanted: list[ScheduleCreate]) -> None:
+    existing = list(session.exec(select(Schedule).where(Schedule.deployment_id == deployment_id)))
+    unmatched = {s.id: s for s in existing}
+    for spec in wanted:
+        match = next((s for s in unmatched.values() if _definition(s) == _definition(spec)), None)
+        if match is None:
+            session.add(Schedule(deployment_id=deployment_id, **spec.model_dump()))
+            continue
+        del unmatched[match.id]
+        match.active, match.catchup = spec.active, spec.catchup
+        session.add(match)
+    if not unmatched:
+        return
+    gone = list(unmatched)
+    not_started = session.exec(
+        select(FlowRun.id).where(col(FlowRun.schedule_id).in_(gone), FlowRun.state_type == StateType.SCHEDULED)
+    ).all()
+    state = State(StateType.CANCELLED, name="Skipped", message="its schedule was removed from the deployment")
+    runs.transition_many(session, list(not_started), StateType.SCHEDULED, None, state)
+    session.execute(delete(Schedule).where(col(Schedule.id).in_(gone)))

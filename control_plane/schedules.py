@@ -1,0 +1,158 @@
+"""Schedules: when a deployment runs by itself. One deployment may have several, each a
+cron expression (in a time zone, DST-correct), an interval (from an anchor) or an RFC 5545
+rrule. `slot_times` is pure: the scheduler turns its times into runs."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import model_validator
+from sqlmodel import Field, SQLModel
+
+from control_plane.columns import utc_column, utcnow
+
+
+class Catchup(str, enum.Enum):
+    """What to do with slots missed while nothing dispatched (server down, deployment paused)."""
+
+    SKIP_MISSED = "skip-missed"  # run none of them; carry on from now
+    RUN_LATEST = "run-latest"  # run the most recent one, once
+
+
+class ScheduleBase(SQLModel):
+    cron: str | None = Field(default=None, description="Cron expression, e.g. '0 9 * * 1-5'")
+    interval_seconds: float | None = Field(default=None, gt=0, description="Run every N seconds")
+    anchor: datetime | None = Field(
+        default=None, sa_column=utc_column(), description="Interval slots fall on anchor + k*interval"
+    )
+    rrule: str | None = Field(default=None, description="RFC 5545 recurrence rule, e.g. 'FREQ=DAILY;BYHOUR=9'")
+    timezone: str = Field(default="UTC", description="IANA time zone the cron/rrule is read in")
+    active: bool = True
+    catchup: str = Field(
+        default=Catchup.RUN_LATEST.value,
+        description="After downtime: 'skip-missed' runs none of the missed slots, 'run-latest' the latest once",
+    )
+
+
+class ScheduleCreate(ScheduleBase):
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScheduleCreate:
+        given = [k for k in ("cron", "interval_seconds", "rrule") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of cron, interval_seconds or rrule (got {given or 'none'})")
+        if self.catchup not in {c.value for c in Catchup}:
+            raise ValueError(f"unknown catchup {self.catchup!r}; use 'skip-missed' or 'run-latest'")
+        if self.anchor is not None and self.anchor.tzinfo is None:
+            self.anchor = self.anchor.replace(tzinfo=timezone.utc)
+        check_schedule(self)
+        return self
+
+
+class Schedule(ScheduleBase, table=True):
+    __tablename__ = "schedule"
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    deployment_id: str = Field(foreign_key="deployment.id", index=True)
+    # The latest slot the scheduler has made a run for (or decided to skip).
+    last_slot: datetime | None = Field(default=None, sa_column=utc_column())
+    created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+
+
+class SchedulePublic(ScheduleBase):
+    id: str
+    deployment_id: str
+    last_slot: datetime | None = None
+
+
+def check_schedule(schedule: ScheduleBase) -> None:
+    """Raise ValueError, saying what is wrong, when the schedule cannot produce times."""
+    try:
+        zone = ZoneInfo(schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {schedule.timezone!r}; use an IANA name such as 'Europe/Paris'") from None
+    if schedule.cron is not None:
+        from croniter import croniter
+
+        if not croniter.is_valid(schedule.cron):
+            raise ValueError(f"invalid cron expression {schedule.cron!r}; expected 5 fields like '*/5 * * * *'")
+    if schedule.rrule is not None:
+        from dateutil.rrule import rrulestr
+
+        try:
+            rrulestr(schedule.rrule, dtstart=datetime(2000, 1, 1, tzinfo=zone))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"invalid rrule {schedule.rrule!r}: {exc}") from None
+
+
+def slot_times(
+    schedule: ScheduleBase, after: datetime, until: datetime, limit: int, *, origin: datetime
+) -> list[datetime]:
+    """Up to `limit` slot times t with after < t <= until, in UTC, ascending. Interval and
+    rrule slots count from the schedule's anchor, else from `origin` (its creation), so
+    every pass of the scheduler sees the same slots."""
+    zone = ZoneInfo(schedule.timezone)
+    out: list[datetime] = []
+    if schedule.interval_seconds is not None:
+        step = timedelta(seconds=schedule.interval_seconds)
+        anchor = schedule.anchor or origin
+        k = max(0, int((after - anchor) / step))
+        t = anchor + k * step
+        while len(out) < limit and t <= until:
+            if t > after:
+                out.append(t)
+            t += step
+        return out
+    if schedule.cron is not None:
+        from croniter import croniter
+
+        # croniter walks local wall-clock time in `zone`: 09:00 stays 09:00 across DST.
+        it = croniter(schedule.cron, after.astimezone(zone))
+        while len(out) < limit:
+            t = it.get_next(datetime).astimezone(timezone.utc)
+            if t > until:
+                break
+            out.append(t)
+        return out
+    from dateutil.rrule import rrulestr
+
+    rule: Any = rrulestr(schedule.rrule or "", dtstart=_rrule_start(schedule.anchor or origin, zone))
+    t = rule.after(after.astimezone(zone))
+    while t is not None and len(out) < limit and t <= until:
+        out.append(t.astimezone(timezone.utc))
+        t = rule.after(t)
+    return out
+
+
+def _rrule_start(origin: datetime, zone: ZoneInfo) -> datetime:
+    # Local midnight of the origin's day: BYHOUR/BYMINUTE rules keep their wall-clock
+    # meaning in the schedule's zone. A DTSTART inside the rule wins over this.
+    return origin.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def latest_slot(schedule: ScheduleBase, after: datetime, until: datetime, *, origin: datetime) -> datetime | None:
+    """The last slot t with after < t <= until, found without walking every slot between
+    (a long downtime may span many)."""
+    zone = ZoneInfo(schedule.timezone)
+    t: datetime | None
+    if schedule.interval_seconds is not None:
+        step = timedelta(seconds=schedule.interval_seconds)
+        anchor = schedule.anchor or origin
+        if until < anchor:
+            return None
+        t = anchor + int((until - anchor) / step) * step
+    elif schedule.cron is not None:
+        from croniter import croniter
+
+        local_until = until.astimezone(zone)
+        it = croniter(schedule.cron, local_until + timedelta(microseconds=1))
+        t = it.get_prev(datetime).astimezone(timezone.utc)
+    else:
+        from dateutil.rrule import rrulestr
+
+        rule: Any = rrulestr(schedule.rrule or "", dtstart=_rrule_start(schedule.anchor or origin, zone))
+        found = rule.before(until.astimezone(zone), inc=True)
+        t = found.astimezone(timezone.utc) if found is not None else None
+    return t if t is not None and t > after else None
