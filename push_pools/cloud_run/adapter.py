@@ -1,6 +1,6 @@
 """The `cloud-run` pool: each run is one execution of its own Cloud Run job.
 
-submit: create job `pf-<run id>` (a long-running operation, polled), then run it, unless
+submit: create job `pushflow-<run id>[-attempt]` (a long-running operation, polled), then run it, unless
   the job already has an execution (a retried submit) - then that one is the run's.
 status: the execution's counts and conditions, the task's exit code; once it has ended
   the job is deleted (its final status is remembered for later askers).
@@ -50,7 +50,7 @@ class CloudRunPool:
         run_v2 = sdk()
         api = self._clients.get(job.api_endpoint)
         parent = f"projects/{job.project}/locations/{job.region}"
-        name = f"{parent}/jobs/{job_id(run.run_id)}"
+        name = f"{parent}/jobs/{job_id(run.idempotency_token)}"
         with self._submitting[run.run_id]:
             execution = self._latest_execution(api, name)
             if execution is None:

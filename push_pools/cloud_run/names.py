@@ -12,10 +12,13 @@ MANAGED_LABEL = "pushflow-managed"  # on every job this pool creates; what the j
 _NOT_LABEL = re.compile(r"[^a-z0-9_-]")
 
 
-def job_id(run_id: str) -> str:
-    """One job per run, named from the run id: a retried submit finds it instead of a twin."""
-    clean = _NOT_LABEL.sub("-", run_id.lower()).replace("_", "-").strip("-")
-    return f"pf-{clean}"[:63].rstrip("-")
+def job_id(idempotency_token: str) -> str:
+    """One job per run attempt, named from its idempotency token (`pushflow-<run id>[-N]`):
+    a retried submit finds it instead of creating a twin."""
+    clean = _NOT_LABEL.sub("-", idempotency_token.lower()).replace("_", "-").strip("-")
+    if not clean[:1].isalpha():
+        clean = f"pf-{clean}"
+    return clean[:63].rstrip("-")
 
 
 def labels(*layers: Mapping[str, str]) -> dict[str, str]:

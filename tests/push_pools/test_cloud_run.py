@@ -87,7 +87,7 @@ class TestCloudRunPool(PushPoolContract):
         secret = next(e for e in task.containers[0].env if e.name == "DB_PASSWORD")
         assert secret.value_source.secret_key_ref.secret == "db-password"
         assert created.labels["team"] == "data" and created.labels["pushflow-flow"] == "contract"
-        assert created.name.endswith(f"/jobs/pf-{run.run_id}")
+        assert created.name.endswith(f"/jobs/pushflow-{run.run_id}")
 
     def test_transient_errors_are_retried(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
         fake.inject(503, times=2, method="POST", path_contains="/jobs")
