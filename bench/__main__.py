@@ -1,0 +1,123 @@
+"""`python -m bench`: pushflow and Prefect 3 measured side by side, in one run, with ratios.
+
+python -m bench --install-peer          # first time: Prefect 3 into ~/.cache/pushflow-bench
+python -m bench                         # everything; table on stdout, JSON in bench/results
+python -m bench --quick --skip-peer --only imports
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import api_load, flow_calls, footprint, imports, peer, servers, trigger
+from bench.context import Context
+from bench.report import Row, markdown, table, write_json
+
+WORKLOADS: dict[str, Callable[[Context], list[Row]]] = {
+    "imports": imports.run,
+    "empty-flow": flow_calls.run_empty,
+    "tasks": flow_calls.run_tasks,
+    "api": api_load.run,
+    "trigger": trigger.run,
+    "footprint": footprint.run,
+}
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--install-peer",
+        action="store_true",
+        help=f"install Prefect 3 into {peer.venv_dir()} first",
+    )
+    parser.add_argument("--skip-peer", action="store_true", help="measure pushflow alone")
+    parser.add_argument("--quick", action="store_true", help="tiny iteration counts (smoke test)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(WORKLOADS),
+        metavar="WORKLOAD",
+        help=f"run only this workload (repeatable): {', '.join(WORKLOADS)}",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the JSON")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    servers.install_cleanup()
+    peer_versions: dict[str, str] | None = None
+    if not args.skip_peer:
+        if args.install_peer:
+            peer.install()
+        peer.require()
+        peer_versions = peer.versions()
+    scratch = Path(tempfile.mkdtemp(prefix="pushflow-bench-"))
+    ctx = Context(
+        quick=args.quick, scratch=scratch, peer_python=None if args.skip_peer else peer.python()
+    )
+    rows: list[Row] = []
+    failures: dict[str, str] = {}
+    started = time.time()
+    try:
+        for name in args.only or list(WORKLOADS):
+            print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+            t0 = time.perf_counter()
+            try:
+                rows.extend(WORKLOADS[name](ctx))
+            except Exception as exc:  # one broken workload must not hide the others
+                failures[name] = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
+            print(f"[bench] {name} done in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    finally:
+        servers.stop_all()
+        shutil.rmtree(scratch, ignore_errors=True)
+    meta = {
+        "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.time() - started, 1),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_avg_at_end": os.getloadavg(),
+        },
+        "pushflow_version": _pushflow_version(),
+        "peer": peer_versions,
+        "quick": args.quick,
+        "failures": failures,
+    }
+    write_json(args.out, rows, meta)
+    print(table(rows))
+    if args.markdown:
+        print("\n" + markdown(rows))
+    for name, why in failures.items():
+        print(f"FAILED {name}: {why}", file=sys.stderr)
+    print(f"\nJSON: {args.out}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _pushflow_version() -> str:
+    from importlib.metadata import version
+
+    return version("pushflow")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Workload 4: the HTTP API under 2,000 requests at concurrency 16 from a separate load
+process (bench/probes/load.py), against each system's server on SQLite, plus the
+server's memory: resident set size of its whole process tree, sampled every 50 ms."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import statistics
+import subprocess
+import threading
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.context import PROBES, Context
+from bench.report import Measure, Row
+from bench.servers import PrefectServer, PushflowServer, Server
+
+HOW = (
+    "{requests} requests at concurrency {concurrency} (threads, one keep-alive httpx client "
+    "each) from a separate process, no retries; equal phases: create run, propose "
+    "SCHEDULED->CANCELLED, read run, list newest 50"
+)
+
+
+class RssSampler:
+    """Peak RSS (MiB) of a process and its descendants, sampled on a thread."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def sample(self) -> float:
+        total = 0
+        for proc in [self.root, *self.root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        mib = total / 2**20
+        self.peak = max(self.peak, mib)
+        return mib
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def setup_pushflow(server: PushflowServer) -> str:
+    with httpx.Client(base_url=server.api_url, headers=server.headers(), timeout=30) as http:
+        http.post("/pools", json={"name": "bench", "type": "process"}).raise_for_status()
+        response = http.post(
+            "/deployments",
+            json={
+                "name": "bench",
+                "flow_name": "bench",
+                "pool": "bench",
+                "entrypoint": "bench.py:bench",
+            },
+        )
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+
+def setup_prefect(server: PrefectServer) -> str:
+    with httpx.Client(base_url=server.api_url, timeout=30) as http:
+        flow = http.post("/flows/", json={"name": "bench"})
+        flow.raise_for_status()
+        response = http.post("/deployments/", json={"name": "bench", "flow_id": flow.json()["id"]})
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+
+def measure(
+    ctx: Context,
+    system: str,
+    server: Server,
+    deployment: str,
+    key: str,
+    requests: int,
+    concurrency: int,
+) -> dict[str, Any]:
+    assert server.proc is not None
+    sampler = RssSampler(server.proc.pid)
+    idle = sampler.sample()
+    cmd = [
+        ctx.python,
+        str(PROBES / "load.py"),
+        system,
+        server.api_url,
+        "--key",
+        key,
+        "--deployment",
+        deployment,
+        "--requests",
+        str(requests),
+        "--concurrency",
+        str(concurrency),
+    ]
+    with sampler:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=1800, env=ctx.pushflow_env()
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"load process failed:\n{done.stderr[-3000:]}")
+    phases = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "phases": phases,
+        "idle_mib": idle,
+        "peak_mib": sampler.peak,
+        "startup_s": server.startup_seconds,
+    }
+
+
+def run(ctx: Context) -> list[Row]:
+    requests, concurrency = (80, 4) if ctx.quick else (2000, 16)
+    how = HOW.format(requests=requests, concurrency=concurrency)
+    results: dict[str, dict[str, Any]] = {}
+    with PushflowServer() as server:
+        deployment = setup_pushflow(server)
+        results["pushflow"] = measure(
+            ctx,
+            "pushflow",
+            server,
+            deployment,
+            server.headers()["Authorization"].split()[1],
+            requests,
+            concurrency,
+        )
+    if ctx.peer_python:
+        with PrefectServer(ctx.peer_python) as peer:
+            deployment = setup_prefect(peer)
+            results["prefect"] = measure(
+                ctx, "prefect", peer, deployment, "", requests, concurrency
+            )
+    return rows_from(results, how)
+
+
+def rows_from(results: dict[str, dict[str, Any]], how: str) -> list[Row]:
+    def row(label: str, unit: str, better: str, value: Any, **target: Any) -> Row:
+        r = Row(label, unit, better, how, **target)
+        for system, res in results.items():
+            setattr(r, system, value(res))
+        return r
+
+    def all_latencies(res: dict[str, Any]) -> list[float]:
+        return [x * 1000 for p in res["phases"].values() for x in p["latencies"]]
+
+    def overall_rps(res: dict[str, Any]) -> Measure:
+        phases = res["phases"].values()
+        per_phase = {name: round(p["rps"], 1) for name, p in res["phases"].items()}
+        return Measure.single(
+            sum(p["requests"] for p in phases) / sum(p["seconds"] for p in phases),
+            per_phase_rps=per_phase,
+        )
+
+    def pct(res: dict[str, Any], q: int, phase: str | None = None) -> Measure:
+        data = (
+            [x * 1000 for x in res["phases"][phase]["latencies"]] if phase else all_latencies(res)
+        )
+        return Measure.single(statistics.quantiles(data, n=100)[q - 1])
+
+    def errors(res: dict[str, Any]) -> Measure:
+        return Measure.single(
+            float(sum(p["errors"] for p in res["phases"].values())),
+            statuses={n: p["statuses"] for n, p in res["phases"].items()},
+        )
+
+    rows = [
+        row("API throughput, all phases", "req/s", "higher", overall_rps, target_ratio=10),
+        row(
+            "API create-run throughput",
+            "req/s",
+            "higher",
+            lambda r: Measure.single(r["phases"]["create"]["rps"]),
+        ),
+        row("API latency p50, all phases", "ms", "lower", lambda r: pct(r, 50)),
+        row("API latency p99, all phases", "ms", "lower", lambda r: pct(r, 99), target_ratio=5),
+        row("API create-run latency p99", "ms", "lower", lambda r: pct(r, 99, "create")),
+        row("API errors (of all requests)", "errors", "lower", errors),
+        row(
+            "server RSS idle (process tree)",
+            "MiB",
+            "lower",
+            lambda r: Measure.single(r["idle_mib"]),
+        ),
+        row(
+            "server peak RSS under load",
+            "MiB",
+            "lower",
+            lambda r: Measure.single(r["peak_mib"]),
+            target_ratio=2,
+        ),
+        row(
+            "server start to healthy, new database",
+            "s",
+            "lower",
+            lambda r: Measure.single(r["startup_s"]),
+        ),
+    ]
+    errors_row = rows[5]
+    errors_row.target_abs = 1  # i.e. zero errors for pushflow
+    return rows

@@ -1,0 +1,71 @@
+"""What every workload gets: options, the two interpreters, clean environments, a scratch
+folder, and a way to run a probe script and read its JSON."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+PROBES = Path(__file__).resolve().parent / "probes"
+
+
+@dataclasses.dataclass
+class Context:
+    quick: bool
+    scratch: Path
+    peer_python: Path | None = None  # None: --skip-peer
+    python: str = sys.executable
+
+    def pushflow_env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PUSHFLOW_"))}
+        env["PUSHFLOW_HOME"] = str(self.scratch / "pushflow-home")
+        return {**env, **extra}
+
+    def prefect_env(self, **extra: str) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PREFECT_", "PUSHFLOW_", "PYTHON", "VIRTUAL_ENV"))
+        }
+        env.update(
+            PREFECT_HOME=str(self.scratch / "prefect-home"),
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_LOGGING_LEVEL="WARNING",
+        )
+        return {**env, **extra}
+
+    def probe(
+        self, system: str, script: str, *args: str, env: dict[str, str], timeout: float = 900
+    ) -> dict[str, Any]:
+        """Run bench/probes/<script> under `system`'s interpreter; return its last JSON line."""
+        python = self.python if system == "pushflow" else str(self.peer_python)
+        proc = subprocess.Popen(
+            [python, str(PROBES / script), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=str(self.scratch),
+            start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        finally:
+            # The probe's group: also whatever it started (Prefect's ephemeral server).
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        lines = out.strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            raise RuntimeError(
+                f"{system} probe {script} {' '.join(args)} failed "
+                f"({proc.returncode}):\n{err[-3000:]}"
+            )
+        return json.loads(lines[-1])  # type: ignore[no-any-return]

@@ -1,0 +1,102 @@
+"""Workloads 2 and 3: an empty flow called locally, and per-task overhead (1,000
+sequential and 1,000 mapped trivial tasks), locally and reporting to the local server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.context import Context
+from bench.report import Measure, Row
+from bench.servers import PrefectServer, PushflowServer
+
+EMPTY_HOW = (
+    "wall time of `empty()` in one warm process, median over repeated calls. pushflow: no "
+    "server (its local call never needs one). Prefect: no PREFECT_API_URL, i.e. its default "
+    "local (ephemeral) API; its first call, which starts that API, is one of the samples"
+)
+TASKS_HOW = (
+    "slope of whole-run wall time between N={small} and N={large}: (T(N2)-T(N1))/(N2-N1), "
+    "median over {repeats} pairs after a warm-up run; cancels fixed per-run costs "
+    "(Prefect's heartbeat wait at exit, run creation) and keeps reporting. "
+    "{mode_how}"
+)
+MODE_HOW = {
+    "local": "pushflow: the flow called in-process, no server. Prefect: no PREFECT_API_URL "
+    "(ephemeral local API).",
+    "server": "pushflow: a run created over the API and executed in-process by "
+    "runtime.execute.execute() - the container's own path - with task runs batched "
+    "to the server and flushed before COMPLETED. Prefect: flow called with "
+    "PREFECT_API_URL set to its local server.",
+}
+
+
+def run_empty(ctx: Context) -> list[Row]:
+    row = Row("empty flow, called locally", "ms", "lower", EMPTY_HOW, target_ratio=100)
+    ours = ctx.probe(
+        "pushflow",
+        "flows.py",
+        "pushflow",
+        "empty",
+        "--repeats",
+        "5" if ctx.quick else "50",
+        env=ctx.pushflow_env(),
+    )
+    row.pushflow = Measure.of([s * 1000 for s in ours["samples"]])
+    if ctx.peer_python:
+        theirs = ctx.probe(
+            "prefect",
+            "flows.py",
+            "prefect",
+            "empty",
+            "--repeats",
+            "2" if ctx.quick else "10",
+            env=ctx.prefect_env(),
+        )
+        row.prefect = Measure.of([s * 1000 for s in theirs["samples"]])
+    return [row]
+
+
+def run_tasks(ctx: Context) -> list[Row]:
+    sizes = ("10", "50") if ctx.quick else ("100", "1000")
+    repeats = "1" if ctx.quick else "3"
+    rows = {
+        (mode, kind): Row(
+            f"per-task overhead, {'1,000 ' if not ctx.quick else ''}{label}, {where}",
+            "µs",
+            "lower",
+            TASKS_HOW.format(
+                small=sizes[0], large=sizes[1], repeats=repeats, mode_how=MODE_HOW[mode]
+            ),
+            target_ratio=50 if mode == "local" else 10,
+        )
+        for mode, where in (("local", "local"), ("server", "with server"))
+        for kind, label in (("seq", "sequential"), ("map", "mapped"))
+    }
+    args = ("--sizes", *sizes, "--repeats", repeats)
+
+    def measure(system: str, env: dict[str, str], mode: str) -> None:
+        for kind in ("seq", "map"):
+            out = ctx.probe(
+                system, "flows.py", system, "tasks", "--kind", kind, "--mode", mode, *args, env=env
+            )
+            setattr(rows[(mode, kind)], system, _per_task(out, rows[(mode, kind)]))
+
+    measure("pushflow", ctx.pushflow_env(), "local")
+    with PushflowServer() as server:
+        measure("pushflow", ctx.pushflow_env(**server.client_env()), "server")
+    if ctx.peer_python:
+        measure("prefect", ctx.prefect_env(), "local")
+        with PrefectServer(ctx.peer_python) as server:
+            measure("prefect", ctx.prefect_env(**server.client_env()), "server")
+    return list(rows.values())
+
+
+def _per_task(out: dict[str, Any], row: Row) -> Measure | None:
+    if "unsupported" in out:
+        row.note = (row.note + " " + out["unsupported"]).strip()
+        return None
+    inside = out.get("inside") or []
+    extra: dict[str, Any] = {"whole_run_seconds_at_N2": out["walls"]}
+    if inside:
+        extra["inside_flow_us_per_task"] = [x * 1e6 for x in inside]
+    return Measure.of([s * 1e6 for s in out["slopes"]], **extra)

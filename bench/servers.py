@@ -1,0 +1,205 @@
+"""Servers the benchmark starts: each system's API on a free 127.0.0.1 port with SQLite in
+a temporary folder, stopped (process group and all) when the `with` block ends, on
+failure, on Ctrl-C and at interpreter exit."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ADMIN_KEY = "bench-admin-key"
+_started: list[subprocess.Popen[bytes]] = []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spawn(
+    cmd: list[str], *, env: dict[str, str], log: Path | None = None, cwd: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `cmd` in its own process group, remembered so that it is always stopped."""
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
+    )
+    if log:
+        out.close()  # type: ignore[union-attr]
+    _started.append(proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM the process group we started, then SIGKILL it if it lingers."""
+    if proc in _started:
+        _started.remove(proc)
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(wait)
+            # The leader is gone; make sure nothing it spawned stays behind.
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            break
+        except subprocess.TimeoutExpired:
+            continue
+        break
+
+
+def stop_all(*_: Any) -> None:
+    for proc in list(_started):
+        stop(proc, timeout=5.0)
+
+
+def install_cleanup() -> None:
+    """Stop everything we started on exit, SIGTERM and SIGINT (then re-raise as usual)."""
+    atexit.register(stop_all)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop_all()
+        raise KeyboardInterrupt if signum == signal.SIGINT else SystemExit(128 + signum)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+
+def wait_healthy(
+    url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90.0
+) -> float:
+    """Poll `url` until it answers 200; return the seconds it took."""
+    start = time.perf_counter()
+    deadline = start + timeout
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{_tail(log)}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return time.perf_counter() - start
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"server did not answer {url} within {timeout}s:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class Server:
+    """One system's API server in a temp home; use as a context manager."""
+
+    system = ""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.home = Path(tempfile.mkdtemp(prefix=f"bench-{self.system}-"))
+        self.log = self.home / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.startup_seconds = 0.0
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def health_url(self) -> str:
+        raise NotImplementedError
+
+    def __enter__(self) -> Server:
+        self.proc = spawn(self.command(), env=self.env(), log=self.log, cwd=str(self.home))
+        try:
+            self.startup_seconds = wait_healthy(self.health_url(), self.proc, self.log)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def client_env(self) -> dict[str, str]:
+        """Environment for a client process that talks to this server."""
+        raise NotImplementedError
+
+
+class PushflowServer(Server):
+    system = "pushflow"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "pushflow_cli", "server", "start", "--port", str(self.port)]
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **self.client_env(), "PUSHFLOW_HOME": str(self.home)}
+
+    def client_env(self) -> dict[str, str]:
+        return {"PUSHFLOW_API_URL": self.api_url, "PUSHFLOW_API_KEY": ADMIN_KEY}
+
+    def health_url(self) -> str:
+        return f"{self.api_url}/health"
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+class PrefectServer(Server):
+    system = "prefect"
+
+    def __init__(self, python: Path) -> None:
+        self.python = python
+        super().__init__()
+
+    def command(self) -> list[str]:
+        prefect = str(self.python.parent / "prefect")
+        return [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def env(self) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PUSHFLOW_"))}
+        database = f"sqlite+aiosqlite:///{self.home / 'prefect.db'}"
+        return {
+            **base,
+            **self.client_env(),
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_API_DATABASE_CONNECTION_URL": database,
+            "PREFECT_UI_ENABLED": "false",
+        }
+
+    def client_env(self) -> dict[str, str]:
+        return {
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_API_URL": self.api_url,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
+
+    def health_url(self) -> str:
+        return f"{self.api_url}/health"
+
+    def headers(self) -> dict[str, str]:
+        return {}

@@ -1,0 +1,120 @@
+"""Workload 5: trigger to COMPLETED for a trivial flow, through each system's own way of
+running deployments locally: pushflow's `process` push pool (the server starts a
+`pushflow execute` subprocess itself), Prefect's `flow.serve()` runner (which polls the
+server, then starts a subprocess per run). Timed from the create-run request to the
+first read that shows COMPLETED, polling the run every 20 ms."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from bench.context import PROBES, Context
+from bench.report import Measure, Row
+from bench.servers import PrefectServer, PushflowServer, spawn, stop
+
+PREFECT_POLL_SECONDS = "1"
+HOW = (
+    "create-run request to the first GET showing COMPLETED (20 ms polling), trivial flow, "
+    "median of repeated triggers on a warm server. pushflow: process push pool, default "
+    "settings. Prefect: flow.serve() runner with PREFECT_RUNNER_POLL_FREQUENCY="
+    f"{PREFECT_POLL_SECONDS} s (default 10 s; lowered in Prefect's favour)"
+)
+TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def time_trigger(
+    create: Callable[[], str], read_state: Callable[[str], str], timeout: float = 120
+) -> float:
+    start = time.perf_counter()
+    run_id = create()
+    while time.perf_counter() - start < timeout:
+        state = read_state(run_id)
+        if state in TERMINAL:
+            if state != "COMPLETED":
+                raise RuntimeError(f"run {run_id} ended {state}")
+            return time.perf_counter() - start
+        time.sleep(0.02)
+    raise RuntimeError(f"run {run_id} did not finish within {timeout}s")
+
+
+def pushflow_samples(ctx: Context, repeats: int) -> list[float]:
+    with (
+        PushflowServer() as server,
+        httpx.Client(base_url=server.api_url, headers=server.headers(), timeout=30) as http,
+    ):
+        http.post("/pools", json={"name": "local", "type": "process"}).raise_for_status()
+        deployment = http.post(
+            "/deployments",
+            json={
+                "name": "bench",
+                "flow_name": "empty",
+                "pool": "local",
+                "entrypoint": f"{PROBES / 'pushflow_work.py'}:empty",
+                "working_dir": str(PROBES),
+            },
+        )
+        deployment.raise_for_status()
+        dep_id = deployment.json()["id"]
+        return [
+            time_trigger(
+                lambda: http.post(f"/deployments/{dep_id}/runs", json={}).json()["id"],
+                lambda rid: http.get(f"/flow-runs/{rid}").json()["state"]["type"],
+            )
+            for _ in range(repeats)
+        ]
+
+
+def prefect_samples(ctx: Context, repeats: int) -> list[float]:
+    assert ctx.peer_python is not None
+    with (
+        PrefectServer(ctx.peer_python) as server,
+        httpx.Client(base_url=server.api_url, timeout=30) as http,
+    ):
+        env = ctx.prefect_env(
+            **server.client_env(), PREFECT_RUNNER_POLL_FREQUENCY=PREFECT_POLL_SECONDS
+        )
+        runner = spawn(
+            [str(ctx.peer_python), str(PROBES / "prefect_serve.py")],
+            env=env,
+            log=server.home / "serve.log",
+            cwd=str(PROBES),
+        )
+        try:
+            dep_id = _wait_deployment(http, runner, server.home / "serve.log")
+            return [
+                time_trigger(
+                    lambda: http.post(f"/deployments/{dep_id}/create_flow_run", json={}).json()[
+                        "id"
+                    ],
+                    lambda rid: http.get(f"/flow_runs/{rid}").json()["state"]["type"],
+                )
+                for _ in range(repeats)
+            ]
+        finally:
+            stop(runner)
+
+
+def _wait_deployment(http: httpx.Client, runner: object, log: Path, timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if runner.poll() is not None:  # type: ignore[attr-defined]
+            raise RuntimeError(f"prefect serve exited:\n{log.read_text()[-3000:]}")
+        response = http.get("/deployments/name/empty/bench")
+        if response.status_code == 200:
+            time.sleep(1.0)  # let the runner finish starting its poll loop
+            return str(response.json()["id"])
+        time.sleep(0.2)
+    raise RuntimeError("prefect serve did not register its deployment in time")
+
+
+def run(ctx: Context) -> list[Row]:
+    repeats = 2 if ctx.quick else 7
+    row = Row("trigger to COMPLETED, local pool/runner", "s", "lower", HOW, target_abs=1.0)
+    row.pushflow = Measure.of(pushflow_samples(ctx, repeats))
+    if ctx.peer_python:
+        row.prefect = Measure.of(prefect_samples(ctx, repeats))
+    return [row]

@@ -1,0 +1,46 @@
+"""The benchmark harness runs end to end on pushflow's side (one tiny iteration, no peer).
+
+The benchmark itself is not part of the test suite: `python -m bench` runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_quick_run_writes_the_table_as_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--skip-peer",
+            "--only",
+            "imports",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "import SDK" in done.stdout  # the table went to stdout
+
+    report = json.loads(out.read_text())
+    assert report["meta"]["quick"] is True
+    assert report["meta"]["peer"] is None
+    assert report["meta"]["failures"] == {}
+    rows = {row["workload"]: row for row in report["rows"]}
+    sdk = rows["import SDK (runtime vs prefect)"]
+    assert sdk["prefect"] is None and sdk["ratio"] is None
+    assert sdk["pushflow"]["n"] == 2
+    assert 0 < sdk["pushflow"]["min"] <= sdk["pushflow"]["median"] <= sdk["pushflow"]["max"]
+    assert sdk["target"] == ">=10x" and sdk["unit"] == "ms"
