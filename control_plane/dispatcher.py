@@ -51,7 +51,7 @@ def submit_all(services: Services, claims: list[Claim]) -> None:
     """Submit claimed runs (concurrently: cloud APIs are slow), then record where each went."""
     pools, deployments = _load_context(services, claims)
     if len(claims) == 1:
-        outcomes = [_submit(services, c, pools, deployments)]
+        outcomes = [_submit(services, claims[0], pools, deployments)]
     else:
         with ThreadPoolExecutor(max_workers=min(8, len(claims)), thread_name_prefix="pushflow-submit") as ex:
             outcomes = list(ex.map(lambda c: _submit(services, c, pools, deployments), claims))
