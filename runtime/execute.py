@@ -42,18 +42,18 @@ class _Heartbeat(threading.Thread):
         super().__init__(name="pushflow-heartbeat", daemon=True)
         self._client = PushflowClient(client.api_url, os.environ.get("PUSHFLOW_RUN_TOKEN"), retries=1)
         self._run_id = run_id
-        self._stop = threading.Event()
+        self._stopping = threading.Event()  # not `_stop`: Thread uses that name
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 self._client.request("POST", f"/flow-runs/{self._run_id}/heartbeat")
             except Exception:  # a missed beat is fine; the timeout is many beats long
                 pass
-            self._stop.wait(HEARTBEAT_SECONDS)
+            self._stopping.wait(HEARTBEAT_SECONDS)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.join(timeout=5)
         self._client.close()
 
