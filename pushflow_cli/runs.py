@@ -80,11 +80,20 @@ def list_runs(
     """List recent flow runs, newest first."""
     with api_errors():
         page = client().list_flow_runs(deployment_id=deployment_id, flow_name=flow, state=state, limit=limit)
-    table = Table("id", "name", "flow", "state", "created", "start", "end")
+    table = Table("name", "flow", "state", "created", "duration")
+    # Ids stay whole (never truncated) so they can be copied or piped.
+    table.add_column("id", no_wrap=True, min_width=36)
     for r in page["items"]:
-        table.add_row(r["id"], r["name"], r["flow_name"], state_text(r["state"]), r["created"][:19],
-                      (r["start_time"] or "")[:19], (r["end_time"] or "")[:19])
+        table.add_row(r["name"], r["flow_name"], state_text(r["state"]),
+                      r["created"][:19].replace("T", " "), _duration(r), r["id"])
     console.print(table)
+
+
+def _duration(run: dict) -> str:
+    if not run["start_time"] or not run["end_time"]:
+        return ""
+    seconds = (datetime.fromisoformat(run["end_time"]) - datetime.fromisoformat(run["start_time"])).total_seconds()
+    return f"{seconds:.2f}s"
 
 
 @app.command("inspect")
@@ -113,6 +122,22 @@ def logs(flow_run_id: str, follow_: bool = typer.Option(False, "--follow", "-f")
     for entry in entries:
         level = LEVELS.get(entry["level"], str(entry["level"]))
         console.print(f"{entry['timestamp'][11:23]} | {level:<7} | {entry['message']}", markup=False, highlight=False)
+    if not entries:
+        print_infrastructure_logs(api, flow_run_id)
+
+
+def print_infrastructure_logs(api: Any, flow_run_id: str) -> None:
+    """The runtime never reported: show what the infrastructure logged (pull and startup errors)."""
+    from runtime.errors import APIError
+
+    try:
+        found = api.request("GET", f"/flow-runs/{flow_run_id}/infrastructure-logs")
+    except APIError as exc:
+        err_console.print(f"No logs from the run, and none from its infrastructure: {exc}")
+        return
+    err_console.print(f"No logs from the run itself; its infrastructure ({found['provider']} {found['id']}) logged:")
+    for line in found["lines"] or ["(nothing)"]:
+        console.print(line, markup=False, highlight=False)
 
 
 @app.command("cancel")

@@ -50,7 +50,7 @@ def test_readme_quick_start(server: LiveServer, project: Path) -> None:
     out = watched.stdout
     assert "State: PENDING" in out or "State: RUNNING" in out
     assert "loaded 5 rows" in out
-    assert "total is 500" in out
+    assert "total is 100" in out
     assert out.rstrip().endswith("State: COMPLETED")
 
 
