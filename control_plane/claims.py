@@ -76,7 +76,11 @@ def _at_limit(table: Any, run_column: Any, key: Any) -> Any:
     active = (
         select(func.count())
         .select_from(other)
-        .where(getattr(other, run_column.key) == key, col(other.state_type).in_(ACTIVE_TYPES))
+        .where(
+            getattr(other, run_column.key) == key,
+            col(other.state_type).in_(ACTIVE_TYPES),
+            col(other.parent_flow_run_id).is_(None),  # subflows run inside their parent: no slot
+        )
         .scalar_subquery()
     )
     return and_(col(table.concurrency_limit).is_not(None), active >= table.concurrency_limit)
@@ -145,7 +149,7 @@ def _active_counts(session: Session, column: object, keys: list[str]) -> Counter
         return Counter()
     rows = session.exec(
         select(column, func.count())  # type: ignore[call-overload]
-        .where(col(column).in_(keys), col(FlowRun.state_type).in_(ACTIVE_TYPES))  # type: ignore[arg-type]
+        .where(col(column).in_(keys), col(FlowRun.state_type).in_(ACTIVE_TYPES), col(FlowRun.parent_flow_run_id).is_(None))  # type: ignore[arg-type]
         .group_by(column)
     )
     return Counter({key: count for key, count in rows})

@@ -1,0 +1,62 @@
+"""A test pool type that counts submissions at the adapter: each submit appends the run
+id to a file (O_APPEND, so several dispatcher processes can share it). Infrastructure
+"runs" until cancelled; a job variable makes submit fail like a provider would."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from push_pools import registry
+from push_pools.base import InfraPhase, InfraRef, InfraStatus, JobVariables, PoolContext, RunSpec
+from push_pools.errors import CapacityError, SubmissionError
+
+POOL_TYPE = "counting"
+
+
+class CountingJob(JobVariables):
+    count_file: str
+    fail: Literal["capacity", "fatal"] | None = None
+
+
+class CountingPool:
+    type: ClassVar[str] = POOL_TYPE
+    Job: ClassVar[type[CountingJob]] = CountingJob
+    ended: ClassVar[dict[str, InfraStatus]] = {}  # infra id -> how it ended (tests set this)
+
+    def __init__(self, context: PoolContext) -> None:
+        self._lock = threading.Lock()
+
+    def submit(self, run: RunSpec, job: CountingJob) -> InfraRef:
+        if job.fail == "capacity":
+            raise CapacityError("no Fargate capacity in eu-west-1a (simulated)")
+        if job.fail == "fatal":
+            raise SubmissionError("image 'nope:latest' not found (simulated)")
+        line = f"{run.run_id} {run.idempotency_token} {os.getpid()} {run.secret_env.get('PUSHFLOW_RUN_TOKEN', '')}\n"
+        fd = os.open(job.count_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+        return InfraRef(provider=POOL_TYPE, id=run.idempotency_token)
+
+    def status(self, ref: InfraRef) -> InfraStatus:
+        return self.ended.get(ref.id, InfraStatus(InfraPhase.RUNNING))
+
+    def cancel(self, ref: InfraRef, *, grace_seconds: float = 10.0) -> None:
+        self.ended[ref.id] = InfraStatus(InfraPhase.EXITED, exit_code=143, reason="stopped on request")
+
+    def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:
+        return []
+
+
+def register() -> None:
+    registry.POOL_TYPES[POOL_TYPE] = ("tests.control_plane.counting_pool", "CountingPool", None)
+
+
+def submissions(path: Path) -> list[list[str]]:
+    if not path.exists():
+        return []
+    return [line.split(" ") for line in path.read_text().splitlines()]
