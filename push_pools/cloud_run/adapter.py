@@ -1,7 +1,7 @@
 """The `cloud-run` pool: each run is one execution of its own Cloud Run job.
 
-submit: create job `pushflow-<run id>[-attempt]` (a long-running operation, polled), then run it, unless
-  the job already has an execution (a retried submit) - then that one is the run's.
+submit: create job `pushflow-<run id>[-attempt]` (a long-running operation, polled), then
+  run it, unless the job already has an execution (a retried submit): then that is the run's.
 status: the execution's counts and conditions, the task's exit code; once it has ended
   the job is deleted (its final status is remembered for later askers).
 cancel: cancel the execution. logs: Cloud Logging, or the conditions and a console link.
@@ -9,6 +9,7 @@ cancel: cancel the execution. logs: Cloud Logging, or the conditions and a conso
 
 from __future__ import annotations
 
+import builtins
 import collections
 import logging
 import threading
@@ -37,12 +38,21 @@ _REMEMBERED = 2000  # final statuses kept for executions whose job is already de
 
 class CloudRunPool:
     type: ClassVar[str] = "cloud-run"
-    Job: ClassVar[type[CloudRunJob]] = CloudRunJob
+    Job: ClassVar[builtins.type[CloudRunJob]] = CloudRunJob
 
-    def __init__(self, context: PoolContext | None = None, *, cleanup_interval: float = 2.0) -> None:
-        self._clients = Clients()
+    def __init__(
+        self,
+        context: PoolContext | None = None,
+        *,
+        cleanup_interval: float = 2.0,
+        retry_deadline: float = 60.0,
+    ) -> None:
+        """`retry_deadline`: how long transient errors (429, 5xx) are retried with backoff."""
+        self._clients = Clients(retry_deadline=retry_deadline)
         self._janitor = Janitor(lambda ref: self._read(ref).ended, interval=cleanup_interval)
-        self._final: collections.OrderedDict[str, tuple[InfraStatus, list[str]]] = collections.OrderedDict()
+        self._final: collections.OrderedDict[str, tuple[InfraStatus, list[str]]] = (
+            collections.OrderedDict()
+        )
         self._submitting: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
 
     # --- the protocol -----------------------------------------------------------------------
@@ -56,7 +66,9 @@ class CloudRunPool:
             if execution is None:
                 self._create_job(api, parent, name, build_job(run_v2, run, job))
                 execution = self._run_once(api, name)
-        logging_endpoint = job.logging_endpoint or (job.api_endpoint if is_emulator(job.api_endpoint) else None)
+        logging_endpoint = job.logging_endpoint or (
+            job.api_endpoint if is_emulator(job.api_endpoint) else None
+        )
         ref = ExecutionRef(execution, job.api_endpoint, logging_endpoint)
         self._janitor.watch(ref)
         if self._janitor.sweep_due(job.api_endpoint, parent):
@@ -87,12 +99,11 @@ class CloudRunPool:
     def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:
         execution = ExecutionRef.parse(ref.id)
         api = self._clients.get(execution.api_endpoint)
+        problem: str | None = None
         try:
             lines = self._logged_lines(api, execution, limit)
         except PushPoolError as exc:
             lines, problem = [], f"Cloud Logging could not be read: {exc}"
-        else:
-            problem = None
         if lines:
             return lines
         if execution.execution in self._final:
@@ -100,11 +111,18 @@ class CloudRunPool:
         else:
             try:
                 with google_errors("read the Cloud Run execution"):
-                    notes = condition_lines(api.executions.get_execution(
-                        name=execution.execution, retry=api.retry))
+                    notes = condition_lines(
+                        api.executions.get_execution(name=execution.execution, retry=api.retry)
+                    )
             except CloudRunNotFoundError:
                 notes = [f"execution {execution.execution} no longer exists"]
-        return [*notes, *([problem] if problem else []), f"Console: {execution.console_url}"][-limit:]
+        return [*notes, *([problem] if problem else []), f"Console: {execution.console_url}"][
+            -limit:
+        ]
+
+    def close(self) -> None:
+        """Stop the janitor thread (not part of the protocol: for tests and shutdown)."""
+        self._janitor.close()
 
     # --- steps -------------------------------------------------------------------------------
     def _latest_execution(self, api: CloudRunApi, name: str) -> str | None:
@@ -121,8 +139,9 @@ class CloudRunPool:
 
         with google_errors(f"create Cloud Run job {name}"):
             try:
-                operation = api.jobs.create_job(parent=parent, job=job, job_id=name.rsplit("/", 1)[-1],
-                                                retry=api.retry)
+                operation = api.jobs.create_job(
+                    parent=parent, job=job, job_id=name.rsplit("/", 1)[-1], retry=api.retry
+                )
             except exceptions.AlreadyExists:
                 return  # a concurrent or earlier attempt created it
             operation.result(polling=api.polling)
@@ -153,14 +172,24 @@ class CloudRunPool:
         try:
             with google_errors(f"read Cloud Run execution {ref.execution}"):
                 execution = api.executions.get_execution(name=ref.execution, retry=api.retry)
-                ended = bool(execution.completion_time or execution.succeeded_count
-                             or execution.failed_count or execution.cancelled_count)
+                ended = bool(
+                    execution.completion_time
+                    or execution.succeeded_count
+                    or execution.failed_count
+                    or execution.cancelled_count
+                )
                 status = execution_status(execution, self._exit_code(api, ref) if ended else None)
         except CloudRunNotFoundError:
             remembered = self._final.get(ref.execution)  # deleted by a concurrent reader
-            return remembered[0] if remembered else InfraStatus(
-                InfraPhase.MISSING, reason=f"Cloud Run execution {ref.execution} does not exist "
-                                           "(never created, or its job was deleted)")
+            return (
+                remembered[0]
+                if remembered
+                else InfraStatus(
+                    InfraPhase.MISSING,
+                    reason=f"Cloud Run execution {ref.execution} does not exist "
+                    "(never created, or its job was deleted)",
+                )
+            )
         if status.ended:
             self._delete_job(api, ref)
             self._final[ref.execution] = (status, condition_lines(execution))
@@ -196,7 +225,7 @@ class CloudRunPool:
         body = {
             "resourceNames": [f"projects/{ref.project}"],
             "filter": f'resource.type="cloud_run_job" AND '
-                      f'labels."run.googleapis.com/execution_name"="{ref.short_name}"',
+            f'labels."run.googleapis.com/execution_name"="{ref.short_name}"',
             "orderBy": "timestamp desc",
             "pageSize": limit,
         }
@@ -204,8 +233,12 @@ class CloudRunPool:
             response = api.session().post(f"{endpoint}/v2/entries:list", json=body, timeout=30)
         if response.status_code != 200:
             message = response.json().get("error", {}).get("message", response.text[:200])
-            raise PushPoolError(f"Cloud Logging answered {response.status_code}: {message}; the "
-                                "control plane's identity needs roles/logging.viewer")
+            raise PushPoolError(
+                f"Cloud Logging answered {response.status_code}: {message}; the "
+                "control plane's identity needs roles/logging.viewer"
+            )
         entries = response.json().get("entries", [])
-        lines = [e.get("textPayload") or (e.get("jsonPayload") or {}).get("message", "") for e in entries]
+        lines = [
+            e.get("textPayload") or (e.get("jsonPayload") or {}).get("message", "") for e in entries
+        ]
         return list(reversed(lines))

@@ -52,16 +52,30 @@ class CloudRunApi:
         self.endpoint = endpoint
         self.credentials = _credentials(endpoint)
         options = ClientOptions(api_endpoint=endpoint) if endpoint else None
-        kwargs: dict[str, Any] = {"credentials": self.credentials, "transport": "rest",
-                                  "client_options": options}
+        kwargs: dict[str, Any] = {
+            "credentials": self.credentials,
+            "transport": "rest",
+            "client_options": options,
+        }
         self.jobs = run_v2.JobsClient(**kwargs)
         self.executions = run_v2.ExecutionsClient(**kwargs)
         self.tasks = run_v2.TasksClient(**kwargs)
-        transient = (exceptions.TooManyRequests, exceptions.ResourceExhausted,
-                     exceptions.InternalServerError, exceptions.BadGateway,
-                     exceptions.ServiceUnavailable, exceptions.GatewayTimeout, _connection_error())
-        self.retry = retry.Retry(predicate=retry.if_exception_type(*transient), initial=0.2,
-                                 multiplier=2.0, maximum=5.0, timeout=retry_deadline)
+        transient = (
+            exceptions.TooManyRequests,
+            exceptions.ResourceExhausted,
+            exceptions.InternalServerError,
+            exceptions.BadGateway,
+            exceptions.ServiceUnavailable,
+            exceptions.GatewayTimeout,
+            _connection_error(),
+        )
+        self.retry = retry.Retry(
+            predicate=retry.if_exception_type(*transient),
+            initial=0.2,
+            multiplier=2.0,
+            maximum=5.0,
+            timeout=retry_deadline,
+        )
         # Poll long-running operations from 0.1 s up, not api_core's default 1 s floor.
         self.polling = polling.DEFAULT_POLLING.with_delay(initial=0.1, maximum=2.0, multiplier=1.5)
         self.polling = self.polling.with_timeout(retry_deadline)
@@ -76,7 +90,8 @@ class CloudRunApi:
 class Clients:
     """One CloudRunApi per endpoint, built on first use and shared by threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, retry_deadline: float = 60.0) -> None:
+        self._retry_deadline = retry_deadline
         self._apis: dict[str | None, CloudRunApi] = {}
         self._lock = threading.Lock()
 
@@ -85,7 +100,9 @@ class Clients:
             api = self._apis.get(endpoint)
             if api is None:
                 with google_errors("connect to Cloud Run"):
-                    api = self._apis[endpoint] = CloudRunApi(endpoint)
+                    api = self._apis[endpoint] = CloudRunApi(
+                        endpoint, retry_deadline=self._retry_deadline
+                    )
             return api
 
 
@@ -106,33 +123,43 @@ def google_errors(action: str) -> Iterator[None]:
         raise _translate(action, exc, exceptions) from exc
     except auth_exceptions.DefaultCredentialsError as exc:
         raise SubmissionError(
-            f"cannot {action}: no Google credentials ({exc}); run `gcloud auth application-default "
-            "login`, set GOOGLE_APPLICATION_CREDENTIALS, or give the control plane a service account"
+            f"cannot {action}: no Google credentials ({exc}); run `gcloud auth "
+            "application-default login`, set GOOGLE_APPLICATION_CREDENTIALS, or give the "
+            "control plane a service account"
         ) from exc
     except _connection_error() as exc:
-        raise ProviderUnavailableError(f"cannot {action}: Cloud Run is unreachable ({exc})") from exc
+        raise ProviderUnavailableError(
+            f"cannot {action}: Cloud Run is unreachable ({exc})"
+        ) from exc
 
 
-def _translate(action: str, exc: BaseException, exceptions: Any, retried: bool = False) -> PushPoolError:
+def _translate(
+    action: str, exc: BaseException, exceptions: Any, retried: bool = False
+) -> PushPoolError:
     message = getattr(exc, "message", None) or str(exc)
     tried = " (after retrying with backoff)" if retried else ""
     if isinstance(exc, exceptions.NotFound):
         return CloudRunNotFoundError(f"cannot {action}: {message}")
     if isinstance(exc, (exceptions.TooManyRequests, exceptions.ResourceExhausted)):
-        return CapacityError(f"cannot {action}: Cloud Run is throttling or out of quota{tried}: {message}")
-    if isinstance(exc, (exceptions.ServerError, exceptions.DeadlineExceeded)) or isinstance(
-        exc, _connection_error()
-    ):
-        return ProviderUnavailableError(f"cannot {action}: Cloud Run is unavailable{tried}: {message}")
+        return CapacityError(
+            f"cannot {action}: Cloud Run is throttling or out of quota{tried}: {message}"
+        )
+    unavailable = (exceptions.ServerError, exceptions.DeadlineExceeded, _connection_error())
+    if isinstance(exc, unavailable):
+        return ProviderUnavailableError(
+            f"cannot {action}: Cloud Run is unavailable{tried}: {message}"
+        )
     if isinstance(exc, (exceptions.PermissionDenied, exceptions.Forbidden)):
         return SubmissionError(
             f"cannot {action}: permission denied: {message}. The control plane's identity needs "
-            "roles/run.developer and roles/iam.serviceAccountUser on the job's service account")
+            "roles/run.developer and roles/iam.serviceAccountUser on the job's service account"
+        )
     if isinstance(exc, (exceptions.Unauthenticated, exceptions.Unauthorized)):
         return SubmissionError(f"cannot {action}: Google rejected the credentials: {message}")
     if isinstance(exc, (exceptions.InvalidArgument, exceptions.BadRequest)):
-        return SubmissionError(f"cannot {action}: Cloud Run refused the job: {message}; "
-                               "check the pool's job variables")
+        return SubmissionError(
+            f"cannot {action}: Cloud Run refused the job: {message}; check the pool's job variables"
+        )
     return SubmissionError(f"cannot {action}: {type(exc).__name__}: {message}")
 
 
@@ -143,7 +170,9 @@ def _credentials(endpoint: str | None) -> Any:
         return AnonymousCredentials()
     import google.auth
 
-    credentials, _project = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials, _project = google.auth.default(
+        scopes=["https://www.googleapis.com/auth/cloud-platform"]
+    )
     return credentials
 
 

@@ -31,20 +31,22 @@ class Janitor:
         self._swept: dict[tuple[str | None, str], float] = {}
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = threading.Event()
 
     def watch(self, ref: ExecutionRef) -> None:
         with self._lock:
             self._watched[ref.execution] = ref
             if self._thread is None or not self._thread.is_alive():
                 # Alive only while something is watched: nothing lingers in an idle process.
-                self._thread = threading.Thread(target=self._loop, name="pushflow-cloud-run-janitor",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._loop, name="pushflow-cloud-run-janitor", daemon=True
+                )
                 self._thread.start()
 
     def _loop(self) -> None:
         while True:
             with self._lock:
-                if not self._watched:
+                if not self._watched or self._closed.is_set():
                     self._thread = None
                     return
                 refs = list(self._watched.values())
@@ -57,7 +59,11 @@ class Janitor:
                 if done:
                     with self._lock:
                         self._watched.pop(ref.execution, None)
-            time.sleep(self.interval)  # a daemon thread's pace, not synchronisation
+            self._closed.wait(self.interval)
+
+    def close(self) -> None:
+        """Stop watching (the process is going away; a later sweep finds what is left)."""
+        self._closed.set()
 
     def sweep_due(self, endpoint: str | None, parent: str) -> bool:
         """True (once per period) when `parent` should be swept now."""
@@ -71,7 +77,10 @@ class Janitor:
 
 def ended_managed_jobs(jobs: Any) -> list[str]:
     """Names of jobs this pool made whose latest execution has completed."""
-    return [job.name for job in jobs
-            if job.labels.get(MANAGED_LABEL) == "true"
-            and job.latest_created_execution.name
-            and job.latest_created_execution.completion_time]
+    return [
+        job.name
+        for job in jobs
+        if job.labels.get(MANAGED_LABEL) == "true"
+        and job.latest_created_execution.name
+        and job.latest_created_execution.completion_time
+    ]

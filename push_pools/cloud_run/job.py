@@ -11,47 +11,70 @@ from push_pools.base import JobVariables
 
 MAX_TIMEOUT_SECONDS = 168 * 3600  # Cloud Run jobs: a task may run for up to 7 days
 _MEMORY = re.compile(r"^\d+(\.\d+)?(Mi|Gi|M|G)$")
-_SECRET = re.compile(r"^(projects/[^/]+/secrets/)?[A-Za-z0-9_-]+(/versions/[A-Za-z0-9_-]+|:[A-Za-z0-9_-]+)?$")
+_SECRET = re.compile(
+    r"^(projects/[^/]+/secrets/)?[A-Za-z0-9_-]+(/versions/[A-Za-z0-9_-]+|:[A-Za-z0-9_-]+)?$"
+)
 DEFAULT_COMMAND = ["pushflow", "execute"]
 
 
 class CloudRunJob(JobVariables):
     project: str = Field(description="Google Cloud project id the jobs are created in")
     region: str = Field(description="Cloud Run region, e.g. europe-west1")
-    image: str = Field(description="Container image with pushflow installed, e.g. "
-                                   "europe-docker.pkg.dev/PROJECT/REPO/flows:1")
+    image: str = Field(
+        description="Container image with pushflow installed, e.g. "
+        "europe-docker.pkg.dev/PROJECT/REPO/flows:1"
+    )
     command: list[str] | None = Field(
-        default=None, description=f"Container command; default {' '.join(DEFAULT_COMMAND)}")
+        default=None, description=f"Container command; default {' '.join(DEFAULT_COMMAND)}"
+    )
     cpu: str = Field(default="1", description="CPU limit: 1, 2, 4, 8 or a fraction like 0.5")
     memory: str = Field(default="512Mi", description="Memory limit, e.g. 512Mi or 2Gi")
-    timeout: int = Field(default=3600, ge=1, le=MAX_TIMEOUT_SECONDS,
-                         description="Seconds a run may take before Cloud Run stops it (up to 168 h)")
-    max_retries: int = Field(default=0, ge=0, le=10,
-                             description="Times Cloud Run restarts a failed task (flow retries are separate)")
+    timeout: int = Field(
+        default=3600,
+        ge=1,
+        le=MAX_TIMEOUT_SECONDS,
+        description="Seconds a run may take before Cloud Run stops it (up to 168 h)",
+    )
+    max_retries: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="Times Cloud Run restarts a failed task (flow retries are separate)",
+    )
     service_account: str | None = Field(default=None, description="Service account the run acts as")
-    vpc_connector: str | None = Field(default=None, description="Serverless VPC Access connector name")
+    vpc_connector: str | None = Field(
+        default=None, description="Serverless VPC Access connector name"
+    )
     network: str | None = Field(default=None, description="VPC network for direct VPC egress")
     subnetwork: str | None = Field(default=None, description="Subnetwork for direct VPC egress")
     vpc_egress: Literal["all-traffic", "private-ranges-only"] = Field(
-        default="private-ranges-only", description="Which traffic goes through the VPC")
+        default="private-ranges-only", description="Which traffic goes through the VPC"
+    )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables")
     secrets: dict[str, str] = Field(
         default_factory=dict,
         description="Environment variables from Secret Manager: NAME -> SECRET[:VERSION] or "
-                    "projects/P/secrets/SECRET/versions/V (version defaults to latest)")
+        "projects/P/secrets/SECRET/versions/V (version defaults to latest)",
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="Labels on each run's job")
     api_endpoint: str | None = Field(
-        default=None, description="Cloud Run API endpoint override (regional or private endpoint, "
-                                  "or an emulator at http://host:port, which uses anonymous credentials)")
+        default=None,
+        description="Cloud Run API endpoint override (regional or private endpoint, "
+        "or an emulator at http://host:port, which uses anonymous credentials)",
+    )
     logging_endpoint: str | None = Field(
-        default=None, description="Cloud Logging endpoint for `runs logs`; default logging.googleapis.com, "
-                                  "or the api_endpoint when that is an emulator")
+        default=None,
+        description="Cloud Logging endpoint for `runs logs`; default logging.googleapis.com, "
+        "or the api_endpoint when that is an emulator",
+    )
 
     @field_validator("memory")
     @classmethod
     def _memory(cls, value: str) -> str:
         if not _MEMORY.match(value):
-            raise ValueError(f"{value!r} is not a memory size; use a number with Mi or Gi, e.g. 512Mi")
+            raise ValueError(
+                f"{value!r} is not a memory size; use a number with Mi or Gi, e.g. 512Mi"
+            )
         return value
 
     @field_validator("secrets")
@@ -59,20 +82,26 @@ class CloudRunJob(JobVariables):
     def _secrets(cls, value: dict[str, str]) -> dict[str, str]:
         bad = [ref for ref in value.values() if not _SECRET.match(ref)]
         if bad:
-            raise ValueError(f"{bad[0]!r} is not a secret reference; use SECRET, SECRET:VERSION or "
-                             "projects/P/secrets/SECRET/versions/V")
+            raise ValueError(
+                f"{bad[0]!r} is not a secret reference; use SECRET, SECRET:VERSION or "
+                "projects/P/secrets/SECRET/versions/V"
+            )
         return value
 
     @field_validator("api_endpoint", "logging_endpoint")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"{value!r} needs a scheme: https://host for Google, http://host:port "
-                             "for an emulator")
+            raise ValueError(
+                f"{value!r} needs a scheme: https://host for Google, http://host:port "
+                "for an emulator"
+            )
         return value.rstrip("/") if value else value
 
     @model_validator(mode="after")
     def _one_kind_of_vpc(self) -> CloudRunJob:
         if self.vpc_connector and (self.network or self.subnetwork):
-            raise ValueError("set either vpc_connector or network/subnetwork (direct VPC egress), not both")
+            raise ValueError(
+                "set either vpc_connector or network/subnetwork (direct VPC egress), not both"
+            )
         return self

@@ -57,11 +57,15 @@ class ExecutionRef:
 
     @property
     def console_url(self) -> str:
-        return (f"https://console.cloud.google.com/run/jobs/executions/details/{self.region}/"
-                f"{quote(self.short_name)}/tasks?project={quote(self.project)}")
+        return (
+            f"https://console.cloud.google.com/run/jobs/executions/details/{self.region}/"
+            f"{quote(self.short_name)}/tasks?project={quote(self.project)}"
+        )
 
     def to_id(self) -> str:
-        extra = {k: v for k, v in (("api", self.api_endpoint), ("logging", self.logging_endpoint)) if v}
+        extra = {
+            k: v for k, v in (("api", self.api_endpoint), ("logging", self.logging_endpoint)) if v
+        }
         return f"{self.execution}?{urlencode(extra)}" if extra else self.execution
 
     @classmethod

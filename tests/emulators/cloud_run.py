@@ -29,8 +29,15 @@ from google.cloud import run_v2
 
 from tests.simulator import ContainerSimulator, SimulatedContainer
 
-_STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 409: "ALREADY_EXISTS",
-           429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
 _RPC_CODE = {"INVALID_ARGUMENT": 3, "NOT_FOUND": 5, "ALREADY_EXISTS": 6, "PERMISSION_DENIED": 7}
 _JOB_ID = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -44,10 +51,18 @@ class GoogleError(Exception):
         self.http, self.message, self.field = http, message, field
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.http, "message": self.message, "status": _STATUS[self.http]}
+        error: dict[str, Any] = {
+            "code": self.http,
+            "message": self.message,
+            "status": _STATUS[self.http],
+        }
         if self.field:
-            error["details"] = [{"@type": "type.googleapis.com/google.rpc.BadRequest",
-                                 "fieldViolations": [{"field": self.field, "description": self.message}]}]
+            error["details"] = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": [{"field": self.field, "description": self.message}],
+                }
+            ]
         return {"error": error}
 
 
@@ -100,9 +115,15 @@ class FakeCloudRun:
 
     # lifecycle -----------------------------------------------------------------
     def start(self) -> FakeCloudRun:
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                         name="fake-cloud-run", daemon=True).start()
-        threading.Thread(target=self._tick_forever, name="fake-cloud-run-ticker", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="fake-cloud-run",
+            daemon=True,
+        ).start()
+        threading.Thread(
+            target=self._tick_forever, name="fake-cloud-run-ticker", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -111,14 +132,24 @@ class FakeCloudRun:
         self._server.server_close()
         self.simulator.stop_all()
 
-    def inject(self, status: int, *, times: int = 1, method: str | None = None,
-               path_contains: str | None = None) -> None:
+    def inject(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+    ) -> None:
         """Answer the next `times` matching requests with a Google-shaped `status` error."""
         with self._lock:
-            self._faults.append({"status": status, "times": times, "method": method, "path": path_contains})
+            self._faults.append(
+                {"status": status, "times": times, "method": method, "path": path_contains}
+            )
 
     # routing ---------------------------------------------------------------------
-    def handle(self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
+    def handle(
+        self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]
+    ) -> Any:
         with self._lock:
             self.requests.append((method, path))
             self._raise_injected(method, path)
@@ -128,7 +159,9 @@ class FakeCloudRun:
             if method == "GET" and "/operations/" in parts:
                 return self._poll(parts)
             if method == "POST" and parts.endswith("/jobs"):
-                return self._create_job(parts.removesuffix("/jobs"), query.get("jobId", [""])[0], body)
+                return self._create_job(
+                    parts.removesuffix("/jobs"), query.get("jobId", [""])[0], body
+                )
             if method == "GET" and parts.endswith("/jobs"):
                 jobs = [_to_any(j) for n, j in self.jobs.items() if n.startswith(parts + "/")]
                 for job in jobs:
@@ -139,7 +172,9 @@ class FakeCloudRun:
             if method == "POST" and parts.endswith(":cancel"):
                 return self._cancel(parts.removesuffix(":cancel"))
             if method == "GET" and parts.endswith("/tasks"):
-                return {"tasks": [_to_any(self._task(self._execution(parts.removesuffix("/tasks"))))]}
+                return {
+                    "tasks": [_to_any(self._task(self._execution(parts.removesuffix("/tasks"))))]
+                }
             if "/executions/" in parts and method == "GET":
                 return _to_any(self._execution(parts).message)
             if "/jobs/" in parts and method == "GET":
@@ -150,17 +185,29 @@ class FakeCloudRun:
 
     def _raise_injected(self, method: str, path: str) -> None:
         for fault in self._faults:
-            if fault["times"] > 0 and fault["method"] in (None, method) and (fault["path"] or "") in path:
+            if (
+                fault["times"] > 0
+                and fault["method"] in (None, method)
+                and (fault["path"] or "") in path
+            ):
                 fault["times"] -= 1
                 status = fault["status"]
-                raise GoogleError(status, "The service is currently unavailable." if status >= 500
-                                  else "Quota exceeded for quota metric 'Job run requests'.")
+                raise GoogleError(
+                    status,
+                    "The service is currently unavailable."
+                    if status >= 500
+                    else "Quota exceeded for quota metric 'Job run requests'.",
+                )
 
     # jobs ---------------------------------------------------------------------------
     def _create_job(self, parent: str, job_id: str, body: dict[str, Any]) -> Any:
         if not _JOB_ID.match(job_id):
-            raise GoogleError(400, f"Invalid job id {job_id!r}: must be 1-63 lowercase letters, digits or "
-                              "hyphens, start with a letter and not end with a hyphen", "job_id")
+            raise GoogleError(
+                400,
+                f"Invalid job id {job_id!r}: must be 1-63 lowercase letters, digits or "
+                "hyphens, start with a letter and not end with a hyphen",
+                "job_id",
+            )
         job = run_v2.Job.from_json(json.dumps(body), ignore_unknown_fields=True)
         name = f"{parent}/jobs/{job_id}"
         self._validate(job)
@@ -168,8 +215,11 @@ class FakeCloudRun:
             raise GoogleError(409, f"Resource '{job_id}' already exists.")
         template = job.template.template
         if template.service_account in self.denied_service_accounts:
-            raise GoogleError(403, f"Permission 'iam.serviceaccounts.actAs' denied on service account "
-                              f"{template.service_account} (or it may not exist).")
+            raise GoogleError(
+                403,
+                f"Permission 'iam.serviceaccounts.actAs' denied on service account "
+                f"{template.service_account} (or it may not exist).",
+            )
         job.name, job.uid, job.generation, job.create_time = name, str(uuid.uuid4()), 1, _now()
         job.etag = uuid.uuid4().hex
         op = self._operation(parent, job)
@@ -184,37 +234,60 @@ class FakeCloudRun:
     def _validate(self, job: run_v2.Job) -> None:
         containers = job.template.template.containers
         if len(containers) != 1:
-            raise GoogleError(400, "Jobs must have exactly one container", "job.template.template.containers")
+            raise GoogleError(
+                400, "Jobs must have exactly one container", "job.template.template.containers"
+            )
         if not containers[0].image:
-            raise GoogleError(400, "Container image is required", "job.template.template.containers[0].image")
+            raise GoogleError(
+                400, "Container image is required", "job.template.template.containers[0].image"
+            )
         timeout = job.template.template.timeout
         if timeout and timeout.total_seconds() > _MAX_TIMEOUT_S:
-            raise GoogleError(400, "Task timeout must be at most 168h", "job.template.template.timeout")
+            raise GoogleError(
+                400, "Task timeout must be at most 168h", "job.template.template.timeout"
+            )
         for key, value in job.labels.items():
             if not _LABEL.match(key) or len(value) > 63 or not re.match(r"^[a-z0-9_-]*$", value):
-                raise GoogleError(400, f"Invalid label {key}={value!r}: keys and values may contain only "
-                                  "lowercase letters, digits, '_' and '-'", "job.labels")
+                raise GoogleError(
+                    400,
+                    f"Invalid label {key}={value!r}: keys and values may contain only "
+                    "lowercase letters, digits, '_' and '-'",
+                    "job.labels",
+                )
 
     def _job(self, name: str) -> run_v2.Job:
         job = self.jobs.get(name)
         if job is None:
-            raise GoogleError(404, f"Resource '{name.rsplit('/', 1)[-1]}' of kind 'JOB' in region "
-                              f"'{name.split('/')[3]}' in project '{name.split('/')[1]}' does not exist.")
+            raise GoogleError(
+                404,
+                f"Resource '{name.rsplit('/', 1)[-1]}' of kind 'JOB' in region "
+                f"'{name.split('/')[3]}' in project '{name.split('/')[1]}' does not exist.",
+            )
         return job
 
     def _run_job(self, name: str) -> Any:
         job = self._job(name)
         short = f"{name.rsplit('/', 1)[-1]}-{uuid.uuid4().hex[:5]}"
         execution = run_v2.Execution(
-            name=f"{name}/executions/{short}", uid=str(uuid.uuid4()), job=name.rsplit("/", 1)[-1],
-            labels=dict(job.labels), task_count=1, parallelism=1, template=job.template.template,
-            create_time=_now(), log_uri=f"https://console.cloud.google.com/logs/viewer?execution={short}",
-            conditions=[Cond(type_="ResourcesAvailable", state=Cond.State.CONDITION_PENDING),
-                        Cond(type_="Completed", state=Cond.State.CONDITION_PENDING)],
+            name=f"{name}/executions/{short}",
+            uid=str(uuid.uuid4()),
+            job=name.rsplit("/", 1)[-1],
+            labels=dict(job.labels),
+            task_count=1,
+            parallelism=1,
+            template=job.template.template,
+            create_time=_now(),
+            log_uri=f"https://console.cloud.google.com/logs/viewer?execution={short}",
+            conditions=[
+                Cond(type_="ResourcesAvailable", state=Cond.State.CONDITION_PENDING),
+                Cond(type_="Completed", state=Cond.State.CONDITION_PENDING),
+            ],
         )
         fake = FakeExecution(execution, job_name=name)
         self.executions[execution.name] = fake
-        job.latest_created_execution = run_v2.ExecutionReference(name=execution.name, create_time=_now())
+        job.latest_created_execution = run_v2.ExecutionReference(
+            name=execution.name, create_time=_now()
+        )
         job.execution_count += 1
         op = self._operation(name.rsplit("/jobs/", 1)[0], execution)
         op.ready = lambda: fake.outcome is not None
@@ -235,7 +308,9 @@ class FakeCloudRun:
     def _execution(self, name: str) -> FakeExecution:
         fake = self.executions.get(name)
         if fake is None:
-            raise GoogleError(404, f"Resource '{name.rsplit('/', 1)[-1]}' of kind 'EXECUTION' does not exist.")
+            raise GoogleError(
+                404, f"Resource '{name.rsplit('/', 1)[-1]}' of kind 'EXECUTION' does not exist."
+            )
         return fake
 
     def _cancel(self, name: str) -> Any:
@@ -247,13 +322,19 @@ class FakeCloudRun:
         return _operation_json(op)
 
     def _task(self, fake: FakeExecution) -> run_v2.Task:
-        task = run_v2.Task(name=f"{fake.message.name}/tasks/{fake.message.name.rsplit('/', 1)[-1]}-task0",
-                           execution=fake.message.name, index=0)
+        task = run_v2.Task(
+            name=f"{fake.message.name}/tasks/{fake.message.name.rsplit('/', 1)[-1]}-task0",
+            execution=fake.message.name,
+            index=0,
+        )
         if fake.outcome is not None and fake.container is not None:
             task.last_attempt_result = run_v2.TaskAttemptResult(
                 exit_code=fake.exit_code or 0,
-                status={"code": 0 if fake.outcome == "succeeded" else 2,
-                        "message": _condition(fake, "Completed").message})
+                status={
+                    "code": 0 if fake.outcome == "succeeded" else 2,
+                    "message": _condition(fake, "Completed").message,
+                },
+            )
         return task
 
     def _tick_forever(self) -> None:
@@ -269,16 +350,21 @@ class FakeCloudRun:
             if fake.container is not None:
                 fake.container.stop()
                 fake.exit_code = fake.container.exit_code
-            return self._finish(fake, "cancelled", "The execution was cancelled.",
-                                Cond.ExecutionReason.CANCELLED)
+            return self._finish(
+                fake, "cancelled", "The execution was cancelled.", Cond.ExecutionReason.CANCELLED
+            )
         if fake.container is None:
             try:
                 env = self._container_env(message)
             except GoogleError as exc:
                 _condition(fake, "ResourcesAvailable").state = Cond.State.CONDITION_FAILED
-                return self._finish(fake, "failed", exc.message, Cond.ExecutionReason.EXECUTION_REASON_UNDEFINED)
+                return self._finish(
+                    fake, "failed", exc.message, Cond.ExecutionReason.EXECUTION_REASON_UNDEFINED
+                )
             container = message.template.containers[0]
-            fake.container = self.simulator.start(message.name, [*container.command, *container.args], env)
+            fake.container = self.simulator.start(
+                message.name, [*container.command, *container.args], env
+            )
             fake.started = time.monotonic()
             message.start_time, message.running_count = _now(), 1
             _condition(fake, "ResourcesAvailable").state = Cond.State.CONDITION_SUCCEEDED
@@ -289,41 +375,71 @@ class FakeCloudRun:
             fake.container.stop()
             fake.exit_code = fake.container.exit_code
             task = f"{message.name.rsplit('/', 1)[-1]}-task0"
-            return self._finish(fake, "failed", f"Task {task} failed with message: The configured "
-                                f"timeout was reached.", Cond.ExecutionReason.NON_ZERO_EXIT_CODE)
+            return self._finish(
+                fake,
+                "failed",
+                f"Task {task} failed with message: The configured timeout was reached.",
+                Cond.ExecutionReason.NON_ZERO_EXIT_CODE,
+            )
         if code is not None:
             fake.exit_code = code
             if code == 0:
-                return self._finish(fake, "succeeded", "Execution completed successfully in 0 seconds.")
+                return self._finish(
+                    fake, "succeeded", "Execution completed successfully in 0 seconds."
+                )
             task = f"{message.name.rsplit('/', 1)[-1]}-task0"
-            return self._finish(fake, "failed", f"Task {task} failed with message: The container exited "
-                                f"with an error.", Cond.ExecutionReason.NON_ZERO_EXIT_CODE)
+            return self._finish(
+                fake,
+                "failed",
+                f"Task {task} failed with message: The container exited with an error.",
+                Cond.ExecutionReason.NON_ZERO_EXIT_CODE,
+            )
         return None
 
     def _container_env(self, message: run_v2.Execution) -> dict[str, str]:
-        env = {"CLOUD_RUN_JOB": message.job, "CLOUD_RUN_EXECUTION": message.name.rsplit("/", 1)[-1],
-               "CLOUD_RUN_TASK_INDEX": "0", "CLOUD_RUN_TASK_COUNT": "1"}
+        env = {
+            "CLOUD_RUN_JOB": message.job,
+            "CLOUD_RUN_EXECUTION": message.name.rsplit("/", 1)[-1],
+            "CLOUD_RUN_TASK_INDEX": "0",
+            "CLOUD_RUN_TASK_COUNT": "1",
+        }
         for var in message.template.containers[0].env:
             if var.value_source.secret_key_ref.secret:
                 ref = var.value_source.secret_key_ref.secret
-                key = ref if ref.startswith("projects/") else f"projects/{message.name.split('/')[1]}/secrets/{ref}"
+                key = (
+                    ref
+                    if ref.startswith("projects/")
+                    else f"projects/{message.name.split('/')[1]}/secrets/{ref}"
+                )
                 if key not in self.secrets:
-                    raise GoogleError(404, f"Secret {key}/versions/{var.value_source.secret_key_ref.version}"
-                                      " was not found or the service account may not access it.")
+                    raise GoogleError(
+                        404,
+                        f"Secret {key}/versions/{var.value_source.secret_key_ref.version}"
+                        " was not found or the service account may not access it.",
+                    )
                 env[var.name] = self.secrets[key]
             else:
                 env[var.name] = var.value
         return env
 
-    def _finish(self, fake: FakeExecution, outcome: str, message: str,
-                reason: Any = Cond.ExecutionReason.EXECUTION_REASON_UNDEFINED) -> None:
+    def _finish(
+        self,
+        fake: FakeExecution,
+        outcome: str,
+        message: str,
+        reason: Any = Cond.ExecutionReason.EXECUTION_REASON_UNDEFINED,
+    ) -> None:
         fake.outcome = outcome
         execution = fake.message
         execution.running_count = 0
         setattr(execution, f"{outcome}_count", 1)
         execution.completion_time = _now()
         completed = _condition(fake, "Completed")
-        completed.state = Cond.State.CONDITION_SUCCEEDED if outcome == "succeeded" else Cond.State.CONDITION_FAILED
+        completed.state = (
+            Cond.State.CONDITION_SUCCEEDED
+            if outcome == "succeeded"
+            else Cond.State.CONDITION_FAILED
+        )
         completed.message, completed.execution_reason = message, reason
         if outcome != "succeeded":
             resources = _condition(fake, "ResourcesAvailable")
@@ -349,12 +465,22 @@ class FakeCloudRun:
         return _operation_json(op)
 
     def _list_entries(self, body: dict[str, Any]) -> Any:
-        match = re.search(r'labels\."run\.googleapis\.com/execution_name"="([^"]+)"', body.get("filter", ""))
+        match = re.search(
+            r'labels\."run\.googleapis\.com/execution_name"="([^"]+)"', body.get("filter", "")
+        )
         if not match:
             raise GoogleError(400, "Unparseable filter", "filter")
-        container = next((c for k, c in self.simulator.containers.items() if k.endswith("/" + match[1])), None)
-        lines = container.output.splitlines() if container is not None and container.log_path.exists() else []
-        entries = [{"textPayload": line, "logName": "run.googleapis.com%2Fstdout"} for line in lines]
+        container = next(
+            (c for k, c in self.simulator.containers.items() if k.endswith("/" + match[1])), None
+        )
+        lines = (
+            container.output.splitlines()
+            if container is not None and container.log_path.exists()
+            else []
+        )
+        entries = [
+            {"textPayload": line, "logName": "run.googleapis.com%2Fstdout"} for line in lines
+        ]
         if body.get("orderBy", "").endswith("desc"):
             entries.reverse()
         return {"entries": entries[: int(body.get("pageSize", 1000))]}
@@ -370,7 +496,10 @@ def _operation_json(op: FakeOperation) -> dict[str, Any]:
         return body  # the first answer is never done: clients must really poll
     if op.error is not None:
         error = op.error.body()["error"]
-        body.update(done=True, error={"code": _RPC_CODE.get(error["status"], 2), "message": error["message"]})
+        body.update(
+            done=True,
+            error={"code": _RPC_CODE.get(error["status"], 2), "message": error["message"]},
+        )
     elif op.response is not None:
         body.update(done=True, response=_to_any(op.response))
     return body

@@ -27,15 +27,21 @@ def fake(tmp_path: Path) -> Iterator[FakeCloudRun]:
 
 
 @pytest.fixture
-def pool(tmp_path: Path) -> CloudRunPool:
-    return CloudRunPool(PoolContext(state_dir=tmp_path / "state"), cleanup_interval=0.2)
+def pool(tmp_path: Path) -> Iterator[CloudRunPool]:
+    pool = CloudRunPool(PoolContext(state_dir=tmp_path / "state"), cleanup_interval=0.2)
+    yield pool
+    pool.close()
 
 
 @pytest.fixture
 def make_job(fake: FakeCloudRun) -> Any:
     def make(command: list[str], **variables: Any) -> CloudRunJob:
-        base = {"project": PROJECT, "region": REGION, "image": "europe-docker.pkg.dev/p/r/flows:1",
-                "api_endpoint": fake.endpoint}
+        base = {
+            "project": PROJECT,
+            "region": REGION,
+            "image": "europe-docker.pkg.dev/p/r/flows:1",
+            "api_endpoint": fake.endpoint,
+        }
         return CloudRunJob(**{**base, "command": command, **variables})
 
     return make
@@ -48,34 +54,50 @@ def unknown_ref(fake: FakeCloudRun) -> InfraRef:
 
 
 class TestCloudRunPool(PushPoolContract):
-    def test_an_ended_runs_job_is_deleted(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
+    def test_an_ended_runs_job_is_deleted(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         wait_ended(pool, pool.submit(spec(), make_job(python("pass"))))
         wait_for(lambda: not fake.jobs, what="the run's Cloud Run job to be deleted")
 
-    def test_a_job_nobody_asks_about_is_still_deleted(self, pool: CloudRunPool, make_job: Any,
-                                                      fake: FakeCloudRun) -> None:
+    def test_a_job_nobody_asks_about_is_still_deleted(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         # The run reported its own final state: the reconciler never asks status() again.
         pool.submit(spec(), make_job(python("pass")))
-        wait_for(lambda: not fake.jobs, timeout=30, what="the janitor to delete the ended run's job")
+        wait_for(
+            lambda: not fake.jobs, timeout=30, what="the janitor to delete the ended run's job"
+        )
 
-    def test_status_after_cleanup_still_reports_the_exit(self, pool: CloudRunPool, make_job: Any,
-                                                         fake: FakeCloudRun) -> None:
+    def test_status_after_cleanup_still_reports_the_exit(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         ref = pool.submit(spec(), make_job(python("raise SystemExit(4)")))
         wait_ended(pool, ref)
         wait_for(lambda: not fake.jobs, what="cleanup")
         assert pool.status(ref).exit_code == 4
 
-    def test_create_and_run_are_polled_operations(self, pool: CloudRunPool, make_job: Any,
-                                                  fake: FakeCloudRun) -> None:
+    def test_create_and_run_are_polled_operations(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         wait_ended(pool, pool.submit(spec(), make_job(python("pass"))))
         assert any(m == "GET" and "/operations/" in p for m, p in fake.requests)
 
-    def test_job_template_reaches_cloud_run(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
+    def test_job_template_reaches_cloud_run(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         fake.secrets[f"projects/{PROJECT}/secrets/db-password"] = "hunter2"
-        job = make_job(python("pass"), cpu="2", memory="1Gi", timeout=7200, max_retries=1,
-                       service_account="runner@demo-project.iam.gserviceaccount.com",
-                       vpc_connector="flows", secrets={"DB_PASSWORD": "db-password"},
-                       labels={"Team": "Data"})
+        job = make_job(
+            python("pass"),
+            cpu="2",
+            memory="1Gi",
+            timeout=7200,
+            max_retries=1,
+            service_account="runner@demo-project.iam.gserviceaccount.com",
+            vpc_connector="flows",
+            secrets={"DB_PASSWORD": "db-password"},
+            labels={"Team": "Data"},
+        )
         run = spec()
         pool.submit(run, job)
         created = next(iter(fake.jobs.values()))
@@ -83,42 +105,62 @@ class TestCloudRunPool(PushPoolContract):
         assert task.containers[0].resources.limits == {"cpu": "2", "memory": "1Gi"}
         assert task.timeout.total_seconds() == 7200 and task.max_retries == 1
         assert task.service_account == "runner@demo-project.iam.gserviceaccount.com"
-        assert task.vpc_access.connector == f"projects/{PROJECT}/locations/{REGION}/connectors/flows"
+        assert (
+            task.vpc_access.connector == f"projects/{PROJECT}/locations/{REGION}/connectors/flows"
+        )
         secret = next(e for e in task.containers[0].env if e.name == "DB_PASSWORD")
         assert secret.value_source.secret_key_ref.secret == "db-password"
         assert created.labels["team"] == "data" and created.labels["pushflow-flow"] == "contract"
         assert created.name.endswith(f"/jobs/pushflow-{run.run_id}")
 
-    def test_transient_errors_are_retried(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
+    def test_transient_errors_are_retried(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         fake.inject(503, times=2, method="POST", path_contains="/jobs")
         fake.inject(429, times=1, method="GET", path_contains="/executions/")
         status = wait_ended(pool, pool.submit(spec(), make_job(python("pass"))))
         assert status.exit_code == 0
 
-    def test_throttling_that_persists_is_a_capacity_error(self, make_job: Any, fake: FakeCloudRun) -> None:
+    def test_throttling_that_persists_is_a_capacity_error(
+        self, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         fake.inject(429, times=1000, method="POST")
-        pool = CloudRunPool()
-        pool._clients.get(fake.endpoint).retry = pool._clients.get(fake.endpoint).retry.with_timeout(1.0)
-        with pytest.raises(CapacityError, match="throttling or out of quota"):
-            pool.submit(spec(), make_job(python("pass")))
+        pool = CloudRunPool(retry_deadline=1.0)
+        try:
+            with pytest.raises(CapacityError, match="throttling or out of quota"):
+                pool.submit(spec(), make_job(python("pass")))
+        finally:
+            pool.close()
 
-    def test_image_not_found_is_explained(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
+    def test_image_not_found_is_explained(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         fake.missing_images.add("europe-docker.pkg.dev/p/r/nope:1")
-        with pytest.raises(SubmissionError, match="Image 'europe-docker.pkg.dev/p/r/nope:1' not found"):
+        with pytest.raises(
+            SubmissionError, match="Image 'europe-docker.pkg.dev/p/r/nope:1' not found"
+        ):
             pool.submit(spec(), make_job(python("pass"), image="europe-docker.pkg.dev/p/r/nope:1"))
         assert not fake.jobs
 
-    def test_permission_denied_names_the_roles(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
+    def test_permission_denied_names_the_roles(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         fake.denied_service_accounts.add("other@x.iam.gserviceaccount.com")
         with pytest.raises(SubmissionError, match="roles/iam.serviceAccountUser"):
-            pool.submit(spec(), make_job(python("pass"), service_account="other@x.iam.gserviceaccount.com"))
+            pool.submit(
+                spec(), make_job(python("pass"), service_account="other@x.iam.gserviceaccount.com")
+            )
 
     def test_timeout_surfaces_in_the_reason(self, pool: CloudRunPool, make_job: Any) -> None:
-        status = wait_ended(pool, pool.submit(spec(), make_job(python("import time; time.sleep(60)"), timeout=1)))
+        status = wait_ended(
+            pool, pool.submit(spec(), make_job(python("import time; time.sleep(60)"), timeout=1))
+        )
         assert status.exit_code != 0
         assert "timeout was reached" in (status.reason or "")
 
-    def test_a_run_that_never_started_explains_itself_in_logs(self, pool: CloudRunPool, make_job: Any) -> None:
+    def test_a_run_that_never_started_explains_itself_in_logs(
+        self, pool: CloudRunPool, make_job: Any
+    ) -> None:
         ref = pool.submit(spec(), make_job(python("pass"), secrets={"TOKEN": "not-there"}))
         status = wait_ended(pool, ref)
         assert "not-there" in (status.reason or "")
@@ -146,3 +188,21 @@ def test_the_pool_type_is_registered() -> None:
 
     assert registry.load("cloud-run") is CloudRunPool
     assert InfraPhase.MISSING  # keep the import meaningful for readers of the contract
+
+
+def test_a_restarted_control_plane_neither_runs_twice_nor_leaves_jobs(
+    make_job: Any, fake: FakeCloudRun
+) -> None:
+    run, job = spec(), make_job(python("pass"))
+    before = CloudRunPool(cleanup_interval=3600)
+    first = before.submit(run, job)
+    before.close()  # the control plane went away before the run ended
+    wait_for(lambda: all(e.outcome for e in fake.executions.values()), what="the execution to end")
+    after = CloudRunPool(cleanup_interval=0.2)
+    try:
+        assert after.submit(run, job).id == first.id  # the retried submit finds it
+        assert len(fake.simulator.containers) == 1
+        wait_ended(after, after.submit(spec(), job))
+        wait_for(lambda: not fake.jobs, what="the sweep to delete every ended job")
+    finally:
+        after.close()
