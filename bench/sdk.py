@@ -117,23 +117,41 @@ def server_rows() -> list[tuple[str, float, float | None]]:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         url = f"http://127.0.0.1:{port}/api"
-        env = {**os.environ, "PUSHFLOW_HOME": str(home), "PUSHFLOW_API_KEY": "bench", "PUSHFLOW_API_URL": url,
-               "PUSHFLOW_LOOP_INTERVAL": "0.1"}
-        server = subprocess.Popen([sys.executable, "-m", "pushflow_cli", "server", "start", "--port", str(port)],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "PUSHFLOW_HOME": str(home),
+            "PUSHFLOW_API_KEY": "bench",
+            "PUSHFLOW_API_URL": url,
+            "PUSHFLOW_LOOP_INTERVAL": "0.1",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "pushflow_cli", "server", "start", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             api = httpx.Client(base_url=url, headers={"Authorization": "Bearer bench"}, timeout=30)
             _wait(lambda: _healthy(api))
             api.post("/pools", json={"name": "bench", "type": "process"}).raise_for_status()
             durations = {}
             for name in ("empty", "sequential", "mapped"):
-                body = {"name": "bench", "flow_name": name, "entrypoint": f"flows.py:{name}",
-                        "working_dir": str(home), "pool": "bench"}
+                body = {
+                    "name": "bench",
+                    "flow_name": name,
+                    "entrypoint": f"flows.py:{name}",
+                    "working_dir": str(home),
+                    "pool": "bench",
+                }
                 deployment = api.post("/deployments", json=body).json()
                 durations[name] = min(_deployed_run(api, deployment) for _ in range(2))
             empty = durations["empty"]
             return [
-                ("server: 1,000 sequential tasks", (durations["sequential"] - empty) / N * 1e3, None),
+                (
+                    "server: 1,000 sequential tasks",
+                    (durations["sequential"] - empty) / N * 1e3,
+                    None,
+                ),
                 ("server: 1,000 mapped tasks", (durations["mapped"] - empty) / N * 1e3, None),
                 ("server: empty flow run (ms, RUNNING->COMPLETED)", empty * 1e3, None),
             ]

@@ -168,6 +168,15 @@ def run_task(task: Any, args: tuple, kwargs: dict[str, Any], ctx: FlowRunContext
     return orchestrate_task(task, new_task_run(task, ctx), args, kwargs, ctx, None, None)
 
 
+def record_not_run(task: Any, ctx: FlowRunContext, state: State) -> State:
+    """A task run that ends without running (its upstream failed), recorded like any other."""
+    run = new_task_run(task, ctx)
+    task_logger(run).info("%s", state.message)
+    if ctx.reporter is not None:
+        ctx.reporter.task_run(_task_run_record(task, run, state, state.timestamp, 0))
+    return state
+
+
 def new_task_run(task: Any, ctx: FlowRunContext) -> TaskRunContext:
     key = task.task_key
     index = ctx.task_counts.get(key, 0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.context import flow_run_var
-from runtime.engine import run_task
+from runtime.engine import record_not_run, run_task
 from runtime.graph import Flow, Parameter
 from runtime.states import Completed, Failed, State
 
@@ -19,25 +19,34 @@ def run_graph(flow: Flow, parameters: dict[str, Any]) -> State:
 
         return run_flow(flow, parameters)
     states: dict[Any, State] = {}
+    upstream_edges: dict[Any, list[Any]] = {}
+    for edge in flow.edges:  # indexed once: a big graph stays linear
+        upstream_edges.setdefault(edge.downstream, []).append(edge)
     for task in flow.sorted_tasks():
-        states[task] = _run_node(flow, task, states, parameters, ctx)
+        states[task] = _run_node(flow, task, states, upstream_edges.get(task, ()), parameters, ctx)
     return _flow_state(flow, states)
 
 
 def _run_node(
-    flow: Flow, task: Any, states: dict[Any, State], parameters: dict[str, Any], ctx: Any
+    flow: Flow,
+    task: Any,
+    states: dict[Any, State],
+    edges: Any,
+    parameters: dict[str, Any],
+    ctx: Any,
 ) -> State:
     if isinstance(task, Parameter):
         return Completed(data=parameters.get(task.name, task.default))
     kwargs = dict(flow.constants.get(task, {}))
-    for edge in flow.upstream_edges(task):
+    for edge in edges:
         upstream = states[edge.upstream]
         if not upstream.is_successful():
-            return Failed(
+            trigger_failed = Failed(
                 name="TriggerFailed",
                 message=f"not run: upstream task {edge.upstream.name!r} finished in state "
                 f"{upstream.name}",
             )
+            return record_not_run(task, ctx, trigger_failed)
         if edge.key is not None:
             kwargs[edge.key] = upstream.data
     return run_task(task, (), kwargs, ctx)

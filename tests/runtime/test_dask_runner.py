@@ -26,8 +26,14 @@ def flaky_once(marker: str) -> str:
 
 
 def test_mapped_tasks_run_on_dask_workers_with_retries(tmp_path) -> None:
-    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 1, "processes": False, "threads_per_worker": 2,
-                                            "dashboard_address": None})
+    runner = DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": 1,
+            "processes": False,
+            "threads_per_worker": 2,
+            "dashboard_address": None,
+        }
+    )
 
     @flow(task_runner=runner)
     def fan_out(n: int, marker: str):

@@ -18,7 +18,7 @@ from tests.helpers import LiveServer, wait_for
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
-FLOWS = '''
+FLOWS = """
 from runtime import Flow, Parameter, flow, task
 
 
@@ -65,7 +65,7 @@ with Flow("graph") as graph:
 
 with Flow("broken-graph") as broken:
     after = inc(explode(Parameter("start", default=1)))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +96,21 @@ def deploy(server: LiveServer, flows_file: Path, name: str) -> dict:
     """`pushflow deploy file.py:name`, like a user."""
     env = {**os.environ, "PUSHFLOW_API_URL": server.url, "PUSHFLOW_API_KEY": server.api_key}
     done = subprocess.run(
-        [sys.executable, "-m", "pushflow_cli", "deploy", f"{flows_file}:{name}", "--name", "sdk", "--pool", "local"],
-        env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "pushflow_cli",
+            "deploy",
+            f"{flows_file}:{name}",
+            "--name",
+            "sdk",
+            "--pool",
+            "local",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     flow_name = done.stdout.split("Deployed ")[1].split("/sdk")[0]
@@ -108,7 +121,9 @@ def deploy(server: LiveServer, flows_file: Path, name: str) -> dict:
 
 
 def run_to_end(api: httpx.Client, deployment: dict, **parameters: Any) -> dict:
-    response = api.post(f"/api/deployments/{deployment['id']}/runs", json={"parameters": parameters})
+    response = api.post(
+        f"/api/deployments/{deployment['id']}/runs", json={"parameters": parameters}
+    )
     assert response.status_code == 201, response.text
     run_id = response.json()["id"]
 
@@ -126,13 +141,22 @@ def task_runs(api: httpx.Client, run: dict) -> list[dict]:
 def test_retries_mapped_tasks_and_subflows_are_reported(
     server: LiveServer, api: httpx.Client, flows_file: Path, tmp_path: Path
 ) -> None:
-    run = run_to_end(api, deploy(server, flows_file, "parent"), n=3, marker=str(tmp_path / "marker"))
+    run = run_to_end(
+        api, deploy(server, flows_file, "parent"), n=3, marker=str(tmp_path / "marker")
+    )
     assert run["state"]["type"] == "COMPLETED", run["state"]
     (flaky_run,) = task_runs(api, run)
-    assert (flaky_run["name"], flaky_run["state"]["type"], flaky_run["run_count"]) == ("flaky-0", "COMPLETED", 2)
+    assert (flaky_run["name"], flaky_run["state"]["type"], flaky_run["run_count"]) == (
+        "flaky-0",
+        "COMPLETED",
+        2,
+    )
 
-    children = [r for r in api.get("/api/flow-runs", params={"flow_name": "child"}).json()["items"]
-                if r["parent_flow_run_id"] == run["id"]]
+    children = [
+        r
+        for r in api.get("/api/flow-runs", params={"flow_name": "child"}).json()["items"]
+        if r["parent_flow_run_id"] == run["id"]
+    ]
     assert len(children) == 2
     assert {c["state"]["type"] for c in children} == {"COMPLETED"}
     mapped = sorted(t["name"] for c in children for t in task_runs(api, c))
@@ -141,7 +165,9 @@ def test_retries_mapped_tasks_and_subflows_are_reported(
     assert any("Beginning flow run" in m for m in logs)
 
 
-def test_a_flow_api_graph_deploys_and_runs(server: LiveServer, api: httpx.Client, flows_file: Path) -> None:
+def test_a_flow_api_graph_deploys_and_runs(
+    server: LiveServer, api: httpx.Client, flows_file: Path
+) -> None:
     deployment = deploy(server, flows_file, "graph")
     assert deployment["parameter_schema"]["properties"] == {"start": {"default": 1}}
     run = run_to_end(api, deployment, start=5)
@@ -152,7 +178,9 @@ def test_a_flow_api_graph_deploys_and_runs(server: LiveServer, api: httpx.Client
     assert bad.status_code == 422
 
 
-def test_a_failed_graph_reports_trigger_failed(server: LiveServer, api: httpx.Client, flows_file: Path) -> None:
+def test_a_failed_graph_reports_trigger_failed(
+    server: LiveServer, api: httpx.Client, flows_file: Path
+) -> None:
     run = run_to_end(api, deploy(server, flows_file, "broken"))
     assert run["state"]["type"] == "FAILED"
     assert run["state"]["message"] == "Some reference tasks failed: inc (TriggerFailed)"
