@@ -1,0 +1,135 @@
+"""Dispatch throughput on PostgreSQL: due runs claimed and handed to the process adapter
+per second, with 1 and several dispatcher processes, and a check that none was submitted
+twice.
+
+    python bench/dispatch.py [--runs 2000] [--dispatchers 1,4] [--url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+Each run is a real `process` pool submission (fork/exec of `true`, pid and log files), so
+the figure includes the adapter's own cost. A fresh schema per measurement, dropped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def worker(url: str, start_file: str, state_dir: str) -> None:
+    from sqlmodel import Session, func, select
+
+    from control_plane.db import create_db_engine
+    from control_plane.dispatcher import dispatch_due
+    from control_plane.models import FlowRun
+    from control_plane.services import PoolAdapters, Services
+    from control_plane.settings import Settings
+    from push_pools.base import PoolContext
+    from runtime.states import StateType
+
+    settings = Settings(database_url=url, api_key="bench", run_loops=False, home=Path(state_dir))
+    engine = create_db_engine(url)
+    services = Services(settings, engine, "bench", PoolAdapters(PoolContext(state_dir=Path(state_dir))))
+    while not os.path.exists(start_file):
+        time.sleep(0.005)
+    started, claimed = time.perf_counter(), 0
+    while True:
+        n = dispatch_due(services)
+        claimed += n
+        if n == 0:
+            with Session(engine) as session:
+                left = session.exec(
+                    select(func.count()).select_from(FlowRun).where(FlowRun.state_type == StateType.SCHEDULED)
+                ).one()
+            if not left:
+                break
+    print(json.dumps({"claimed": claimed, "seconds": time.perf_counter() - started}))
+
+
+def measure(base_url: str, runs: int, dispatchers: int) -> dict:
+    import psycopg
+    from sqlalchemy import insert
+    from sqlmodel import Session, func, select
+
+    from control_plane.columns import utcnow
+    from control_plane.db import create_db_engine, migrate
+    from control_plane.models import Deployment, FlowRun, Pool, new_id
+    from runtime.states import StateType
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    raw = base_url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(raw, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{base_url}?options=-csearch_path%3D{schema}"
+    try:
+        engine = create_db_engine(url)
+        migrate(engine)
+        now = utcnow()
+        with Session(engine) as session:
+            session.add(Pool(name="local", type="process", defaults={"command": ["true"]}))
+            deployment = Deployment(name="d", flow_name="f", entrypoint="f.py:f", pool="local")
+            session.add(deployment)
+            session.commit()
+            rows = [
+                {"id": new_id(), "name": f"r{n}", "flow_name": "f", "deployment_id": deployment.id, "pool": "local",
+                 "parameters": {}, "job_variables": {}, "state_type": StateType.SCHEDULED, "state_name": "Scheduled",
+                 "state_timestamp": now, "state_version": 0, "created": now, "run_count": 0, "dispatch_count": 0,
+                 "infra_retries": 0, "expected_start_time": now - timedelta(seconds=1)}
+                for n in range(runs)
+            ]
+            session.execute(insert(FlowRun.__table__), rows)  # type: ignore[attr-defined]
+            session.commit()
+        with tempfile.TemporaryDirectory() as tmp:
+            start = os.path.join(tmp, "start")
+            procs = [
+                subprocess.Popen([sys.executable, __file__, "--worker", url, start, os.path.join(tmp, f"w{n}")],
+                                 stdout=subprocess.PIPE, text=True)
+                for n in range(dispatchers)
+            ]
+            time.sleep(1.0)  # let every worker import and connect before the clock starts
+            t0 = time.perf_counter()
+            Path(start).touch()
+            outs = [json.loads(p.communicate(timeout=600)[0].strip().splitlines()[-1]) for p in procs]
+            wall = time.perf_counter() - t0
+            pid_files = list(Path(tmp).glob("w*/process/*.pid"))
+        with Session(engine) as session:
+            submitted = session.exec(
+                select(func.count()).select_from(FlowRun).where(FlowRun.state_name == "InfrastructurePending")
+            ).one()
+        engine.dispose()
+        return {"dispatchers": dispatchers, "runs": runs, "seconds": wall, "per_second": runs / wall,
+                "submitted": submitted, "processes_started": len(pid_files),
+                "duplicates": len(pid_files) - len({p.stem for p in pid_files}),
+                "split": [o["claimed"] for o in outs]}
+    finally:
+        with psycopg.connect(raw, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--dispatchers", default="1,4")
+    parser.add_argument("--url", default=os.environ.get("PUSHFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    print(f"dispatch throughput, PostgreSQL, process pool, {args.runs} due runs, {os.cpu_count()} CPUs")
+    print(f"{'dispatchers':>11} {'runs':>6} {'seconds':>8} {'runs/s':>8} {'submitted':>9} {'started':>8} {'dupes':>6}  split")
+    for k in [int(x) for x in args.dispatchers.split(",")]:
+        r = measure(args.url, args.runs, k)
+        print(f"{r['dispatchers']:>11} {r['runs']:>6} {r['seconds']:>8.2f} {r['per_second']:>8.0f} "
+              f"{r['submitted']:>9} {r['processes_started']:>8} {r['duplicates']:>6}  {r['split']}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(*sys.argv[2:5])
+    else:
+        main()
