@@ -135,7 +135,8 @@ def print_infrastructure_logs(api: Any, flow_run_id: str) -> None:
     except APIError as exc:
         err_console.print(f"No logs from the run, and none from its infrastructure: {exc}")
         return
-    err_console.print(f"No logs from the run itself; its infrastructure ({found['provider']} {found['id']}) logged:")
+    where = f"{found['provider']} {found['id']}"
+    err_console.print(f"No logs from the run itself; its infrastructure ({where}) logged:")
     for line in found["lines"] or ["(nothing)"]:
         console.print(line, markup=False, highlight=False)
 

@@ -42,6 +42,7 @@ class EcsEmulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._server: Any = None
+        self._iam_config: dict[str, Any] = {}
         self.url = ""
 
     # lifecycle ------------------------------------------------------------------------
@@ -54,6 +55,12 @@ class EcsEmulator:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
+        # AWS-managed IAM policies (AmazonECSTaskExecutionRolePolicy) exist in AWS; moto
+        # loads them only when asked, before its IAM backend is first used.
+        from moto import settings
+
+        self._iam_config = dict(settings.default_user_config.get("iam", {}))
+        settings.default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
         # Tasks stay where the glue puts them; moto would otherwise walk them to STOPPED.
         state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
         self._patch_stop_task()
@@ -69,6 +76,9 @@ class EcsEmulator:
             self._thread.join(5)
         self.simulator.stop_all()
         state_manager.unset_transition("ecs::task")
+        from moto import settings
+
+        settings.default_user_config["iam"] = self._iam_config
         if self._server is not None:
             self._server.stop()
 

@@ -1,0 +1,214 @@
+"""The ecs pool end to end: a real server submits to moto's ECS over HTTP; the emulator's
+container simulator runs exactly what was submitted (`pushflow execute` with the
+overrides' environment), and the runtime reports back to the server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.emulators.ecs import EcsEmulator
+from tests.helpers import LiveServer, wait_for
+
+TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+FLOWS = textwrap.dedent(
+    """
+    import time
+    from pathlib import Path
+
+    from runtime import flow, task
+
+
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+
+    @flow(log_prints=True)
+    def doubler(n: int = 3) -> int:
+        total = sum(double(i) for i in range(n))
+        print(f"total is {total}")
+        return total
+
+
+    @flow
+    def boom() -> None:
+        raise ValueError("boom from the flow")
+
+
+    @flow
+    def sleeper(started: str) -> None:
+        Path(started).write_text("started")
+        time.sleep(120)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcsEmulator]:
+    emulator = EcsEmulator(tmp_path_factory.mktemp("ecs-containers")).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def server(emulator: EcsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("home"), extra_env=emulator.env()).start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture(scope="module")
+def flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("flows") / "ecs_flows.py"
+    path.write_text(FLOWS)
+    return path
+
+
+def cli(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**server.env, "PUSHFLOW_API_URL": server.url}
+    return subprocess.run(
+        [sys.executable, "-m", "pushflow_cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def pool(server: LiveServer) -> str:
+    """An `ecs` pool whose cloud side was made by `pushflow pool provision`."""
+    created = cli(
+        server, "pool", "create", "fargate", "--type", "ecs", "--set", "image=pushflow/flows:e2e"
+    )
+    assert created.returncode == 0, created.stderr
+    for _ in range(2):  # provisioning twice changes nothing the second time
+        provisioned = cli(server, "pool", "provision", "fargate")
+        assert provisioned.returncode == 0, provisioned.stdout + provisioned.stderr
+    assert "cluster pushflow: exists" in provisioned.stdout
+    assert "log group /pushflow/runs: exists" in provisioned.stdout
+    return "fargate"
+
+
+def deploy(server: LiveServer, flows: Path, pool: str, flow_fn: str) -> dict[str, Any]:
+    done = cli(server, "deploy", f"{flows}:{flow_fn}", "--name", "e2e", "--pool", pool)
+    assert done.returncode == 0, done.stdout + done.stderr
+    flow_name = flow_fn.replace("_", "-")
+    return server.client().get(f"/api/deployments/by-name/{flow_name}/e2e").json()  # type: ignore[no-any-return]
+
+
+def trigger(api: httpx.Client, deployment: dict[str, Any], **parameters: Any) -> dict[str, Any]:
+    response = api.post(
+        f"/api/deployments/{deployment['id']}/runs", json={"parameters": parameters}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def final(api: httpx.Client, run: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+    def ended() -> dict[str, Any] | None:
+        current = api.get(f"/api/flow-runs/{run['id']}").json()
+        return current if current["state"]["type"] in TERMINAL else None
+
+    return wait_for(ended, timeout=timeout, what=f"run {run['id']} to end")
+
+
+def test_a_triggered_run_completes_on_ecs_with_task_runs(
+    server: LiveServer, emulator: EcsEmulator, flows: Path, pool: str
+) -> None:
+    api = server.client()
+    run = trigger(api, deploy(server, flows, pool, "doubler"), n=3)
+    done = final(api, run)
+    assert done["state"]["type"] == "COMPLETED", done["state"]
+    assert done["infrastructure"]["provider"] == "ecs"
+    task_arn = done["infrastructure"]["id"]
+    assert task_arn.startswith("arn:aws:ecs:us-east-1:")
+    task_runs = api.get(f"/api/flow-runs/{run['id']}/task-runs").json()
+    assert sorted(t["name"] for t in task_runs) == ["double-0", "double-1", "double-2"]
+    assert {t["state"]["type"] for t in task_runs} == {"COMPLETED"}
+    # what ran is what was submitted: the default command, through moto
+    container = emulator.simulator.get(task_arn)
+    assert container is not None and container.command == ["pushflow", "execute"]
+    assert container.env["PUSHFLOW_FLOW_RUN_ID"] == run["id"]
+    logs = "\n".join(e["message"] for e in api.get(f"/api/flow-runs/{run['id']}/logs").json())
+    assert "total is 6" in logs
+
+
+def test_a_failing_flow_is_failed_and_a_failing_container_crashed(
+    server: LiveServer, flows: Path, pool: str
+) -> None:
+    api = server.client()
+    failed = final(api, trigger(api, deploy(server, flows, pool, "boom")))
+    assert failed["state"]["type"] == "FAILED"
+    assert "boom from the flow" in (failed["state"]["message"] or "")
+
+    deployment = deploy(server, flows, pool, "doubler")
+    response = api.post(
+        f"/api/deployments/{deployment['id']}/runs",
+        json={"job_variables": {"command": ["python", "-c", "raise SystemExit(7)"]}},
+    )
+    crashed = final(api, response.json())
+    assert crashed["state"]["type"] == "CRASHED"
+    assert "exited with code 7" in crashed["state"]["message"]
+
+
+def test_an_image_that_cannot_be_pulled_crashes_the_run_and_shows_in_its_logs(
+    server: LiveServer, emulator: EcsEmulator, flows: Path, pool: str
+) -> None:
+    emulator.pull_errors["pushflow/missing:1"] = (
+        "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+        "failed to resolve ref docker.io/pushflow/missing:1: not found"
+    )
+    api = server.client()
+    deployment = deploy(server, flows, pool, "doubler")
+    response = api.post(
+        f"/api/deployments/{deployment['id']}/runs",
+        json={"job_variables": {"image": "pushflow/missing:1"}},
+    )
+    crashed = final(api, response.json())
+    assert crashed["state"]["type"] == "CRASHED"
+    assert "TaskFailedToStart" in crashed["state"]["message"]
+    assert "docker.io/pushflow/missing:1: not found" in crashed["state"]["message"]
+    shown = cli(server, "runs", "logs", crashed["id"])
+    assert shown.returncode == 0, shown.stderr
+    assert "No logs from the run itself" in shown.stderr
+    assert "CannotPullContainerError" in shown.stdout
+
+
+def test_cancel_while_running_stops_the_task(
+    server: LiveServer, emulator: EcsEmulator, flows: Path, pool: str, tmp_path: Path
+) -> None:
+    api = server.client()
+    started = tmp_path / "started"
+    run = trigger(api, deploy(server, flows, pool, "sleeper"), started=str(started))
+    wait_for(started.exists, timeout=60, what="the flow to start in its container")
+    wait_for(
+        lambda: api.get(f"/api/flow-runs/{run['id']}").json()["state"]["type"] == "RUNNING",
+        what="the run to be RUNNING",
+    )
+    assert api.post(f"/api/flow-runs/{run['id']}/cancel").status_code < 300
+    done = final(api, run)
+    assert done["state"]["type"] == "CANCELLED"
+    task_arn = done["infrastructure"]["id"]
+
+    def stopped_task() -> dict[str, Any] | None:
+        task = emulator.client("ecs").describe_tasks(cluster="pushflow", tasks=[task_arn])["tasks"][
+            0
+        ]
+        return task if task["lastStatus"] == "STOPPED" else None
+
+    task = wait_for(stopped_task, what="the ECS task to be stopped")
+    assert task["stopCode"] == "UserInitiated"
+    assert task["containers"][0]["exitCode"] != 0
