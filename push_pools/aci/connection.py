@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import logging
 from typing import Any
 
 from push_pools.aci.job import PUBLIC_CLOUD, AciJob
@@ -72,6 +73,11 @@ def make_credential(kind: str) -> Any:
 
 
 def make_client(endpoint: Endpoint, subscription_id: str, credential: Any) -> Any:
+    # azure-core logs every request and response at INFO: too loud for a server log,
+    # unless the operator asked for it by setting that logger's level.
+    http_log = logging.getLogger("azure.core.pipeline.policies.http_logging_policy")
+    if http_log.level == logging.NOTSET:
+        http_log.setLevel(logging.WARNING)
     extra: dict[str, Any] = {}
     if endpoint.base_url != PUBLIC_CLOUD:  # sovereign clouds take tokens for their own audience
         extra["credential_scopes"] = [f"{endpoint.base_url}/.default"]

@@ -102,6 +102,7 @@ class AciFake:
         self.inaccessible_images: set[str] = set()
         self.unpullable_images: set[str] = set()
         self._faults: list[_Fault] = []
+        self._stopping: list[Any] = []  # containers to stop once the current request lets go
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -136,6 +137,14 @@ class AciFake:
     # -- request handling -------------------------------------------------------------
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
+        answer = self._answer(method, path, query, body)
+        with self._lock:
+            stopping, self._stopping = self._stopping, []
+        for container in stopping:  # outside the lock: a container may take seconds to stop
+            container.stop()
+        return answer
+
+    def _answer(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
         with self._lock:
             self.requests.append((method, path))
             for fault in self._faults:
@@ -245,7 +254,7 @@ class AciFake:
         for container in group.containers:
             simulated = self.simulator.get(self._key(group, container["name"]))
             if simulated is not None:
-                simulated.stop()
+                self._stopping.append(simulated)
 
     def _delete(self, group: FakeGroup, api_version: str) -> tuple[int, dict[str, str], Any]:
         self._stop(group)
