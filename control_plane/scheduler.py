@@ -55,7 +55,8 @@ def _schedule_one(session: Session, settings: Settings, schedule: Schedule, depl
     if after < cutoff:  # slots were missed while nothing scheduled
         missed = latest_slot(schedule, after, cutoff, origin=origin)
         _catch_up(session, schedule, cutoff, keep_latest=missed is None)
-        if missed is not None and schedule.catchup == Catchup.RUN_LATEST.value:
+        on_time = latest_slot(schedule, cutoff, now, origin=origin)  # due within the grace: not missed
+        if missed is not None and on_time is None and schedule.catchup == Catchup.RUN_LATEST.value:
             created += _insert_runs(session, schedule, deployment, [missed], now)
         after = cutoff
     _catch_up(session, schedule, cutoff, keep_latest=True)
@@ -111,8 +112,8 @@ def _insert_runs(session: Session, schedule: Schedule, deployment: Deployment, s
     else:
         from sqlalchemy.dialects.sqlite import insert
     # A slot that already has a run (another scheduler, an earlier pass) is left alone.
-    result = session.execute(insert(table).on_conflict_do_nothing(), rows)
-    return max(result.rowcount, 0) if result.rowcount is not None else len(rows)  # type: ignore[attr-defined]
+    stmt = insert(table).values(rows).on_conflict_do_nothing().returning(table.c.id)
+    return len(session.execute(stmt).all())
 
 
 def _run_row(schedule: Schedule, deployment: Deployment, t: datetime, now: datetime) -> dict[str, Any]:

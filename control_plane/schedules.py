@@ -110,11 +110,15 @@ def slot_times(
 
         # croniter walks local wall-clock time in `zone`: 09:00 stays 09:00 across DST.
         it = croniter(schedule.cron, after.astimezone(zone))
+        previous_wall = None
         while len(out) < limit:
-            t = it.get_next(datetime).astimezone(timezone.utc)
+            local = it.get_next(datetime)
+            t = local.astimezone(timezone.utc)
             if t > until:
                 break
-            out.append(t)
+            if local.replace(tzinfo=None) != previous_wall:  # a repeated hour (DST ends) runs once
+                out.append(t)
+            previous_wall = local.replace(tzinfo=None)
         return out
     from dateutil.rrule import rrulestr
 
