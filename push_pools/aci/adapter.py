@@ -50,8 +50,15 @@ class GroupRecord:
         final = None
         if self.final is not None:
             final = {**dataclasses.asdict(self.final), "phase": self.final.phase.value}
-        return json.dumps({"endpoint": dataclasses.asdict(self.endpoint), "container_name": self.container_name,
-                           "keep": self.keep, "final": final, "logs": self.logs})
+        return json.dumps(
+            {
+                "endpoint": dataclasses.asdict(self.endpoint),
+                "container_name": self.container_name,
+                "keep": self.keep,
+                "final": final,
+                "logs": self.logs,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> GroupRecord:
@@ -67,11 +74,17 @@ class GroupRecord:
 
 
 class AciPool:
+    Job: ClassVar[type[AciJob]] = AciJob  # (before `type`, which shadows the builtin below it)
     type: ClassVar[str] = "aci"
-    Job: ClassVar[type[AciJob]] = AciJob
 
-    def __init__(self, context: PoolContext, *, credential: Any = None, endpoint: Endpoint | None = None,
-                 cleanup_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        context: PoolContext,
+        *,
+        credential: Any = None,
+        endpoint: Endpoint | None = None,
+        cleanup_interval: float = 2.0,
+    ) -> None:
         sdk()  # fail early, with the install hint, when the SDK is missing
         self._dir = context.state_dir / "aci"
         self._dir.mkdir(parents=True, exist_ok=True)
@@ -86,12 +99,16 @@ class AciPool:
         self._cleaner = Cleaner(lambda ref: self.status(ref).ended, interval=cleanup_interval)
 
     def submit(self, run: RunSpec, job: AciJob) -> InfraRef:
-        address = GroupAddress(job.subscription_id, job.resource_group, group_name(run.idempotency_token))
+        address = GroupAddress(
+            job.subscription_id, job.resource_group, group_name(run.idempotency_token)
+        )
         record = GroupRecord(Endpoint.of(job), job.container_name, job.keep_after_completion)
         self._save(address, record)
         client = self._client(record.endpoint, address.subscription_id)
         ref = InfraRef(provider=self.type, id=address.id, console_url=address.portal_url)
-        action = f"creating container group {address.name} in resource group {address.resource_group}"
+        action = (
+            f"creating container group {address.name} in resource group {address.resource_group}"
+        )
         not_found = _not_found()
         with arm_errors(action, record.endpoint.base_url):
             try:
@@ -127,9 +144,13 @@ class AciPool:
             try:
                 group = client.container_groups.get(address.resource_group, address.name)
             except _not_found():
-                return InfraStatus(InfraPhase.MISSING, reason=(
-                    f"container group {address.name} no longer exists in resource group "
-                    f"{address.resource_group}; it was deleted outside pushflow"))
+                return InfraStatus(
+                    InfraPhase.MISSING,
+                    reason=(
+                        f"container group {address.name} no longer exists in resource group "
+                        f"{address.resource_group}; it was deleted outside pushflow"
+                    ),
+                )
         status = status_of(group, record.container_name)
         if status.ended:
             self._finish(address, record, client, status)
@@ -144,15 +165,23 @@ class AciPool:
         client = self._client(record.endpoint, address.subscription_id)
         with arm_errors(f"stopping container group {address.name}", record.endpoint.base_url):
             try:
-                client.container_groups.stop(address.resource_group, address.name, retry_on_methods=_RETRY_STOP)
+                client.container_groups.stop(
+                    address.resource_group, address.name, retry_on_methods=_RETRY_STOP
+                )
                 group = client.container_groups.get(address.resource_group, address.name)
             except _not_found():
                 return
         seen = status_of(group, record.container_name)
-        self._finish(address, record, client, InfraStatus(
-            InfraPhase.EXITED, exit_code=seen.exit_code,
-            reason=f"container group {address.name} was stopped by a cancel request",
-        ))
+        self._finish(
+            address,
+            record,
+            client,
+            InfraStatus(
+                InfraPhase.EXITED,
+                exit_code=seen.exit_code,
+                reason=f"container group {address.name} was stopped by a cancel request",
+            ),
+        )
 
     def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:
         address = GroupAddress.parse(ref.id)
@@ -160,7 +189,9 @@ class AciPool:
         if record.final is not None and not record.keep:
             return record.logs[-limit:]
         client = self._client(record.endpoint, address.subscription_id)
-        with arm_errors(f"reading the logs of container group {address.name}", record.endpoint.base_url):
+        with arm_errors(
+            f"reading the logs of container group {address.name}", record.endpoint.base_url
+        ):
             try:
                 found = client.containers.list_logs(
                     address.resource_group, address.name, record.container_name, tail=limit
@@ -171,19 +202,28 @@ class AciPool:
 
     # -- clean-up ---------------------------------------------------------------------
 
-    def _finish(self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus) -> None:
+    def _finish(
+        self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus
+    ) -> None:
         """Keep the logs and final status, then delete (or stop and keep) the group. When
         Azure is unreachable nothing is marked final, so the next status call tries again."""
         with self._finish_lock:  # the reconciler and the cleaner may both see it end
             if record.final is None:
                 self._finish_once(address, record, client, status)
 
-    def _finish_once(self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus) -> None:
+    def _finish_once(
+        self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus
+    ) -> None:
         try:
-            with arm_errors(f"cleaning up container group {address.name}", record.endpoint.base_url):
+            with arm_errors(
+                f"cleaning up container group {address.name}", record.endpoint.base_url
+            ):
                 try:
                     found = client.containers.list_logs(
-                        address.resource_group, address.name, record.container_name, tail=_KEPT_LOG_LINES
+                        address.resource_group,
+                        address.name,
+                        record.container_name,
+                        tail=_KEPT_LOG_LINES,
                     )
                     record.logs = (found.content or "").splitlines()
                 except _not_found():
@@ -235,7 +275,9 @@ class AciPool:
                 credential = self._credential
                 if credential is None:
                     if endpoint.credential not in self._credentials:
-                        self._credentials[endpoint.credential] = make_credential(endpoint.credential)
+                        self._credentials[endpoint.credential] = make_credential(
+                            endpoint.credential
+                        )
                     credential = self._credentials[endpoint.credential]
                 self._clients[key] = make_client(endpoint, subscription_id, credential)
             return self._clients[key]

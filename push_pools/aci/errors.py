@@ -1,9 +1,9 @@
 """azure-core errors mapped to `push_pools.errors`, at one boundary: `arm_errors`.
 
-    azure.core ClientAuthenticationError, 401, 403  -> SubmissionError (names the role to grant)
-    429, capacity and quota codes                   -> CapacityError (retryable)
-    5xx after the client's own retries, network     -> ProviderUnavailableError (retryable)
-    other 4xx                                       -> SubmissionError (ARM code and message)
+azure.core ClientAuthenticationError, 401, 403  -> SubmissionError (names the role to grant)
+429, capacity and quota codes                   -> CapacityError (retryable)
+5xx after the client's own retries, network     -> ProviderUnavailableError (retryable)
+other 4xx                                       -> SubmissionError (ARM code and message)
 """
 
 from __future__ import annotations
@@ -19,10 +19,15 @@ from push_pools.errors import (
 )
 
 # ARM error codes that mean "not now" rather than "never".
-CAPACITY_CODES = frozenset({
-    "ContainerGroupQuotaReached", "ResourceUnavailable",
-    "SkuNotAvailable", "RegistryRateLimited", "ResourceRequestsNotAvailable",
-})
+CAPACITY_CODES = frozenset(
+    {
+        "ContainerGroupQuotaReached",
+        "ResourceUnavailable",
+        "SkuNotAvailable",
+        "RegistryRateLimited",
+        "ResourceRequestsNotAvailable",
+    }
+)
 _ROLE_HINT = (
     "grant the pool's identity the Contributor role (or a role with "
     "Microsoft.ContainerInstance/containerGroups/*) on the resource group"

@@ -18,22 +18,26 @@ def status_of(group: Any, container_name: str) -> InfraStatus:
     )
     view = getattr(container, "instance_view", None)
     current = getattr(view, "current_state", None)
-    events = [e.message for e in (getattr(view, "events", None) or []) if getattr(e, "message", None)]
+    events = [
+        e.message for e in (getattr(view, "events", None) or []) if getattr(e, "message", None)
+    ]
     detail = getattr(current, "detail_status", None) or ""
     group_state = getattr(group.instance_view, "state", None) if group.instance_view else None
 
-    if current is not None and current.state == "Terminated":
+    if container is not None and current is not None and current.state == "Terminated":
         code = current.exit_code
         how = f" ({detail})" if detail else ""
         return InfraStatus(
-            InfraPhase.EXITED, exit_code=code,
-            reason=f"container {container.name!r} in group {name} terminated with exit code {code}{how}",
+            InfraPhase.EXITED,
+            exit_code=code,
+            reason=f"container {container.name!r} in group {name} "
+            f"terminated with exit code {code}{how}",
         )
     pull_failed = detail in _PULL_FAILURES or any("pull" in e.lower() for e in events)
     if group.provisioning_state == "Failed" or pull_failed:
         because = "; ".join(filter(None, [detail, *events])) or "no reason given by Azure"
         what = "could not pull its image" if pull_failed else "failed to provision"
-        hint = (": check `image` and `image_registry_credentials`" if pull_failed else "")
+        hint = ": check `image` and `image_registry_credentials`" if pull_failed else ""
         return InfraStatus(
             InfraPhase.EXITED,
             reason=f"container group {name} {what} ({because}){hint}",
@@ -44,4 +48,6 @@ def status_of(group: Any, container_name: str) -> InfraStatus:
     if current is not None and current.state == "Running":
         return InfraStatus(InfraPhase.RUNNING)
     waiting = f": {detail}" if detail else ""
-    return InfraStatus(InfraPhase.PENDING, reason=f"container group {name} is {group_state or 'pending'}{waiting}")
+    return InfraStatus(
+        InfraPhase.PENDING, reason=f"container group {name} is {group_state or 'pending'}{waiting}"
+    )

@@ -51,20 +51,43 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture
 def api(server: LiveServer, fake: AciFake) -> Iterator[httpx.Client]:
     client = server.client()
-    defaults = {"subscription_id": "00000000-0000-0000-0000-0000000000aa", "resource_group": "flows",
-                "location": "westeurope", "image": IMAGE, "base_url": fake.url, "ca_bundle": fake.ca_bundle,
-                "credential": "tests.emulators.aci:fake_credential", "polling_interval": 0.2}
-    client.post("/api/pools", json={"name": "azure", "type": "aci", "defaults": defaults}).raise_for_status()
+    defaults = {
+        "subscription_id": "00000000-0000-0000-0000-0000000000aa",
+        "resource_group": "flows",
+        "location": "westeurope",
+        "image": IMAGE,
+        "base_url": fake.url,
+        "ca_bundle": fake.ca_bundle,
+        "credential": "tests.emulators.aci:fake_credential",
+        "polling_interval": 0.2,
+    }
+    client.post(
+        "/api/pools", json={"name": "azure", "type": "aci", "defaults": defaults}
+    ).raise_for_status()
     yield client
     client.close()
 
 
 def deploy(server: LiveServer, entrypoint: str, *job_vars: str) -> dict:
     """`pushflow deploy` like a user, then read the deployment back over the API."""
-    args = [sys.executable, "-m", "pushflow_cli", "deploy", str(FLOWS / entrypoint), "--name", "aci",
-            "--pool", "azure", *[a for v in job_vars for a in ("--job-var", v)]]
-    env = {**os.environ, "PUSHFLOW_API_URL": server.url, "PUSHFLOW_API_KEY": server.api_key,
-           "PUSHFLOW_HOME": str(server.home)}
+    args = [
+        sys.executable,
+        "-m",
+        "pushflow_cli",
+        "deploy",
+        str(FLOWS / entrypoint),
+        "--name",
+        "aci",
+        "--pool",
+        "azure",
+        *[a for v in job_vars for a in ("--job-var", v)],
+    ]
+    env = {
+        **os.environ,
+        "PUSHFLOW_API_URL": server.url,
+        "PUSHFLOW_API_KEY": server.api_key,
+        "PUSHFLOW_HOME": str(server.home),
+    }
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     with server.client() as api:
@@ -73,9 +96,13 @@ def deploy(server: LiveServer, entrypoint: str, *job_vars: str) -> dict:
         return response.json()  # type: ignore[no-any-return]
 
 
-def trigger(api: httpx.Client, deployment: dict, job_variables: dict | None = None, **parameters: Any) -> dict:
-    response = api.post(f"/api/deployments/{deployment['id']}/runs",
-                        json={"parameters": parameters, "job_variables": job_variables or {}})
+def trigger(
+    api: httpx.Client, deployment: dict, job_variables: dict | None = None, **parameters: Any
+) -> dict:
+    response = api.post(
+        f"/api/deployments/{deployment['id']}/runs",
+        json={"parameters": parameters, "job_variables": job_variables or {}},
+    )
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -92,7 +119,9 @@ def no_group_left(fake: AciFake) -> None:
     wait_for(lambda: not fake.groups, timeout=30, what="every container group to be deleted")
 
 
-def test_triggered_run_completes_on_aci(server: LiveServer, api: httpx.Client, fake: AciFake) -> None:
+def test_triggered_run_completes_on_aci(
+    server: LiveServer, api: httpx.Client, fake: AciFake
+) -> None:
     run = trigger(api, deploy(server, "etl.py:etl"), n=4)
     done = final(api, run)
     assert done["state"]["type"] == "COMPLETED", done["state"]
@@ -103,7 +132,10 @@ def test_triggered_run_completes_on_aci(server: LiveServer, api: httpx.Client, f
     assert infra["id"].endswith(f"/containerGroups/pushflow-{run['id']}")
     assert infra["console_url"].startswith("https://portal.azure.com/")
     (submitted,) = fake.submissions
-    env = {e["name"]: e for e in submitted["properties"]["containers"][0]["properties"]["environmentVariables"]}
+    env = {
+        e["name"]: e
+        for e in submitted["properties"]["containers"][0]["properties"]["environmentVariables"]
+    }
     assert env["PUSHFLOW_RUN_TOKEN"]["secureValue"].startswith("pfr_")
     assert "value" not in env["PUSHFLOW_RUN_TOKEN"]
     (container,) = fake.simulator.containers.values()  # what ACI was really asked to run
@@ -112,15 +144,23 @@ def test_triggered_run_completes_on_aci(server: LiveServer, api: httpx.Client, f
     no_group_left(fake)
 
 
-def test_non_zero_exit_is_crashed_with_the_exit_code(server: LiveServer, api: httpx.Client, fake: AciFake) -> None:
-    run = trigger(api, deploy(server, "etl.py:etl"), {"command": [sys.executable, "-c", "raise SystemExit(7)"]})
+def test_non_zero_exit_is_crashed_with_the_exit_code(
+    server: LiveServer, api: httpx.Client, fake: AciFake
+) -> None:
+    run = trigger(
+        api,
+        deploy(server, "etl.py:etl"),
+        {"command": [sys.executable, "-c", "raise SystemExit(7)"]},
+    )
     done = final(api, run)
     assert done["state"]["type"] == "CRASHED"
     assert "terminated with exit code 7" in done["state"]["message"]
     no_group_left(fake)
 
 
-def test_image_pull_error_is_crashed_naming_the_image(server: LiveServer, api: httpx.Client, fake: AciFake) -> None:
+def test_image_pull_error_is_crashed_naming_the_image(
+    server: LiveServer, api: httpx.Client, fake: AciFake
+) -> None:
     fake.unpullable_images.add("pushflowdemo.azurecr.io/flows/typo:1")
     run = trigger(api, deploy(server, "etl.py:etl", "image=pushflowdemo.azurecr.io/flows/typo:1"))
     done = final(api, run)
@@ -141,13 +181,16 @@ def test_transient_503_is_retried(server: LiveServer, api: httpx.Client, fake: A
     no_group_left(fake)
 
 
-def test_cancel_stops_and_deletes_the_group(server: LiveServer, api: httpx.Client, fake: AciFake,
-                                            tmp_path: Path) -> None:
+def test_cancel_stops_and_deletes_the_group(
+    server: LiveServer, api: httpx.Client, fake: AciFake, tmp_path: Path
+) -> None:
     pid_file = tmp_path / "pid"
     run = trigger(api, deploy(server, "sleepy.py:sleepy"), pid_file=str(pid_file))
     wait_for(pid_file.exists, timeout=60, what="the flow to start in its container")
-    wait_for(lambda: api.get(f"/api/flow-runs/{run['id']}").json()["state"]["type"] == "RUNNING",
-             what="the run to be RUNNING")
+    wait_for(
+        lambda: api.get(f"/api/flow-runs/{run['id']}").json()["state"]["type"] == "RUNNING",
+        what="the run to be RUNNING",
+    )
     api.post(f"/api/flow-runs/{run['id']}/cancel").raise_for_status()
     done = final(api, run)
     assert done["state"]["type"] == "CANCELLED", done["state"]

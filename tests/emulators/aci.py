@@ -110,7 +110,9 @@ class AciFake:
             self._server.socket, server_side=True
         )
         self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aci-fake", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="aci-fake", daemon=True
+        )
 
     @property
     def ca_bundle(self) -> str:
@@ -124,8 +126,15 @@ class AciFake:
         self._server.shutdown()
         self._server.server_close()
 
-    def fail_next(self, status: int = 503, *, times: int = 1, method: str | None = None,
-                  path_contains: str | None = None, code: str = "ServiceUnavailable") -> None:
+    def fail_next(
+        self,
+        status: int = 503,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+        code: str = "ServiceUnavailable",
+    ) -> None:
         """Answer the next `times` matching requests with an ARM error of `status`."""
         with self._lock:
             self._faults.append(_Fault(status, code, times, method, path_contains))
@@ -136,7 +145,9 @@ class AciFake:
 
     # -- request handling -------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: Any
+    ) -> tuple[int, dict[str, str], Any]:
         answer = self._answer(method, path, query, body)
         with self._lock:
             stopping, self._stopping = self._stopping, []
@@ -144,18 +155,30 @@ class AciFake:
             container.stop()
         return answer
 
-    def _answer(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
+    def _answer(
+        self, method: str, path: str, query: dict[str, str], body: Any
+    ) -> tuple[int, dict[str, str], Any]:
         with self._lock:
             self.requests.append((method, path))
             for fault in self._faults:
-                if fault.times > 0 and (fault.method in (None, method)) and (
-                    fault.path_contains is None or fault.path_contains in path
+                if (
+                    fault.times > 0
+                    and (fault.method in (None, method))
+                    and (fault.path_contains is None or fault.path_contains in path)
                 ):
                     fault.times -= 1
                     self.injected.append((method, path, fault.status))
-                    return _error(fault.status, fault.code, "The service is temporarily unavailable (injected).")
+                    return _error(
+                        fault.status,
+                        fault.code,
+                        "The service is temporarily unavailable (injected).",
+                    )
             if "api-version" not in query:
-                return _error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
+                return _error(
+                    400,
+                    "MissingApiVersionParameter",
+                    "The api-version query parameter is required.",
+                )
             if match := _OPERATION.match(path):
                 return self._operation(match["kind"], match["op"])
             match = _GROUP.match(path)
@@ -164,14 +187,19 @@ class AciFake:
             group_id = path[: len(path) - len(match["rest"] or "")]
             rest = match["rest"] or ""
             if method == "PUT" and not rest:
-                return self._create(group_id, match["rg"], match["name"], body, query["api-version"])
+                return self._create(
+                    group_id, match["rg"], match["name"], body, query["api-version"]
+                )
             group = self.groups.get(group_id.lower())
             if group is None or (group.provisioning == "Deleting" and method != "DELETE"):
                 if method == "DELETE" and not rest:
                     return 204, {}, None
-                return _error(404, "ResourceNotFound",
-                              f"The Resource 'Microsoft.ContainerInstance/containerGroups/{match['name']}' "
-                              f"under resource group '{match['rg']}' was not found.")
+                return _error(
+                    404,
+                    "ResourceNotFound",
+                    f"The Resource 'Microsoft.ContainerInstance/containerGroups/{match['name']}' "
+                    f"under resource group '{match['rg']}' was not found.",
+                )
             if method == "GET" and not rest:
                 return 200, {}, self._view(group)
             if method == "DELETE" and not rest:
@@ -181,16 +209,23 @@ class AciFake:
                 return 204, {}, None
             if method == "GET" and (logs := _LOGS.match(rest)):
                 return self._logs(group, logs["container"], query.get("tail"))
-            return _error(405, "MethodNotAllowed", f"{method} {rest} is not supported by this fake.")
+            return _error(
+                405, "MethodNotAllowed", f"{method} {rest} is not supported by this fake."
+            )
 
-    def _create(self, group_id: str, rg: str, name: str, body: Any, api_version: str) -> tuple[int, dict[str, str], Any]:
+    def _create(
+        self, group_id: str, rg: str, name: str, body: Any, api_version: str
+    ) -> tuple[int, dict[str, str], Any]:
         existing = self.groups.get(group_id.lower())
         if existing is not None and existing.provisioning != "Deleting":
             return 200, {}, self._view(existing)
         if len(name) > 63 or not _VALID_NAME.match(name) or name.endswith("-"):
-            return _error(400, "InvalidContainerGroupName",
-                          f"The container group name '{name}' is invalid: use 1-63 lowercase letters, "
-                          "digits and single hyphens, not starting or ending with a hyphen.")
+            return _error(
+                400,
+                "InvalidContainerGroupName",
+                f"The container group name '{name}' is invalid: use 1-63 lowercase letters, "
+                "digits and single hyphens, not starting or ending with a hyphen.",
+            )
         problem = _validate(body)
         if problem:
             return _error(400, "InvalidRequestContent", problem)
@@ -198,18 +233,23 @@ class AciFake:
         for container in body["properties"]["containers"]:
             image = container["properties"]["image"]
             if image in self.inaccessible_images:
-                return _error(400, "InaccessibleImage",
-                              f"The image '{image}' in container group '{name}' is not accessible. "
-                              "Please check the image and registry credential.")
+                return _error(
+                    400,
+                    "InaccessibleImage",
+                    f"The image '{image}' in container group '{name}' is not accessible. "
+                    "Please check the image and registry credential.",
+                )
         group = FakeGroup(id=group_id, body=copy.deepcopy(body))
         self.groups[group_id.lower()] = group
         op = uuid.uuid4().hex
         self.operations[op] = ("create", group_id.lower())
         sub = group_id.split("/")[2]
         location = body["location"]
-        headers = {"Azure-AsyncOperation":
-                   f"{self.url}/subscriptions/{sub}/providers/Microsoft.ContainerInstance/locations/"
-                   f"{location}/operations/{op}?api-version={api_version}"}
+        headers = {
+            "Azure-AsyncOperation": f"{self.url}/subscriptions/{sub}"
+            "/providers/Microsoft.ContainerInstance/locations/"
+            f"{location}/operations/{op}?api-version={api_version}"
+        }
         return 201, headers, self._view(group)
 
     def _operation(self, kind: str, op: str) -> tuple[int, dict[str, str], Any]:
@@ -240,14 +280,21 @@ class AciFake:
             image = container["properties"]["image"]
             if image in self.unpullable_images:
                 group.provisioning = "Failed"
-                group.failure = {"code": "InaccessibleImage",
-                                 "message": f"Failed to pull image '{image}': manifest unknown."}
+                group.failure = {
+                    "code": "InaccessibleImage",
+                    "message": f"Failed to pull image '{image}': manifest unknown.",
+                }
                 return
         group.provisioning = "Succeeded"
         for container in group.containers:
             props = container["properties"]
-            env = {e["name"]: e.get("secureValue", e.get("value", "")) for e in props.get("environmentVariables", [])}
-            self.simulator.start(self._key(group, container["name"]), props.get("command") or [], env)
+            env = {
+                e["name"]: e.get("secureValue", e.get("value", ""))
+                for e in props.get("environmentVariables", [])
+            }
+            self.simulator.start(
+                self._key(group, container["name"]), props.get("command") or [], env
+            )
 
     def _stop(self, group: FakeGroup) -> None:
         group.stopped = True
@@ -265,14 +312,18 @@ class AciFake:
 
     def _location(self, group: FakeGroup, op: str) -> str:
         sub, location = group.id.split("/")[2], group.body["location"]
-        return (f"{self.url}/subscriptions/{sub}/providers/Microsoft.ContainerInstance/locations/"
-                f"{location}/operationResults/{op}")
+        return (
+            f"{self.url}/subscriptions/{sub}/providers/Microsoft.ContainerInstance/locations/"
+            f"{location}/operationResults/{op}"
+        )
 
-    def _logs(self, group: FakeGroup, container: str, tail: str | None) -> tuple[int, dict[str, str], Any]:
+    def _logs(
+        self, group: FakeGroup, container: str, tail: str | None
+    ) -> tuple[int, dict[str, str], Any]:
         simulated = self.simulator.get(self._key(group, container))
         content = simulated.output if simulated is not None else ""
         if tail:
-            content = "".join(content.splitlines(keepends=True)[-int(tail):])
+            content = "".join(content.splitlines(keepends=True)[-int(tail) :])
         return 200, {}, {"content": content}
 
     def _key(self, group: FakeGroup, container: str) -> str:
@@ -289,12 +340,20 @@ class AciFake:
                 env.pop("secureValue", None)
             current = self._current_state(group, container["name"])
             states.append(current["state"])
-            container["properties"]["instanceView"] = {"restartCount": 0, "currentState": current,
-                                                        "events": self._events(group, current)}
-        props["provisioningState"] = group.provisioning if group.provisioning != "Creating" else "Pending"
+            container["properties"]["instanceView"] = {
+                "restartCount": 0,
+                "currentState": current,
+                "events": self._events(group, current),
+            }
+        props["provisioningState"] = (
+            group.provisioning if group.provisioning != "Creating" else "Pending"
+        )
         props["instanceView"] = {"state": _group_state(group, states), "events": []}
-        view.update(id=group.id, name=group.id.rsplit("/", 1)[1],
-                    type="Microsoft.ContainerInstance/containerGroups")
+        view.update(
+            id=group.id,
+            name=group.id.rsplit("/", 1)[1],
+            type="Microsoft.ContainerInstance/containerGroups",
+        )
         return view
 
     def _current_state(self, group: FakeGroup, container: str) -> dict[str, Any]:
@@ -309,12 +368,24 @@ class AciFake:
         if code < 0:  # killed by a signal: a container runtime reports 128 + signal
             code = 128 - code
         detail = "Killed" if group.stopped else ("Completed" if code == 0 else "Error")
-        return {"state": "Terminated", "exitCode": code, "detailStatus": detail,
-                "startTime": _now(), "finishTime": _now()}
+        return {
+            "state": "Terminated",
+            "exitCode": code,
+            "detailStatus": detail,
+            "startTime": _now(),
+            "finishTime": _now(),
+        }
 
     def _events(self, group: FakeGroup, current: dict[str, Any]) -> list[dict[str, Any]]:
         if group.failure:
-            return [{"count": 1, "type": "Warning", "name": "Failed", "message": group.failure["message"]}]
+            return [
+                {
+                    "count": 1,
+                    "type": "Warning",
+                    "name": "Failed",
+                    "message": group.failure["message"],
+                }
+            ]
         return []
 
 
@@ -340,7 +411,9 @@ def _validate(body: Any) -> str | None:
             return f"Container '{container.get('name')}' has no image."
         requests = props.get("resources", {}).get("requests", {})
         if "cpu" not in requests or "memoryInGB" not in requests:
-            return f"Container '{container.get('name')}' needs resources.requests cpu and memoryInGB."
+            return (
+                f"Container '{container.get('name')}' needs resources.requests cpu and memoryInGB."
+            )
     if body["properties"].get("osType") not in ("Linux", "Windows"):
         return "The osType property is required (Linux or Windows)."
     return None
@@ -363,12 +436,16 @@ def _handler_for(fake: AciFake) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             if not self.headers.get("Authorization", "").startswith("Bearer "):
-                status, headers, body = _error(401, "AuthenticationFailed", "Authentication failed: no bearer token.")
+                status, headers, body = _error(
+                    401, "AuthenticationFailed", "Authentication failed: no bearer token."
+                )
             else:
                 try:
                     body_in = json.loads(raw) if raw else None
                 except ValueError:
-                    status, headers, body = _error(400, "InvalidRequestContent", "The body is not JSON.")
+                    status, headers, body = _error(
+                        400, "InvalidRequestContent", "The body is not JSON."
+                    )
                 else:
                     status, headers, body = fake.handle(self.command, url.path, query, body_in)
             payload = json.dumps(body).encode() if body is not None else b""

@@ -53,7 +53,9 @@ def make_certificate(directory: Path, common_name: str = "pushflow test emulator
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(ski, critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "emulator-cert.pem", directory / "emulator-key.pem"
