@@ -14,21 +14,25 @@ from tests.helpers import LiveServer
 FLOWS = Path(__file__).parent.parent / "flows"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # No PUSHFLOW_API_KEY anywhere: the server makes one and the CLI finds it in the home.
-    live = LiveServer(tmp_path / "home", api_key=None).start()
+    live = LiveServer(tmp_path_factory.mktemp("cli") / "home", api_key=None).start()
     try:
         yield live
     finally:
         live.stop()
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A user's project folder with flows/ in it, as in the README."""
-    folder = tmp_path / "project"
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, server: LiveServer) -> Path:
+    """A user's project folder with flows/ in it, as in the README, and the pool."""
+    folder = tmp_path_factory.mktemp("project")
     shutil.copytree(FLOWS, folder / "flows")
+    created = pushflow(server, folder, "pool", "create", "local", "--type", "process")
+    assert created.returncode == 0, created.stderr
+    deployed = pushflow(server, folder, "deploy", "flows/etl.py:etl", "--name", "nightly", "--pool", "local")
+    assert deployed.returncode == 0, deployed.stderr
     return folder
 
 
@@ -40,8 +44,6 @@ def pushflow(server: LiveServer, cwd: Path, *args: str) -> subprocess.CompletedP
 
 
 def test_readme_quick_start(server: LiveServer, project: Path) -> None:
-    created = pushflow(server, project, "pool", "create", "local", "--type", "process")
-    assert created.returncode == 0, created.stderr
     deployed = pushflow(server, project, "deploy", "flows/etl.py:etl", "--name", "nightly", "--pool", "local", "--param", "n=3")
     assert deployed.returncode == 0, deployed.stderr
     assert "etl/nightly" in deployed.stdout
@@ -55,7 +57,6 @@ def test_readme_quick_start(server: LiveServer, project: Path) -> None:
 
 
 def test_watch_exits_non_zero_with_the_error_when_the_run_fails(server: LiveServer, project: Path) -> None:
-    pushflow(server, project, "pool", "create", "local", "--type", "process")
     pushflow(server, project, "deploy", "flows/failing.py:failing", "--name", "daily", "--pool", "local")
     watched = pushflow(server, project, "run", "failing/daily", "--watch")
     assert watched.returncode == 1
@@ -64,9 +65,8 @@ def test_watch_exits_non_zero_with_the_error_when_the_run_fails(server: LiveServ
 
 
 def test_runs_ls_inspect_and_logs(server: LiveServer, project: Path) -> None:
-    pushflow(server, project, "pool", "create", "local", "--type", "process")
     pushflow(server, project, "deploy", "flows/etl.py:etl", "--name", "nightly", "--pool", "local")
-    run = pushflow(server, project, "run", "etl/nightly", "--watch")
+    run = pushflow(server, project, "run", "etl/nightly", "--param", "n=3", "--watch")
     run_id = run.stdout.split("(", 1)[1].split(")", 1)[0]
     listed = pushflow(server, project, "runs", "ls")
     assert run_id in listed.stdout and "COMPLETED" in listed.stdout
@@ -89,8 +89,6 @@ def test_runs_ls_inspect_and_logs(server: LiveServer, project: Path) -> None:
     ],
 )
 def test_errors_are_one_line_with_a_non_zero_exit(server: LiveServer, project: Path, args: tuple, expected: str) -> None:
-    pushflow(server, project, "pool", "create", "local", "--type", "process")
-    pushflow(server, project, "deploy", "flows/etl.py:etl", "--name", "nightly", "--pool", "local")
     result = pushflow(server, project, *args)
     assert result.returncode != 0
     assert expected in result.stderr
