@@ -1,37 +1,22 @@
-"""`pushflow`: the command line. Client commands need only the base install; `server
-start` needs the `server` extra."""
+"""Entry point of the `pushflow` console script.
+
+`pushflow execute` starts every run, so it skips building the CLI (Typer, rich and every
+command module): a run's cold start pays only for the runtime.
+"""
 
 from __future__ import annotations
 
 import sys
 
-import typer
-
-from pushflow_cli import deploy as deploy_cmd
-from pushflow_cli import pools, runs, server
-
-app = typer.Typer(
-    help="pushflow: run Python flows on push pools, no workers.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(server.app, name="server")
-app.add_typer(pools.app, name="pool")
-app.add_typer(runs.app, name="runs")
-app.command("deploy")(deploy_cmd.deploy)
-app.command("run")(runs.run)
-
-
-@app.command("execute")
-def execute(flow_run_id: str = typer.Argument(None, help="Default: $PUSHFLOW_FLOW_RUN_ID")) -> None:
-    """Run one flow run and report it (the container entrypoint)."""
-    from runtime.execute import main as execute_main
-
-    raise typer.Exit(execute_main(flow_run_id))
-
 
 def main() -> int:
+    args = sys.argv[1:]
+    if args[:1] == ["execute"] and len(args) <= 2 and not any(a.startswith("-") for a in args[1:]):
+        from runtime.execute import main as execute_main
+
+        return execute_main(args[1] if len(args) > 1 else None)
+    from pushflow_cli.app import app
+
     try:
         app()
     except SystemExit as exc:
