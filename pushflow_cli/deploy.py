@@ -16,6 +16,10 @@ def deploy(
     job_var: list[str] = typer.Option(None, "--job-var", help="Job variable, key=value (repeatable)"),
     image: str = typer.Option(None, "--image", help="Container image (cloud pools)"),
     description: str = typer.Option(None, "--description"),
+    cron: str = typer.Option(None, "--cron", help="Run on a cron schedule, e.g. '0 9 * * 1-5'"),
+    interval: float = typer.Option(None, "--interval", help="Run every SECONDS"),
+    rrule: str = typer.Option(None, "--rrule", help="Run on an RFC 5545 rule, e.g. 'FREQ=DAILY;BYHOUR=9'"),
+    timezone: str = typer.Option("UTC", "--timezone", help="IANA time zone the cron/rrule is read in"),
 ) -> None:
     """Deploy a flow so it can be triggered over the API, the CLI or a schedule."""
     from runtime.errors import FlowLoadError
@@ -46,7 +50,16 @@ def deploy(
         "parameters": parameters,
         "parameter_schema": flow.parameter_schema(),
         "job_variables": job_variables,
+        "retries": getattr(flow, "retries", 0) or 0,
+        "retry_delay_seconds": _delay(getattr(flow, "retry_delay_seconds", 0)),
     }
+    kinds = {"--cron": cron, "--interval": interval, "--rrule": rrule}
+    given = [k for k, v in kinds.items() if v is not None]
+    if len(given) > 1:
+        raise fail(f"give one schedule option, not {' and '.join(given)}")
+    if given:
+        key = {"--cron": "cron", "--interval": "interval_seconds", "--rrule": "rrule"}[given[0]]
+        body["schedules"] = [{key: kinds[given[0]], "timezone": timezone}]
     with api_errors():
         deployment = client().upsert_deployment(body)
     console.print(
@@ -54,3 +67,10 @@ def deploy(
         f"(id {deployment['id']}) to pool {deployment['pool']}"
     )
     console.print(f"Run it with: pushflow run {deployment['flow_name']}/{deployment['name']}")
+
+
+def _delay(value: object) -> float:
+    """A flow's retry delay as one number of seconds (a list of delays: the first)."""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else 0
+    return float(value or 0)  # type: ignore[arg-type]

@@ -54,6 +54,8 @@ def schema_for(fn: Callable[..., Any]) -> dict[str, Any]:
 def validate(fn: Callable[..., Any], parameters: dict[str, Any]) -> dict[str, Any]:
     """Coerce and check `parameters` against `fn`'s signature; raise ParameterError
     naming each bad parameter and the type it expects."""
+    if not parameters and not inspect.signature(fn).parameters:
+        return {}  # nothing to check: spare the run pydantic's import
     from pydantic import ValidationError
 
     model = _model_for(fn)
