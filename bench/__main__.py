@@ -101,16 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         "pushflow_version": _pushflow_version(),
         "peer": peer_versions,
         "quick": args.quick,
-        "failures": failures,
+        "failures": {**failures, **{f"measurement {i}": f for i, f in enumerate(ctx.failures)}},
     }
     write_json(args.out, rows, meta)
     print(table(rows))
     if args.markdown:
         print("\n" + markdown(rows))
-    for name, why in failures.items():
+    for name, why in [*failures.items(), *(("measurement", f) for f in ctx.failures)]:
         print(f"FAILED {name}: {why}", file=sys.stderr)
     print(f"\nJSON: {args.out}", file=sys.stderr)
-    return 1 if failures else 0
+    return 1 if failures or ctx.failures else 0
 
 
 def _pushflow_version() -> str:

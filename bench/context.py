@@ -11,7 +11,10 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.report import Row
 
 PROBES = Path(__file__).resolve().parent / "probes"
 
@@ -22,6 +25,13 @@ class Context:
     scratch: Path
     peer_python: Path | None = None  # None: --skip-peer
     python: str = sys.executable
+    # Measurements that failed without stopping their workload: "what: why".
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+    def failed(self, row: Row, system: str, exc: Exception) -> None:
+        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        row.note = f"{row.note} {system} failed: {last}".strip()
+        self.failures.append(f"{row.workload} / {system}: {exc}")
 
     def pushflow_env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PUSHFLOW_"))}
@@ -38,6 +48,8 @@ class Context:
             PREFECT_HOME=str(self.scratch / "prefect-home"),
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
             PREFECT_LOGGING_LEVEL="WARNING",
+            # Its ephemeral API starts in a subprocess; 20 s is not enough on a busy box.
+            PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
         )
         return {**env, **extra}
 

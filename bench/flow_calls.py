@@ -76,10 +76,24 @@ def run_tasks(ctx: Context) -> list[Row]:
 
     def measure(system: str, env: dict[str, str], mode: str) -> None:
         for kind in ("seq", "map"):
-            out = ctx.probe(
-                system, "flows.py", system, "tasks", "--kind", kind, "--mode", mode, *args, env=env
-            )
-            setattr(rows[(mode, kind)], system, _per_task(out, rows[(mode, kind)]))
+            row = rows[(mode, kind)]
+            try:
+                out = ctx.probe(
+                    system,
+                    "flows.py",
+                    system,
+                    "tasks",
+                    "--kind",
+                    kind,
+                    "--mode",
+                    mode,
+                    *args,
+                    env=env,
+                )
+            except Exception as exc:  # keep the other measurements
+                ctx.failed(row, system, exc)
+                continue
+            setattr(row, system, _per_task(out, row))
 
     measure("pushflow", ctx.pushflow_env(), "local")
     with PushflowServer() as server:

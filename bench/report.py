@@ -54,6 +54,8 @@ class Row:
             or not self.prefect.median
         ):
             return None
+        if self.pushflow.median < 0 or self.prefect.median < 0:
+            return None  # a slope lost in noise; the ratio would mean nothing
         if self.better == "lower":
             return self.prefect.median / self.pushflow.median
         return self.pushflow.median / self.prefect.median
