@@ -64,6 +64,8 @@ class EcsEmulator:
         # Tasks stay where the glue puts them; moto would otherwise walk them to STOPPED.
         state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
         self._patch_stop_task()
+        # moto's backends are per process: tasks an earlier emulator ran are not new here.
+        self._seen.update(arn for tasks in self.backend.tasks.values() for arn in tasks)
         self._thread = threading.Thread(target=self._watch, name="ecs-emulator", daemon=True)
         self._thread.start()
         return self
@@ -98,6 +100,13 @@ class EcsEmulator:
         from moto.ecs.models import ecs_backends
 
         return ecs_backends[ACCOUNT][REGION]
+
+    def ensure_cluster_and_log_group(self, cluster: str, log_group: str) -> None:
+        """Create both unless an earlier test in this process did (moto state is global)."""
+        self.client("ecs").create_cluster(clusterName=cluster)
+        logs = self.client("logs")
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=log_group)
 
     def env(self) -> dict[str, str]:
         """Environment for a process (the control plane) that should talk to this emulator."""
@@ -145,9 +154,7 @@ class EcsEmulator:
                     try:
                         self._step(arn, task)
                     except Exception as exc:  # keep the glue alive; say why a task broke
-                        self._stop_task(
-                            task, None, "TaskFailedToStart", f"emulator glue error: {exc!r}"
-                        )
+                        self._stop_task(task, None, "TaskFailedToStart", f"emulator glue error: {exc!r}")
 
     def _step(self, arn: str, task: Any) -> None:
         if arn not in self._seen:
@@ -155,22 +162,14 @@ class EcsEmulator:
             self._launch(arn, task)
             return
         container = self.simulator.get(arn)
-        if (
-            container is not None
-            and container.exit_code is not None
-            and task.last_status != "STOPPED"
-        ):
+        if container is not None and container.exit_code is not None and task.last_status != "STOPPED":
             self._finish(task, container)
 
     def _launch(self, arn: str, task: Any) -> None:
         task_def = self.backend.describe_task_definition(task.task_definition_arn)
         definition = task_def.container_definitions[0]
         override = next(
-            (
-                o
-                for o in task.overrides.get("containerOverrides", [])
-                if o.get("name") == definition["name"]
-            ),
+            (o for o in task.overrides.get("containerOverrides", []) if o.get("name") == definition["name"]),
             {},
         )
         image = definition["image"]
@@ -187,9 +186,7 @@ class EcsEmulator:
             return
         command = override.get("command") or definition.get("command")
         if not command:
-            self._stop_task(
-                task, None, "TaskFailedToStart", "CannotStartContainerError: no command"
-            )
+            self._stop_task(task, None, "TaskFailedToStart", "CannotStartContainerError: no command")
             return
         task.last_status = "RUNNING"
         self.simulator.start(arn, command, env)
@@ -203,9 +200,7 @@ class EcsEmulator:
         if task.desired_status == "STOPPED":  # stop_task asked for it
             self._stop_task(task, code, "UserInitiated", task.stopped_reason)
         else:
-            self._stop_task(
-                task, code, "EssentialContainerExited", "Essential container in task exited"
-            )
+            self._stop_task(task, code, "EssentialContainerExited", "Essential container in task exited")
 
     def _stop_task(self, task: Any, exit_code: int | None, stop_code: str, reason: str) -> None:
         container = task.containers[0]
@@ -227,11 +222,7 @@ class EcsEmulator:
             for tasks in backend.tasks.values():
                 for arn, task in tasks.items():
                     container = self.simulator.get(arn)
-                    if (
-                        arn.endswith(task_id)
-                        and container is not None
-                        and container.exit_code is None
-                    ):
+                    if arn.endswith(task_id) and container is not None and container.exit_code is None:
                         task.desired_status = "STOPPED"
                         task.stopped_reason = reason or "Task stopped by user"
                         task.last_status = "DEACTIVATING"
@@ -264,19 +255,14 @@ class EcsEmulator:
     def _check_log_group(self, definition: dict[str, Any]) -> None:
         options = self._log_options(definition)
         if options and options.get("awslogs-create-group") != "true":
-            groups = self.client("logs").describe_log_groups(
-                logGroupNamePrefix=options["awslogs-group"]
-            )
+            groups = self.client("logs").describe_log_groups(logGroupNamePrefix=options["awslogs-group"])
             if not any(g["logGroupName"] == options["awslogs-group"] for g in groups["logGroups"]):
                 raise LookupError(
-                    f"failed to validate logger args: the log group "
-                    f"{options['awslogs-group']} does not exist"
+                    f"failed to validate logger args: the log group {options['awslogs-group']} does not exist"
                 )
 
     def _write_logs(self, task: Any, output: str) -> None:
-        definition = self.backend.describe_task_definition(
-            task.task_definition_arn
-        ).container_definitions[0]
+        definition = self.backend.describe_task_definition(task.task_definition_arn).container_definitions[0]
         options = self._log_options(definition)
         if not options or not output:
             return

@@ -29,8 +29,7 @@ EXECUTION_ROLE = "arn:aws:iam::123456789012:role/pushflow-execution"
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcsEmulator]:
     emulator = EcsEmulator(tmp_path_factory.mktemp("ecs-containers")).start()
     try:
-        emulator.client("ecs").create_cluster(clusterName=CLUSTER)
-        emulator.client("logs").create_log_group(logGroupName=LOG_GROUP)
+        emulator.ensure_cluster_and_log_group(CLUSTER, LOG_GROUP)
         yield emulator
     finally:
         emulator.stop()
@@ -46,9 +45,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def unknown_ref(emulator: EcsEmulator, monkeypatch: pytest.MonkeyPatch) -> InfraRef:
     # Never submitted through this adapter: boto3's AWS_ENDPOINT_URL says where to look.
     monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.url)
-    return InfraRef(
-        provider="ecs", id=f"arn:aws:ecs:{REGION}:123456789012:task/{CLUSTER}/{uuid.uuid4().hex}"
-    )
+    return InfraRef(provider="ecs", id=f"arn:aws:ecs:{REGION}:123456789012:task/{CLUSTER}/{uuid.uuid4().hex}")
 
 
 @pytest.fixture
@@ -93,9 +90,7 @@ class TestEcsPool(PushPoolContract):
         fresh = EcsPool(PoolContext(state_dir=tmp_path / "fresh"))
         ref = fresh.submit(spec(), make_job(python("pass")))
         assert described(emulator, ref)["taskDefinitionArn"].split("/")[-1].split(":")[0] == family
-        revisions = emulator.client("ecs").list_task_definitions(familyPrefix=family)[
-            "taskDefinitionArns"
-        ]
+        revisions = emulator.client("ecs").list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
         assert len(revisions) == 1
         for r in [*refs, bigger]:
             wait_ended(pool, r)
@@ -124,21 +119,15 @@ class TestEcsPool(PushPoolContract):
         out = tmp_path / "token"
         code = f"import os; open({str(out)!r}, 'w').write(os.environ['PUSHFLOW_RUN_TOKEN'])"
         run = spec()
-        ref = pool.submit(
-            run, make_job(python(code), run_token_secret_prefix="pushflow/run-tokens/")
-        )
+        ref = pool.submit(run, make_job(python(code), run_token_secret_prefix="pushflow/run-tokens/"))
         task = described(emulator, ref)
         assert "pfr_secret-for-contract" not in json.dumps(task["overrides"])
         assert wait_ended(pool, ref).exit_code == 0
         assert out.read_text() == "pfr_secret-for-contract"
-        secret = emulator.client("secretsmanager").describe_secret(
-            SecretId=f"pushflow/run-tokens/{run.run_id}"
-        )
+        secret = emulator.client("secretsmanager").describe_secret(SecretId=f"pushflow/run-tokens/{run.run_id}")
         assert secret["Name"].endswith(run.run_id)
         # the per-run revision is deregistered once the task started
-        definition = emulator.client("ecs").describe_task_definition(
-            taskDefinition=task["taskDefinitionArn"]
-        )
+        definition = emulator.client("ecs").describe_task_definition(taskDefinition=task["taskDefinitionArn"])
         assert definition["taskDefinition"]["status"] == "INACTIVE"
 
     def test_an_image_that_cannot_be_pulled_is_explained(
@@ -156,9 +145,7 @@ class TestEcsPool(PushPoolContract):
         assert "docker.io/pushflow/typo:1: not found" in (status.reason or "")
         assert any("CannotPullContainerError" in line for line in pool.logs(ref))
 
-    def test_a_missing_log_group_fails_the_start_with_the_reason(
-        self, pool: EcsPool, make_job: Any
-    ) -> None:
+    def test_a_missing_log_group_fails_the_start_with_the_reason(self, pool: EcsPool, make_job: Any) -> None:
         ref = pool.submit(spec(), make_job(python("pass"), log_group="/no/such/group"))
         status = wait_ended(pool, ref)
         assert "ResourceInitializationError" in (status.reason or "")
@@ -171,9 +158,7 @@ class TestEcsPool(PushPoolContract):
         with emulator.throttle("run_task", times=2) as calls:
             ref = pool.submit(run, make_job(python("pass")))
         assert len(calls) == 3
-        started = emulator.client("ecs").list_tasks(cluster=CLUSTER, startedBy=run.run_id)[
-            "taskArns"
-        ]
+        started = emulator.client("ecs").list_tasks(cluster=CLUSTER, startedBy=run.run_id)["taskArns"]
         assert started == [ref.id]
         wait_ended(pool, ref)
 
@@ -202,18 +187,14 @@ class TestEcsPool(PushPoolContract):
         )
         assert container.exit_code != 0
 
-    def test_no_subnets_is_refused_before_anything_reaches_aws(
-        self, pool: EcsPool, make_job: Any
-    ) -> None:
+    def test_no_subnets_is_refused_before_anything_reaches_aws(self, pool: EcsPool, make_job: Any) -> None:
         with pytest.raises(JobConfigError, match="subnets"):
             pool.submit(spec(), make_job(python("pass"), subnets=[]))
 
 
 class TestEcsJob:
     def test_defaults_and_merge_order(self) -> None:
-        job = parse_job(
-            EcsJob, {"image": "a", "cpu": 512, "memory": 1024}, {"image": "b"}, {"env": {"X": "1"}}
-        )
+        job = parse_job(EcsJob, {"image": "a", "cpu": 512, "memory": 1024}, {"image": "b"}, {"env": {"X": "1"}})
         assert (job.image, job.cpu, job.memory, job.command) == (
             "b",
             512,
@@ -231,9 +212,7 @@ class TestEcsJob:
             parse_job(EcsJob, {})
 
 
-def stopped(
-    stop_code: str = "EssentialContainerExited", reason: str = "", **container: Any
-) -> dict[str, Any]:
+def stopped(stop_code: str = "EssentialContainerExited", reason: str = "", **container: Any) -> dict[str, Any]:
     return {
         "lastStatus": "STOPPED",
         "stopCode": stop_code,
@@ -245,17 +224,13 @@ def stopped(
 
 class TestTaskStatus:
     def test_out_of_memory_says_so_and_names_the_memory(self) -> None:
-        status = task_status(
-            stopped(exitCode=137, reason="OutOfMemoryError: Container killed due to memory usage")
-        )
+        status = task_status(stopped(exitCode=137, reason="OutOfMemoryError: Container killed due to memory usage"))
         assert status.exit_code == 137
         assert "ran out of memory" in (status.reason or "") and "512 MiB" in (status.reason or "")
         assert not status.retryable
 
     def test_spot_interruption_is_retryable(self) -> None:
-        status = task_status(
-            stopped("SpotInterruption", "Your Spot Task was interrupted.", exitCode=143)
-        )
+        status = task_status(stopped("SpotInterruption", "Your Spot Task was interrupted.", exitCode=143))
         assert status.retryable and "SpotInterruption" in (status.reason or "")
 
     def test_capacity_failure_to_start_is_retryable(self) -> None:
