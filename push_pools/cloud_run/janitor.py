@@ -51,6 +51,8 @@ class Janitor:
                     return
                 refs = list(self._watched.values())
             for ref in refs:
+                if self._closed.is_set():  # gone away: delete nothing more
+                    break
                 try:
                     done = self._ended(ref)
                 except PushPoolError as exc:  # unreachable for now: ask again next round
@@ -62,8 +64,13 @@ class Janitor:
             self._closed.wait(self.interval)
 
     def close(self) -> None:
-        """Stop watching (the process is going away; a later sweep finds what is left)."""
+        """Stop watching (the process is going away; a later sweep finds what is left).
+        Returns once the watcher has stopped, so nothing is deleted after it."""
         self._closed.set()
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
 
     def sweep_due(self, endpoint: str | None, parent: str) -> bool:
         """True (once per period) when `parent` should be swept now."""

@@ -191,12 +191,15 @@ def test_the_pool_type_is_registered() -> None:
 
 
 def test_a_restarted_control_plane_neither_runs_twice_nor_leaves_jobs(
-    make_job: Any, fake: FakeCloudRun
+    make_job: Any, fake: FakeCloudRun, tmp_path: Path
 ) -> None:
-    run, job = spec(), make_job(python("pass"))
+    release = tmp_path / "release"
+    code = f"import os, time\nwhile not os.path.exists({str(release)!r}): time.sleep(0.02)"
+    run, job = spec(), make_job(python(code))
     before = CloudRunPool(cleanup_interval=3600)
     first = before.submit(run, job)
     before.close()  # the control plane went away before the run ended
+    release.touch()
     wait_for(lambda: all(e.outcome for e in fake.executions.values()), what="the execution to end")
     after = CloudRunPool(cleanup_interval=0.2)
     try:
