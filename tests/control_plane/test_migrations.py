@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
