@@ -15,14 +15,15 @@ EMPTY_HOW = (
     "local (ephemeral) API; its first call, which starts that API, is one of the samples"
 )
 TASKS_HOW = (
-    "slope of whole-run wall time between N={small} and N={large}: (T(N2)-T(N1))/(N2-N1), "
-    "median over {repeats} pairs after a warm-up run; cancels fixed per-run costs "
-    "(Prefect's heartbeat wait at exit, run creation) and keeps reporting. "
+    "median over {repeats} runs of N={large} after a warm-up. pushflow: slope of whole-run "
+    "wall time, (T(N2)-T(N1))/(N2-N1) with N1={small}, which cancels fixed per-run costs but "
+    "keeps shipping every task record to the server (flushed before COMPLETED). Prefect: time "
+    "inside the flow body / N, because its fixed per-run cost (heartbeat wait and event flush at "
+    "exit) is large and erratic enough to make its slope meaningless (raw slopes in the JSON). "
     "{mode_how}"
 )
 MODE_HOW = {
-    "local": "pushflow: the flow called in-process, no server. Prefect: no PREFECT_API_URL "
-    "(ephemeral local API).",
+    "local": "pushflow: the flow called in-process, no server. Prefect: no PREFECT_API_URL (ephemeral local API).",
     "server": "pushflow: a run created over the API and executed in-process by "
     "runtime.execute.execute() - the container's own path - with task runs batched "
     "to the server and flushed before COMPLETED. Prefect: flow called with "
@@ -64,9 +65,7 @@ def run_tasks(ctx: Context) -> list[Row]:
             f"per-task overhead, {'1,000 ' if not ctx.quick else ''}{label}, {where}",
             "µs",
             "lower",
-            TASKS_HOW.format(
-                small=sizes[0], large=sizes[1], repeats=repeats, mode_how=MODE_HOW[mode]
-            ),
+            TASKS_HOW.format(small=sizes[0], large=sizes[1], repeats=repeats, mode_how=MODE_HOW[mode]),
             target_ratio=50 if mode == "local" else 10,
         )
         for mode, where in (("local", "local"), ("server", "with server"))
@@ -93,7 +92,7 @@ def run_tasks(ctx: Context) -> list[Row]:
             except Exception as exc:  # keep the other measurements
                 ctx.failed(row, system, exc)
                 continue
-            setattr(row, system, _per_task(out, row))
+            setattr(row, system, _per_task(system, out, row))
 
     measure("pushflow", ctx.pushflow_env(), "local")
     with PushflowServer() as server:
@@ -105,12 +104,15 @@ def run_tasks(ctx: Context) -> list[Row]:
     return list(rows.values())
 
 
-def _per_task(out: dict[str, Any], row: Row) -> Measure | None:
+def _per_task(system: str, out: dict[str, Any], row: Row) -> Measure | None:
     if "unsupported" in out:
         row.note = (row.note + " " + out["unsupported"]).strip()
         return None
-    inside = out.get("inside") or []
-    extra: dict[str, Any] = {"whole_run_seconds_at_N2": out["walls"]}
+    slopes = [s * 1e6 for s in out["slopes"]]
+    inside = [x * 1e6 for x in out.get("inside") or []]
+    extra: dict[str, Any] = {"whole_run_seconds_at_N2": out["walls"], "slope_us_per_task": slopes}
     if inside:
-        extra["inside_flow_us_per_task"] = [x * 1e6 for x in inside]
-    return Measure.of([s * 1e6 for s in out["slopes"]], **extra)
+        extra["inside_flow_us_per_task"] = inside
+    if system == "prefect" and inside:
+        return Measure.of(inside, **extra)
+    return Measure.of(slopes, **extra)
