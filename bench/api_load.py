@@ -5,9 +5,7 @@ server's memory: resident set size of its whole process tree, sampled every 50 m
 from __future__ import annotations
 
 import contextlib
-import json
 import statistics
-import subprocess
 import threading
 from typing import Any
 
@@ -111,10 +109,7 @@ def measure(
         str(concurrency),
     ]
     with sampler:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=ctx.pushflow_env())
-    if done.returncode != 0:
-        raise RuntimeError(f"load process failed:\n{done.stderr[-3000:]}")
-    phases = json.loads(done.stdout.strip().splitlines()[-1])
+        phases = ctx.run_json(cmd, env=ctx.pushflow_env(), timeout=1800, what="the load process")
     return {
         "phases": phases,
         "idle_mib": idle,

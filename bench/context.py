@@ -40,9 +40,7 @@ class Context:
 
     def prefect_env(self, **extra: str) -> dict[str, str]:
         env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("PREFECT_", "PUSHFLOW_", "PYTHON", "VIRTUAL_ENV"))
+            k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PUSHFLOW_", "PYTHON", "VIRTUAL_ENV"))
         }
         env.update(
             PREFECT_HOME=str(self.scratch / "prefect-home"),
@@ -53,13 +51,17 @@ class Context:
         )
         return {**env, **extra}
 
-    def probe(
-        self, system: str, script: str, *args: str, env: dict[str, str], timeout: float = 900
-    ) -> dict[str, Any]:
+    def probe(self, system: str, script: str, *args: str, env: dict[str, str], timeout: float = 900) -> dict[str, Any]:
         """Run bench/probes/<script> under `system`'s interpreter; return its last JSON line."""
         python = self.python if system == "pushflow" else str(self.peer_python)
+        what = f"{system} probe {script} {' '.join(args)}"
+        return self.run_json([python, str(PROBES / script), *args], env=env, timeout=timeout, what=what)
+
+    def run_json(self, cmd: list[str], *, env: dict[str, str], timeout: float, what: str) -> Any:
+        """Run `cmd` in its own process group (killed afterwards, whatever happens: it may
+        have started servers of its own); return the JSON on its last line of output."""
         proc = subprocess.Popen(
-            [python, str(PROBES / script), *args],
+            cmd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -70,14 +72,10 @@ class Context:
         try:
             out, err = proc.communicate(timeout=timeout)
         finally:
-            # The probe's group: also whatever it started (Prefect's ephemeral server).
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         lines = out.strip().splitlines()
         if proc.returncode != 0 or not lines:
-            raise RuntimeError(
-                f"{system} probe {script} {' '.join(args)} failed "
-                f"({proc.returncode}):\n{err[-3000:]}"
-            )
+            raise RuntimeError(f"{what} failed ({proc.returncode}):\n{err[-3000:]}")
         return json.loads(lines[-1])  # type: ignore[no-any-return]
