@@ -16,6 +16,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Execution option marking an engine view whose transactions only read.
+READ_ONLY = "pushflow_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """A view of `engine` for transactions that only read: on SQLite they begin deferred,
+    so reads neither take nor wait for the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def create_db_engine(url: str) -> Engine:
@@ -43,6 +51,9 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # readers never wait for the write lock (WAL)
+            return
         # Take the write lock up front: a deferred transaction that later writes can fail
         # at once with SQLITE_BUSY instead of waiting its turn.
         conn.exec_driver_sql("BEGIN IMMEDIATE")

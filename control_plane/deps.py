@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
 from control_plane.auth import Principal, bearer, hashes_match, key_matches, parse_run_token
+from control_plane.db import read_only
 from control_plane.errors import UnauthorizedError
 from control_plane.models import FlowRun
 from control_plane.services import Services
@@ -21,8 +22,10 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_session(services: ServicesDep) -> Iterator[Session]:
-    with Session(services.engine, expire_on_commit=False) as session:
+def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
+    # No GET route writes: reads get a transaction that does not take the write lock.
+    engine = read_only(services.engine) if request.method in ("GET", "HEAD") else services.engine
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 
