@@ -28,6 +28,27 @@ def wait_for(check: Callable[[], T], *, timeout: float = 20.0, interval: float =
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value: {last!r})")
 
 
+TERMINAL = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+
+
+def trigger(api: httpx.Client, deployment: dict, job_variables: dict | None = None, **parameters: Any) -> dict:
+    """Trigger `deployment` over the API; the run must be created (201)."""
+    body = {"parameters": parameters, "job_variables": job_variables or {}}
+    response = api.post(f"/api/deployments/{deployment['id']}/runs", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def final(api: httpx.Client, run: dict, timeout: float = 60) -> dict:
+    """Wait until `run` reaches a terminal state and return it as the API shows it."""
+
+    def ended() -> dict | None:
+        current = api.get(f"/api/flow-runs/{run['id']}").json()
+        return current if current["state"]["type"] in TERMINAL else None
+
+    return wait_for(ended, timeout=timeout, what=f"run {run['id']} to end")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -13,17 +13,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import FLOWS
 from tests.emulators.aci import AciFake
-from tests.helpers import LiveServer, wait_for
+from tests.helpers import LiveServer, final, trigger, wait_for
 from tests.simulator import ContainerSimulator
 
-TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 IMAGE = "pushflowdemo.azurecr.io/flows/runtime:1"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -94,25 +92,6 @@ def deploy(server: LiveServer, entrypoint: str, *job_vars: str) -> dict:
         response = api.get(f"/api/deployments/by-name/{entrypoint.split(':')[1]}/aci")
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
-
-
-def trigger(
-    api: httpx.Client, deployment: dict, job_variables: dict | None = None, **parameters: Any
-) -> dict:
-    response = api.post(
-        f"/api/deployments/{deployment['id']}/runs",
-        json={"parameters": parameters, "job_variables": job_variables or {}},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def final(api: httpx.Client, run: dict, timeout: float = 60) -> dict:
-    def ended() -> dict | None:
-        current = api.get(f"/api/flow-runs/{run['id']}").json()
-        return current if current["state"]["type"] in TERMINAL else None
-
-    return wait_for(ended, timeout=timeout, what=f"run {run['id']} to end")
 
 
 def no_group_left(fake: AciFake) -> None:

@@ -9,17 +9,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import FLOWS
 from tests.emulators.cloud_run import FakeCloudRun
-from tests.helpers import LiveServer, wait_for
+from tests.helpers import LiveServer, final, trigger, wait_for
 from tests.simulator import ContainerSimulator
 
-TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 IMAGE = "europe-docker.pkg.dev/demo-project/flows/runtime:1"
 
 
@@ -73,23 +71,6 @@ def deploy(server: LiveServer, entrypoint: str, *job_vars: str) -> dict:
         response = api.get(f"/api/deployments/by-name/{flow_name}/cloud")
         response.raise_for_status()
         return response.json()  # type: ignore[no-any-return]
-
-
-def trigger(
-    api: httpx.Client, deployment: dict, job_variables: dict | None = None, **parameters: Any
-) -> dict:
-    body = {"parameters": parameters, "job_variables": job_variables or {}}
-    response = api.post(f"/api/deployments/{deployment['id']}/runs", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def final(api: httpx.Client, run: dict, timeout: float = 60) -> dict:
-    def ended() -> dict | None:
-        current = api.get(f"/api/flow-runs/{run['id']}").json()
-        return current if current["state"]["type"] in TERMINAL else None
-
-    return wait_for(ended, timeout=timeout, what=f"run {run['id']} to end")
 
 
 def no_job_left(fake: FakeCloudRun) -> None:

@@ -11,13 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.emulators.ecs import EcsEmulator
-from tests.helpers import LiveServer, wait_for
+from tests.helpers import LiveServer, final, trigger, wait_for
 
-TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 FLOWS = textwrap.dedent(
     """
     import time
@@ -107,22 +105,6 @@ def deploy(server: LiveServer, flows: Path, pool: str, flow_fn: str) -> dict[str
     assert done.returncode == 0, done.stdout + done.stderr
     flow_name = flow_fn.replace("_", "-")
     return server.client().get(f"/api/deployments/by-name/{flow_name}/e2e").json()  # type: ignore[no-any-return]
-
-
-def trigger(api: httpx.Client, deployment: dict[str, Any], **parameters: Any) -> dict[str, Any]:
-    response = api.post(
-        f"/api/deployments/{deployment['id']}/runs", json={"parameters": parameters}
-    )
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def final(api: httpx.Client, run: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
-    def ended() -> dict[str, Any] | None:
-        current = api.get(f"/api/flow-runs/{run['id']}").json()
-        return current if current["state"]["type"] in TERMINAL else None
-
-    return wait_for(ended, timeout=timeout, what=f"run {run['id']} to end")
 
 
 def test_a_triggered_run_completes_on_ecs_with_task_runs(

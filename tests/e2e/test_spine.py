@@ -12,9 +12,7 @@ import httpx
 from runtime.flows import FlowFunction
 from runtime.loading import load_entrypoint
 from tests.e2e.conftest import FLOWS
-from tests.helpers import LiveServer, wait_for
-
-TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+from tests.helpers import LiveServer, final, trigger, wait_for
 
 
 def deploy(api: httpx.Client, entrypoint: str, *, schema: bool = True, **extra: Any) -> dict:
@@ -26,20 +24,6 @@ def deploy(api: httpx.Client, entrypoint: str, *, schema: bool = True, **extra: 
     response = api.post("/api/deployments", json=body)
     response.raise_for_status()
     return response.json()  # type: ignore[no-any-return]
-
-
-def trigger(api: httpx.Client, deployment: dict, **parameters: Any) -> dict:
-    response = api.post(f"/api/deployments/{deployment['id']}/runs", json={"parameters": parameters})
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def final(api: httpx.Client, run: dict, timeout: float = 30) -> dict:
-    def ended() -> dict | None:
-        current = api.get(f"/api/flow-runs/{run['id']}").json()
-        return current if current["state"]["type"] in TERMINAL else None
-
-    return wait_for(ended, timeout=timeout, what=f"run {run['id']} to end")
 
 
 def logs_of(api: httpx.Client, run: dict) -> str:

@@ -14,9 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import LiveServer, wait_for
-
-TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+from tests.helpers import LiveServer, final, trigger
 
 FLOWS = """
 from runtime import Flow, Parameter, flow, task
@@ -121,17 +119,7 @@ def deploy(server: LiveServer, flows_file: Path, name: str) -> dict:
 
 
 def run_to_end(api: httpx.Client, deployment: dict, **parameters: Any) -> dict:
-    response = api.post(
-        f"/api/deployments/{deployment['id']}/runs", json={"parameters": parameters}
-    )
-    assert response.status_code == 201, response.text
-    run_id = response.json()["id"]
-
-    def ended() -> dict | None:
-        current = api.get(f"/api/flow-runs/{run_id}").json()
-        return current if current["state"]["type"] in TERMINAL else None
-
-    return wait_for(ended, timeout=60, what=f"run {run_id} to end")
+    return final(api, trigger(api, deployment, **parameters))
 
 
 def task_runs(api: httpx.Client, run: dict) -> list[dict]:
