@@ -50,6 +50,28 @@ def create_flow_run(session: Session, deployment: Deployment, body: FlowRunCreat
     return run
 
 
+def create_subflow_run(
+    session: Session, parent: FlowRun, flow_name: str, *, name: str | None,
+    parameters: dict[str, Any], parent_task_run_id: str | None,
+) -> FlowRun:
+    """A subflow's child run, already PENDING: its parent's process runs it, no pool does."""
+    now = utcnow()
+    child = FlowRun(
+        name=name or f"{flow_name}-{secrets.token_hex(3)}",
+        flow_name=flow_name,
+        parent_flow_run_id=parent.id,
+        parent_task_run_id=parent_task_run_id,
+        pool=parent.pool,
+        parameters=parameters,
+        state_type=StateType.PENDING,
+        state_name="Pending",
+        state_timestamp=now,
+        expected_start_time=now,
+    )
+    session.add(child)
+    return child
+
+
 def find_by_idempotency_key(session: Session, deployment_id: str, key: str) -> FlowRun | None:
     query = select(FlowRun).where(
         FlowRun.deployment_id == deployment_id, FlowRun.idempotency_key == key

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import base64
-import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,7 +11,6 @@ from sqlmodel import col, select
 
 from control_plane import runs
 from control_plane.auth import mint_run_token
-from control_plane.columns import utcnow
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
 from control_plane.models import (
@@ -193,20 +191,11 @@ def create_subflow_run(
         raise ConflictError(
             f"run {parent.name!r} is {parent.state_type.value}; only a RUNNING run can start subflows"
         )
-    child = FlowRun(
-        name=body.name or f"{body.flow_name}-{secrets.token_hex(3)}",
-        flow_name=body.flow_name,
-        parent_flow_run_id=parent.id,
-        parent_task_run_id=body.parent_task_run_id,
-        pool=parent.pool,
-        parameters=body.parameters,
-        state_type=StateType.PENDING,
-        state_name="Pending",
-        state_timestamp=utcnow(),
-        expected_start_time=utcnow(),
+    child = runs.create_subflow_run(
+        session, parent, body.flow_name, name=body.name,
+        parameters=body.parameters, parent_task_run_id=body.parent_task_run_id,
     )
     token, child.token_hash = mint_run_token(child.id)
-    session.add(child)
     session.commit()
     return SubflowRunCreated(flow_run=FlowRunPublic.of(child), token=token)
 
