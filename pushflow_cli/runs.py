@@ -49,25 +49,27 @@ def follow(api: Any, flow_run_id: str, *, poll: float = 0.2) -> int:
             logs = api.read_logs(flow_run_id, after=after)
         for entry in logs:
             after = entry["id"]
-            stamp = datetime.fromisoformat(entry["timestamp"]).astimezone().strftime("%H:%M:%S.%f")[:-3]
-            level = LEVELS.get(entry["level"], str(entry["level"]))
-            console.print(f"{stamp} | {level:<7} | {entry['message']}", markup=False, highlight=False)
+            print_log(entry)
         state = flow_run["state"]
         key = (state["type"], state["name"])
         if key != last_state:
             last_state = key
             message = f" - {state['message']}" if state.get("message") else ""
             console.print(f"State: {state_text(state)}{message}")
+        # The run is read before its logs, and the runtime flushes its logs before it
+        # proposes a final state: at a final state, every log has been printed above.
         if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
-            if after is None or logs:  # one more read for logs that raced the final state
-                logs_left = api.read_logs(flow_run_id, after=after)
-                for entry in logs_left:
-                    console.print(entry["message"], markup=False, highlight=False)
             if state["type"] == "COMPLETED":
                 return 0
             err_console.print(f"[red]Run {flow_run['name']} ended {state['type']}[/red]: {state.get('message') or ''}")
             return 1
         time.sleep(poll)
+
+
+def print_log(entry: dict) -> None:
+    stamp = datetime.fromisoformat(entry["timestamp"]).astimezone().strftime("%H:%M:%S.%f")[:-3]
+    level = LEVELS.get(entry["level"], str(entry["level"]))
+    console.print(f"{stamp} | {level:<7} | {entry['message']}", markup=False, highlight=False)
 
 
 @app.command("ls")
@@ -120,8 +122,7 @@ def logs(flow_run_id: str, follow_: bool = typer.Option(False, "--follow", "-f")
     with api_errors():
         entries = api.read_logs(flow_run_id)
     for entry in entries:
-        level = LEVELS.get(entry["level"], str(entry["level"]))
-        console.print(f"{entry['timestamp'][11:23]} | {level:<7} | {entry['message']}", markup=False, highlight=False)
+        print_log(entry)
     if not entries:
         print_infrastructure_logs(api, flow_run_id)
 
