@@ -69,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         peer.require()
         peer_versions = peer.versions()
     scratch = Path(tempfile.mkdtemp(prefix="pushflow-bench-"))
-    ctx = Context(
-        quick=args.quick, scratch=scratch, peer_python=None if args.skip_peer else peer.python()
-    )
+    ctx = Context(quick=args.quick, scratch=scratch, peer_python=None if args.skip_peer else peer.python())
     rows: list[Row] = []
     failures: dict[str, str] = {}
     started = time.time()

@@ -79,10 +79,24 @@ def measure(base_url: str, runs: int, dispatchers: int) -> dict:
             session.add(deployment)
             session.commit()
             rows = [
-                {"id": new_id(), "name": f"r{n}", "flow_name": "f", "deployment_id": deployment.id, "pool": "local",
-                 "parameters": {}, "job_variables": {}, "state_type": StateType.SCHEDULED, "state_name": "Scheduled",
-                 "state_timestamp": now, "state_version": 0, "created": now, "run_count": 0, "dispatch_count": 0,
-                 "infra_retries": 0, "expected_start_time": now - timedelta(seconds=1)}
+                {
+                    "id": new_id(),
+                    "name": f"r{n}",
+                    "flow_name": "f",
+                    "deployment_id": deployment.id,
+                    "pool": "local",
+                    "parameters": {},
+                    "job_variables": {},
+                    "state_type": StateType.SCHEDULED,
+                    "state_name": "Scheduled",
+                    "state_timestamp": now,
+                    "state_version": 0,
+                    "created": now,
+                    "run_count": 0,
+                    "dispatch_count": 0,
+                    "infra_retries": 0,
+                    "expected_start_time": now - timedelta(seconds=1),
+                }
                 for n in range(runs)
             ]
             session.execute(insert(FlowRun.__table__), rows)  # type: ignore[attr-defined]
@@ -90,8 +104,11 @@ def measure(base_url: str, runs: int, dispatchers: int) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             start = os.path.join(tmp, "start")
             procs = [
-                subprocess.Popen([sys.executable, __file__, "--worker", url, start, os.path.join(tmp, f"w{n}")],
-                                 stdout=subprocess.PIPE, text=True)
+                subprocess.Popen(
+                    [sys.executable, __file__, "--worker", url, start, os.path.join(tmp, f"w{n}")],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
                 for n in range(dispatchers)
             ]
             time.sleep(1.0)  # let every worker import and connect before the clock starts
@@ -105,10 +122,16 @@ def measure(base_url: str, runs: int, dispatchers: int) -> dict:
                 select(func.count()).select_from(FlowRun).where(FlowRun.state_name == "InfrastructurePending")
             ).one()
         engine.dispose()
-        return {"dispatchers": dispatchers, "runs": runs, "seconds": wall, "per_second": runs / wall,
-                "submitted": submitted, "processes_started": len(pid_files),
-                "duplicates": len(pid_files) - len({p.stem for p in pid_files}),
-                "split": [o["claimed"] for o in outs]}
+        return {
+            "dispatchers": dispatchers,
+            "runs": runs,
+            "seconds": wall,
+            "per_second": runs / wall,
+            "submitted": submitted,
+            "processes_started": len(pid_files),
+            "duplicates": len(pid_files) - len({p.stem for p in pid_files}),
+            "split": [o["claimed"] for o in outs],
+        }
     finally:
         with psycopg.connect(raw, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
@@ -118,14 +141,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--dispatchers", default="1,4")
-    parser.add_argument("--url", default=os.environ.get("PUSHFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--url", default=os.environ.get("PUSHFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    )
     args = parser.parse_args()
     print(f"dispatch throughput, PostgreSQL, process pool, {args.runs} due runs, {os.cpu_count()} CPUs")
-    print(f"{'dispatchers':>11} {'runs':>6} {'seconds':>8} {'runs/s':>8} {'submitted':>9} {'started':>8} {'dupes':>6}  split")
+    columns = ("dispatchers", 11), ("runs", 6), ("seconds", 8), ("runs/s", 8), ("submitted", 9), ("started", 8)
+    print(" ".join(f"{name:>{width}}" for name, width in columns), f"{'dupes':>6}  split")
     for k in [int(x) for x in args.dispatchers.split(",")]:
         r = measure(args.url, args.runs, k)
-        print(f"{r['dispatchers']:>11} {r['runs']:>6} {r['seconds']:>8.2f} {r['per_second']:>8.0f} "
-              f"{r['submitted']:>9} {r['processes_started']:>8} {r['duplicates']:>6}  {r['split']}")
+        print(
+            f"{r['dispatchers']:>11} {r['runs']:>6} {r['seconds']:>8.2f} {r['per_second']:>8.0f} "
+            f"{r['submitted']:>9} {r['processes_started']:>8} {r['duplicates']:>6}  {r['split']}"
+        )
 
 
 if __name__ == "__main__":

@@ -44,9 +44,7 @@ def site_packages(python: Path) -> Path:
 
 
 def size_mib(path: Path) -> float:
-    return (
-        sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink()) / 2**20
-    )
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink()) / 2**20
 
 
 def distributions(python: Path) -> set[str]:

@@ -13,12 +13,7 @@ from pathlib import Path
 from bench.context import Context
 from bench.report import Measure, Row
 
-SNIPPET = (
-    "import time, json\n"
-    "t = time.perf_counter()\n"
-    "import {module}\n"
-    "print(json.dumps(time.perf_counter() - t))\n"
-)
+SNIPPET = "import time, json\nt = time.perf_counter()\nimport {module}\nprint(json.dumps(time.perf_counter() - t))\n"
 
 
 def time_import(python: str | Path, module: str, repeats: int, env: dict[str, str]) -> Measure:

@@ -32,8 +32,7 @@ def python() -> Path:
 def is_installed() -> bool:
     return (
         python().exists()
-        and subprocess.run([str(python()), "-c", "import prefect"], capture_output=True).returncode
-        == 0
+        and subprocess.run([str(python()), "-c", "import prefect"], capture_output=True).returncode == 0
     )
 
 

@@ -48,11 +48,7 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
-        if (
-            not (self.pushflow and self.prefect)
-            or not self.pushflow.median
-            or not self.prefect.median
-        ):
+        if not (self.pushflow and self.prefect) or not self.pushflow.median or not self.prefect.median:
             return None
         if self.pushflow.median < 0 or self.prefect.median < 0:
             return None  # a slope lost in noise; the ratio would mean nothing
@@ -80,9 +76,7 @@ class Row:
             if self.pushflow is None:
                 return None
             value = self.pushflow.median
-            checks.append(
-                value < self.target_abs if self.better == "lower" else value > self.target_abs
-            )
+            checks.append(value < self.target_abs if self.better == "lower" else value > self.target_abs)
         return all(checks) if checks else None
 
     def to_json(self) -> dict[str, Any]:
@@ -109,9 +103,7 @@ def table(rows: list[Row]) -> str:
     for r in rows:
         ratio = f"{r.ratio:.1f}x" if r.ratio is not None else "-"
         met = {True: "yes", False: "NO", None: "-"}[r.met]
-        lines.append(
-            (r.workload, fmt(r.pushflow, r.unit), fmt(r.prefect, r.unit), ratio, r.target, met)
-        )
+        lines.append((r.workload, fmt(r.pushflow, r.unit), fmt(r.prefect, r.unit), ratio, r.target, met))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for i, line in enumerate(lines):
@@ -130,14 +122,11 @@ def markdown(rows: list[Row]) -> str:
         ratio = f"{r.ratio:.1f}×" if r.ratio is not None else "–"
         met = {True: "yes", False: "**no**", None: "–"}[r.met]
         out.append(
-            f"| {r.workload} | {fmt(r.pushflow, r.unit)} | {fmt(r.prefect, r.unit)} | {ratio} "
-            f"| {r.target} | {met} |"
+            f"| {r.workload} | {fmt(r.pushflow, r.unit)} | {fmt(r.prefect, r.unit)} | {ratio} | {r.target} | {met} |"
         )
     return "\n".join(out)
 
 
 def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps({"meta": meta, "rows": [r.to_json() for r in rows]}, indent=2) + "\n"
-    )
+    path.write_text(json.dumps({"meta": meta, "rows": [r.to_json() for r in rows]}, indent=2) + "\n")

@@ -33,9 +33,7 @@ def spawn(
 ) -> subprocess.Popen[bytes]:
     """Start `cmd` in its own process group, remembered so that it is always stopped."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
-    )
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
     if log:
         out.close()  # type: ignore[union-attr]
     _started.append(proc)
@@ -79,9 +77,7 @@ def install_cleanup() -> None:
     signal.signal(signal.SIGTERM, on_signal)
 
 
-def wait_healthy(
-    url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90.0
-) -> float:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90.0) -> float:
     """Poll `url` until it answers 200; return the seconds it took."""
     start = time.perf_counter()
     deadline = start + timeout

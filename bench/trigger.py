@@ -26,9 +26,7 @@ HOW = (
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
-def time_trigger(
-    create: Callable[[], str], read_state: Callable[[str], str], timeout: float = 120
-) -> float:
+def time_trigger(create: Callable[[], str], read_state: Callable[[str], str], timeout: float = 120) -> float:
     start = time.perf_counter()
     run_id = create()
     while time.perf_counter() - start < timeout:
@@ -74,9 +72,7 @@ def prefect_samples(ctx: Context, repeats: int) -> list[float]:
         PrefectServer(ctx.peer_python) as server,
         httpx.Client(base_url=server.api_url, timeout=30) as http,
     ):
-        env = ctx.prefect_env(
-            **server.client_env(), PREFECT_RUNNER_POLL_FREQUENCY=PREFECT_POLL_SECONDS
-        )
+        env = ctx.prefect_env(**server.client_env(), PREFECT_RUNNER_POLL_FREQUENCY=PREFECT_POLL_SECONDS)
         runner = spawn(
             [str(ctx.peer_python), str(PROBES / "prefect_serve.py")],
             env=env,
@@ -87,9 +83,7 @@ def prefect_samples(ctx: Context, repeats: int) -> list[float]:
             dep_id = _wait_deployment(http, runner, server.home / "serve.log")
             return [
                 time_trigger(
-                    lambda: http.post(f"/deployments/{dep_id}/create_flow_run", json={}).json()[
-                        "id"
-                    ],
+                    lambda: http.post(f"/deployments/{dep_id}/create_flow_run", json={}).json()["id"],
                     lambda rid: http.get(f"/flow_runs/{rid}").json()["state"]["type"],
                 )
                 for _ in range(repeats)

@@ -13,8 +13,7 @@ from fastapi.responses import JSONResponse
 from control_plane.auth import ensure_api_key
 from control_plane.db import create_db_engine, migrate
 from control_plane.errors import ControlPlaneError
-from control_plane.routes import concurrency_limits, deployments, flow_runs, health, pools
-from control_plane.routes import infrastructure
+from control_plane.routes import concurrency_limits, deployments, flow_runs, health, infrastructure, pools
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
 from push_pools.base import PoolContext
@@ -64,9 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def build_services(settings: Settings) -> Services:
     engine = create_db_engine(settings.resolved_database_url)
     migrate(engine)
-    api_key = ensure_api_key(
-        settings.api_key.get_secret_value() if settings.api_key else None, settings.api_key_file
-    )
+    api_key = ensure_api_key(settings.api_key.get_secret_value() if settings.api_key else None, settings.api_key_file)
     adapters = PoolAdapters(PoolContext(state_dir=settings.runs_dir))
     return Services(settings=settings, engine=engine, api_key=api_key, adapters=adapters)
 
@@ -84,9 +81,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
-        ]
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(Exception)

@@ -18,7 +18,6 @@ import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import and_, func, or_, update
@@ -88,11 +87,12 @@ def _at_limit(table: Any, run_column: Any, key: Any) -> Any:
 
 def _mark_waiting_at_limit(session: Session, now: datetime, held_pools: Any, held_deployments: Any) -> None:
     """Due runs held back by a full pool or deployment say so (not merely "Late")."""
-    if not session.exec(
-        select(func.count()).select_from(Pool).where(col(Pool.concurrency_limit).is_not(None))
-    ).one() and not session.exec(
-        select(func.count()).select_from(Deployment).where(col(Deployment.concurrency_limit).is_not(None))
-    ).one():
+    if (
+        not session.exec(select(func.count()).select_from(Pool).where(col(Pool.concurrency_limit).is_not(None))).one()
+        and not session.exec(
+            select(func.count()).select_from(Deployment).where(col(Deployment.concurrency_limit).is_not(None))
+        ).one()
+    ):
         return
     due = select(FlowRun.id).where(
         FlowRun.state_type == StateType.SCHEDULED,
@@ -111,7 +111,9 @@ def _mark_waiting_at_limit(session: Session, now: datetime, held_pools: Any, hel
             transition_many(session, ids, StateType.SCHEDULED, None, state)
 
 
-def _admit(session: Session, candidates: list[FlowRun], postgres: bool) -> tuple[list[FlowRun], list[tuple[FlowRun, str]]]:
+def _admit(
+    session: Session, candidates: list[FlowRun], postgres: bool
+) -> tuple[list[FlowRun], list[tuple[FlowRun, str]]]:
     """Split candidates into those with a free slot and those that must wait (with why)."""
     pool_names = sorted({r.pool for r in candidates if r.pool})
     deployment_ids = sorted({r.deployment_id for r in candidates if r.deployment_id})
@@ -149,7 +151,9 @@ def _active_counts(session: Session, column: object, keys: list[str]) -> Counter
         return Counter()
     rows = session.exec(
         select(column, func.count())  # type: ignore[call-overload]
-        .where(col(column).in_(keys), col(FlowRun.state_type).in_(ACTIVE_TYPES), col(FlowRun.parent_flow_run_id).is_(None))  # type: ignore[arg-type]
+        .where(
+            col(column).in_(keys), col(FlowRun.state_type).in_(ACTIVE_TYPES), col(FlowRun.parent_flow_run_id).is_(None)
+        )  # type: ignore[arg-type]
         .group_by(column)
     )
     return Counter({key: count for key, count in rows})
@@ -169,9 +173,16 @@ def _claim(session: Session, runs: Sequence[FlowRun], server_secret: str) -> lis
     state = State(StateType.PENDING, name=CLAIMED)
     moved = set(
         transition_many(
-            session, [r.id for r in runs], StateType.SCHEDULED, None, state,
+            session,
+            [r.id for r in runs],
+            StateType.SCHEDULED,
+            None,
+            state,
             dispatch_count=FlowRun.dispatch_count + 1,  # type: ignore[operator]
-            infra_provider=None, infra_id=None, infra_console_url=None, heartbeat_time=None,
+            infra_provider=None,
+            infra_id=None,
+            infra_console_url=None,
+            heartbeat_time=None,
         )
     )
     claims = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
@@ -55,8 +56,8 @@ def submit_all(services: Services, claims: list[Claim]) -> None:
     else:
         with ThreadPoolExecutor(max_workers=min(8, len(claims)), thread_name_prefix="pushflow-submit") as ex:
             outcomes = list(ex.map(lambda c: _submit(services, c, pools, deployments), claims))
-    submitted = [(c.run.id, ref) for c, ref in zip(claims, outcomes) if isinstance(ref, InfraRef)]
-    failed = [(c.run, err) for c, err in zip(claims, outcomes) if isinstance(err, PushPoolError)]
+    submitted = [(c.run.id, ref) for c, ref in zip(claims, outcomes, strict=True) if isinstance(ref, InfraRef)]
+    failed = [(c.run, err) for c, err in zip(claims, outcomes, strict=True) if isinstance(err, PushPoolError)]
     with Session(services.engine, expire_on_commit=False) as session:
         record_infrastructure(session, submitted)
         for run, error in failed:
@@ -117,7 +118,10 @@ def record_infrastructure(session: Session, submitted: list[tuple[str, InfraRef]
         [{"run_id": i, "provider": r.provider, "infra_id": r.id, "url": r.console_url} for i, r in submitted],
     )
     runs.transition_many(
-        session, [i for i, _ in submitted], StateType.PENDING, [CLAIMED, RESUBMITTING],
+        session,
+        [i for i, _ in submitted],
+        StateType.PENDING,
+        [CLAIMED, RESUBMITTING],
         State(StateType.PENDING, name=INFRA_PENDING),
     )
 
@@ -134,8 +138,15 @@ def retry_or_crash(session: Session, settings: Settings, run: FlowRun, reason: s
             message=f"infrastructure retry {attempt} of {settings.infra_retries} in {delay:g}s: {reason}",
         )
         result = runs.set_state(
-            session, run, state, infra_retries=attempt, expected_start_time=utcnow() + timedelta(seconds=delay),
-            infra_provider=None, infra_id=None, infra_console_url=None, token_hash=None,
+            session,
+            run,
+            state,
+            infra_retries=attempt,
+            expected_start_time=utcnow() + timedelta(seconds=delay),
+            infra_provider=None,
+            infra_id=None,
+            infra_console_url=None,
+            token_hash=None,
         )
         return result.status == "ACCEPT"
     tries = f" after {run.infra_retries + 1} attempts" if retryable else ""
@@ -152,12 +163,14 @@ def resubmit_stranded(services: Services) -> int:
     claims: list[Claim] = []
     with Session(services.engine, expire_on_commit=False) as session:
         stranded = session.exec(
-            select(FlowRun).where(
+            select(FlowRun)
+            .where(
                 FlowRun.state_type == StateType.PENDING,
                 col(FlowRun.state_name).in_([CLAIMED, RESUBMITTING]),
                 col(FlowRun.infra_id).is_(None),
                 col(FlowRun.state_timestamp) < cutoff,
-            ).limit(services.settings.dispatch_batch)
+            )
+            .limit(services.settings.dispatch_batch)
         ).all()
         for run in stranded:
             state = State(StateType.PENDING, name=RESUBMITTING, message="its dispatcher stopped mid-submit")

@@ -1,11 +1,11 @@
 """Errors the API answers with. Each carries its HTTP status; one handler reads it.
 
-    ControlPlaneError (500)
-    ├── InvalidInputError (422)
-    ├── UnauthorizedError (401)
-    ├── ForbiddenError (403)
-    ├── NotFoundError (404)
-    └── ConflictError (409)
+ControlPlaneError (500)
+├── InvalidInputError (422)
+├── UnauthorizedError (401)
+├── ForbiddenError (403)
+├── NotFoundError (404)
+└── ConflictError (409)
 """
 
 from __future__ import annotations

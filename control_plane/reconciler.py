@@ -62,7 +62,9 @@ class Reconciler:
                 )
                 .limit(1000)
             ).all()
-            state = State(StateType.SCHEDULED, name=LATE, message=f"not started {late_after:g}s after its scheduled time")
+            state = State(
+                StateType.SCHEDULED, name=LATE, message=f"not started {late_after:g}s after its scheduled time"
+            )
             moved = runs.transition_many(session, ids, StateType.SCHEDULED, ["Scheduled"], state)
             session.commit()
         return len(moved)

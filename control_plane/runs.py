@@ -51,8 +51,13 @@ def create_flow_run(session: Session, deployment: Deployment, body: FlowRunCreat
 
 
 def create_subflow_run(
-    session: Session, parent: FlowRun, flow_name: str, *, name: str | None,
-    parameters: dict[str, Any], parent_task_run_id: str | None,
+    session: Session,
+    parent: FlowRun,
+    flow_name: str,
+    *,
+    name: str | None,
+    parameters: dict[str, Any],
+    parent_task_run_id: str | None,
 ) -> FlowRun:
     """A subflow's child run, already PENDING: its parent's process runs it, no pool does."""
     now = utcnow()
@@ -73,9 +78,7 @@ def create_subflow_run(
 
 
 def find_by_idempotency_key(session: Session, deployment_id: str, key: str) -> FlowRun | None:
-    query = select(FlowRun).where(
-        FlowRun.deployment_id == deployment_id, FlowRun.idempotency_key == key
-    )
+    query = select(FlowRun).where(FlowRun.deployment_id == deployment_id, FlowRun.idempotency_key == key)
     return session.exec(query).first()
 
 
@@ -97,9 +100,16 @@ def propose_state(
                 f"retrying in {delay:g}s on new infrastructure",
             )
             return set_state(
-                session, run, retry, transition_id=transition_id,
+                session,
+                run,
+                retry,
+                transition_id=transition_id,
                 expected_start_time=utcnow() + timedelta(seconds=delay),
-                infra_provider=None, infra_id=None, infra_console_url=None, token_hash=None, heartbeat_time=None,
+                infra_provider=None,
+                infra_id=None,
+                infra_console_url=None,
+                token_hash=None,
+                heartbeat_time=None,
             )
     return set_state(session, run, state, force=force, transition_id=transition_id)
 
@@ -207,10 +217,7 @@ def active_runs(session: Session) -> Sequence[FlowRun]:
 
 def record_task_runs(session: Session, flow_run_id: str, reports: list[TaskRunReport]) -> None:
     ids = [r.id for r in reports]
-    existing = {
-        row.id: row
-        for row in session.exec(select(TaskRun).where(col(TaskRun.id).in_(ids)))
-    }
+    existing = {row.id: row for row in session.exec(select(TaskRun).where(col(TaskRun.id).in_(ids)))}
     for report in reports:
         fields = {
             "name": report.name,

@@ -47,7 +47,9 @@ def schedule_runs(services: Services) -> int:
     return created
 
 
-def _schedule_one(session: Session, settings: Settings, schedule: Schedule, deployment: Deployment, now: datetime) -> int:
+def _schedule_one(
+    session: Session, settings: Settings, schedule: Schedule, deployment: Deployment, now: datetime
+) -> int:
     cutoff = now - timedelta(seconds=settings.catchup_grace)
     origin = schedule.created
     after = schedule.last_slot or now
@@ -61,16 +63,24 @@ def _schedule_one(session: Session, settings: Settings, schedule: Schedule, depl
         after = cutoff
     _catch_up(session, schedule, cutoff, keep_latest=True)
     future = session.exec(
-        select(func.count()).select_from(FlowRun).where(
+        select(func.count())
+        .select_from(FlowRun)
+        .where(
             FlowRun.schedule_id == schedule.id,
             FlowRun.state_type == StateType.SCHEDULED,
             col(FlowRun.scheduled_time) > now,
         )
     ).one()
     room = settings.schedule_max_runs - future
-    slots = slot_times(schedule, after, now + timedelta(seconds=settings.schedule_horizon), room, origin=origin) if room > 0 else []
+    slots = (
+        slot_times(schedule, after, now + timedelta(seconds=settings.schedule_horizon), room, origin=origin)
+        if room > 0
+        else []
+    )
     created += _insert_runs(session, schedule, deployment, slots, now)
-    last = max([t for t in (schedule.last_slot, after if after != now else None, *slots) if t is not None], default=None)
+    last = max(
+        [t for t in (schedule.last_slot, after if after != now else None, *slots) if t is not None], default=None
+    )
     if last is not None and last != schedule.last_slot:
         session.execute(update(Schedule).where(col(Schedule.id) == schedule.id).values(last_slot=last))
     return created
@@ -102,7 +112,9 @@ def _catch_up(session: Session, schedule: Schedule, cutoff: datetime, *, keep_la
         runs.transition_many(session, overdue, StateType.SCHEDULED, _CATCHABLE, state)
 
 
-def _insert_runs(session: Session, schedule: Schedule, deployment: Deployment, slots: list[datetime], now: datetime) -> int:
+def _insert_runs(
+    session: Session, schedule: Schedule, deployment: Deployment, slots: list[datetime], now: datetime
+) -> int:
     if not slots:
         return 0
     rows = [_run_row(schedule, deployment, t, now) for t in slots]

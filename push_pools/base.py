@@ -105,9 +105,6 @@ def parse_job(job_cls: type[J], *layers: Mapping[str, Any]) -> J:
     try:
         return job_cls.model_validate(merged)
     except ValidationError as exc:
-        errors = [
-            {"variable": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        errors = [{"variable": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         text = "; ".join(f"{e['variable']}: {e['message']}" for e in errors)
         raise JobConfigError(f"invalid job variables: {text}", errors) from None

@@ -1,11 +1,11 @@
 """Errors raised by adapters, mapped from provider errors at the adapter boundary.
 
-    PushPoolError                 retryable=False unless said otherwise
-    ├── JobConfigError            the job variables are invalid (a 422 for the API)
-    ├── SubmissionError           the provider refused the run
-    │   └── CapacityError         throttling, quota, no capacity: retryable
-    ├── ProviderUnavailableError  the provider could not be reached: retryable
-    └── MissingDependencyError    the pool type's SDK is not installed (names the extra)
+PushPoolError                 retryable=False unless said otherwise
+├── JobConfigError            the job variables are invalid (a 422 for the API)
+├── SubmissionError           the provider refused the run
+│   └── CapacityError         throttling, quota, no capacity: retryable
+├── ProviderUnavailableError  the provider could not be reached: retryable
+└── MissingDependencyError    the pool type's SDK is not installed (names the extra)
 """
 
 from __future__ import annotations

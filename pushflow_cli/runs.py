@@ -86,8 +86,14 @@ def list_runs(
     # Ids stay whole (never truncated) so they can be copied or piped.
     table.add_column("id", no_wrap=True, min_width=36)
     for r in page["items"]:
-        table.add_row(r["name"], r["flow_name"], state_text(r["state"]),
-                      r["created"][:19].replace("T", " "), _duration(r), r["id"])
+        table.add_row(
+            r["name"],
+            r["flow_name"],
+            state_text(r["state"]),
+            r["created"][:19].replace("T", " "),
+            _duration(r),
+            r["id"],
+        )
     console.print(table)
 
 
@@ -109,7 +115,9 @@ def inspect(flow_run_id: str) -> None:
     if task_runs:
         table = Table("task run", "state", "start", "end")
         for t in task_runs:
-            table.add_row(t["name"], state_text(t["state"]), (t["start_time"] or "")[11:23], (t["end_time"] or "")[11:23])
+            table.add_row(
+                t["name"], state_text(t["state"]), (t["start_time"] or "")[11:23], (t["end_time"] or "")[11:23]
+            )
         console.print(table)
 
 

@@ -22,9 +22,7 @@ def start(
         from control_plane.settings import Settings
     except ImportError as exc:
         raise fail(f'the server needs its extra ({exc.name} is missing): pip install "pushflow[server]"') from None
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s | %(levelname)-7s | %(name)s - %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)-7s | %(name)s - %(message)s")
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     console.print(

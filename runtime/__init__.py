@@ -1,6 +1,6 @@
 """pushflow's runtime: the SDK flow authors use, and what runs their flows in a container.
 
-    from runtime import flow, task, get_run_logger
+from runtime import flow, task, get_run_logger
 """
 
 from runtime.attempts import RunTimeoutError, exponential_backoff

@@ -24,13 +24,10 @@ class Backoff:
     """Exponential backoff with jitter: attempt n waits `factor * 2**(n-1)` seconds, then
     spread by +/- `jitter` (a fraction) so that many retrying tasks do not move in step."""
 
-    def __init__(
-        self, backoff_factor: float, *, jitter: float = 0.2, max_delay: float | None = None
-    ) -> None:
+    def __init__(self, backoff_factor: float, *, jitter: float = 0.2, max_delay: float | None = None) -> None:
         if backoff_factor < 0 or not 0 <= jitter <= 1:
             raise ValueError(
-                f"exponential_backoff needs backoff_factor >= 0 and 0 <= jitter <= 1, "
-                f"got {backoff_factor} and {jitter}"
+                f"exponential_backoff needs backoff_factor >= 0 and 0 <= jitter <= 1, got {backoff_factor} and {jitter}"
             )
         self.backoff_factor = backoff_factor
         self.jitter = jitter
@@ -46,9 +43,7 @@ class Backoff:
         return f"exponential_backoff({self.backoff_factor}, jitter={self.jitter})"
 
 
-def exponential_backoff(
-    backoff_factor: float, *, jitter: float = 0.2, max_delay: float | None = None
-) -> Backoff:
+def exponential_backoff(backoff_factor: float, *, jitter: float = 0.2, max_delay: float | None = None) -> Backoff:
     """`retry_delay_seconds=exponential_backoff(1)` waits ~1, 2, 4, ... seconds."""
     return Backoff(backoff_factor, jitter=jitter, max_delay=max_delay)
 
@@ -120,9 +115,7 @@ def call_with_timeout(call: Callable[[], Any], timeout: float, label: str) -> An
             outcome.append((False, exc))
 
     ctx = contextvars.copy_context()
-    thread = threading.Thread(
-        target=ctx.run, args=(target,), name=f"pushflow-timeout-{label}", daemon=True
-    )
+    thread = threading.Thread(target=ctx.run, args=(target,), name=f"pushflow-timeout-{label}", daemon=True)
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
@@ -137,6 +130,4 @@ def call_with_timeout(call: Callable[[], Any], timeout: float, label: str) -> An
 def _interrupt(thread: threading.Thread) -> None:
     import ctypes
 
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread.ident or 0), ctypes.py_object(RunTimeoutError)
-    )
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident or 0), ctypes.py_object(RunTimeoutError))

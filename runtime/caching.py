@@ -53,9 +53,7 @@ def _not_json(value: Any) -> Any:
     raise _NotJSON
 
 
-def run_cached(
-    task: Any, run: Any, args: tuple, kwargs: dict[str, Any], ctx: Any, attempts: Any
-) -> tuple[State, int]:
+def run_cached(task: Any, run: Any, args: tuple, kwargs: dict[str, Any], ctx: Any, attempts: Any) -> tuple[State, int]:
     storage = storage_from(task.result_storage or ctx.result_storage)
     serializer = serializer_from(task.result_serializer)
     cache_key = None
@@ -67,15 +65,11 @@ def run_cached(
     if cache_key is not None and not task.refresh_cache:
         value = read_record(storage, cache_key)
         if value is not MISSING:
-            return Completed(
-                name="Cached", message="result from the cache", data=value, result_key=cache_key
-            ), 0
+            return Completed(name="Cached", message="result from the cache", data=value, result_key=cache_key), 0
     state, count = attempts(task, run, args, kwargs, ctx)
     if state.is_completed():
         if cache_key is not None:
-            expires = (
-                time.time() + task.cache_expiration if task.cache_expiration is not None else None
-            )
+            expires = time.time() + task.cache_expiration if task.cache_expiration is not None else None
             write_record(storage, cache_key, state.data, serializer, expires)
             state.result_key = cache_key
         if task.persist_result:

@@ -51,12 +51,8 @@ class TaskRunContext:
     flow_run: FlowRunContext | None
 
 
-flow_run_var: contextvars.ContextVar[FlowRunContext | None] = contextvars.ContextVar(
-    "pushflow_flow_run", default=None
-)
-task_run_var: contextvars.ContextVar[TaskRunContext | None] = contextvars.ContextVar(
-    "pushflow_task_run", default=None
-)
+flow_run_var: contextvars.ContextVar[FlowRunContext | None] = contextvars.ContextVar("pushflow_flow_run", default=None)
+task_run_var: contextvars.ContextVar[TaskRunContext | None] = contextvars.ContextVar("pushflow_task_run", default=None)
 
 
 def current_flow_run() -> FlowRunContext | None:

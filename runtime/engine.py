@@ -93,9 +93,7 @@ def run_flow(
             logger.error("Flow run failed: %s", _failure_text(state))
         hooks = getattr(flow, "on_completion" if state.is_completed() else "on_failure", ())
         run_hooks(hooks, flow, ctx, state, logger)
-        logger.info(
-            "Finished in state %s%s", state.name, f": {state.message}" if state.message else ""
-        )
+        logger.info("Finished in state %s%s", state.name, f": {state.message}" if state.message else "")
     finally:
         task_run_var.reset(task_token)
         flow_run_var.reset(token)
@@ -136,9 +134,7 @@ def call_task(task: Any, args: tuple, kwargs: dict[str, Any], *, return_state: b
     return state if return_state else unwrap(state)
 
 
-def submit_task(
-    task: Any, args: tuple, kwargs: dict[str, Any], wait_for: Any = None
-) -> PushflowFuture:
+def submit_task(task: Any, args: tuple, kwargs: dict[str, Any], wait_for: Any = None) -> PushflowFuture:
     ctx = flow_run_var.get()
     if ctx is None:
         # Outside a flow there is nothing to run concurrently with: run it now.
@@ -153,14 +149,10 @@ def submit_task(
     return future
 
 
-def map_task(
-    task: Any, args: tuple, kwargs: dict[str, Any], wait_for: Any = None
-) -> PushflowFutureList:
+def map_task(task: Any, args: tuple, kwargs: dict[str, Any], wait_for: Any = None) -> PushflowFutureList:
     from runtime.mapping import expand
 
-    return PushflowFutureList(
-        submit_task(task, a, k, wait_for) for a, k in expand(task.name, args, kwargs)
-    )
+    return PushflowFutureList(submit_task(task, a, k, wait_for) for a, k in expand(task.name, args, kwargs))
 
 
 def run_task(task: Any, args: tuple, kwargs: dict[str, Any], ctx: FlowRunContext) -> State:
@@ -181,9 +173,7 @@ def new_task_run(task: Any, ctx: FlowRunContext) -> TaskRunContext:
     key = task.task_key
     index = ctx.task_counts.get(key, 0)
     ctx.task_counts[key] = index + 1
-    return TaskRunContext(
-        task=task, task_run_id=new_id(), task_run_name=f"{task.name}-{index}", flow_run=ctx
-    )
+    return TaskRunContext(task=task, task_run_id=new_id(), task_run_name=f"{task.name}-{index}", flow_run=ctx)
 
 
 def orchestrate_task(
@@ -216,9 +206,7 @@ def orchestrate_task(
         else:
             from runtime.caching import run_cached
 
-            state, attempts = run_cached(
-                task, run, args, kwargs, ctx, functools.partial(_attempts, runner=runner)
-            )
+            state, attempts = run_cached(task, run, args, kwargs, ctx, functools.partial(_attempts, runner=runner))
         if task.on_completion or task.on_failure:
             hooks = task.on_completion if state.is_completed() else task.on_failure
             run_hooks(hooks, task, run, state, task_logger(run))
@@ -240,9 +228,7 @@ def _attempts(
     log_prints = task.log_prints if task.log_prints is not None else ctx.log_prints
     if runner is None:
         return task_attempts(task, args, kwargs, run, log_prints)
-    detached = TaskRunContext(
-        task=task, task_run_id=run.task_run_id, task_run_name=run.task_run_name, flow_run=None
-    )
+    detached = TaskRunContext(task=task, task_run_id=run.task_run_id, task_run_name=run.task_run_name, flow_run=None)
     return runner.run_body(task_attempts, task, args, kwargs, detached, log_prints)  # type: ignore[no-any-return]
 
 
@@ -281,11 +267,7 @@ def _holds_futures(args: tuple, kwargs: dict[str, Any]) -> bool:
     for value in args:
         if isinstance(value, (PushflowFuture, list, tuple)):
             return True
-    return (
-        any(isinstance(v, (PushflowFuture, list, tuple)) for v in kwargs.values())
-        if kwargs
-        else False
-    )
+    return any(isinstance(v, (PushflowFuture, list, tuple)) for v in kwargs.values()) if kwargs else False
 
 
 # Hooks and records ---------------------------------------------------------------------
@@ -308,15 +290,11 @@ def run_hooks(hooks: Any, subject: Any, run: Any, state: State, logger: Any) -> 
 def _failure_text(state: State) -> str:
     exc = state.data
     if isinstance(exc, BaseException) and exc.__traceback__ is not None:
-        return (
-            "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
-        )
+        return "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
     return state.message or state.name
 
 
-def _task_run_record(
-    task: Any, run: TaskRunContext, state: State, start: Any, attempts: int
-) -> dict[str, Any]:
+def _task_run_record(task: Any, run: TaskRunContext, state: State, start: Any, attempts: int) -> dict[str, Any]:
     return {
         "id": run.task_run_id,
         "name": run.task_run_name,

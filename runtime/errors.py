@@ -1,11 +1,11 @@
 """Errors raised by the runtime.
 
-    PushflowError
-    ├── FlowLoadError        the deployment's entrypoint is missing or does not import
-    ├── ParameterError       run parameters do not fit the flow's signature
-    ├── UpstreamFailedError  a task's upstream dependency did not complete
-    └── APIError             the control plane refused a request (carries status_code)
-        └── AbortRun         the control plane told the runtime to stop (e.g. cancelled)
+PushflowError
+├── FlowLoadError        the deployment's entrypoint is missing or does not import
+├── ParameterError       run parameters do not fit the flow's signature
+├── UpstreamFailedError  a task's upstream dependency did not complete
+└── APIError             the control plane refused a request (carries status_code)
+    └── AbortRun         the control plane told the runtime to stop (e.g. cancelled)
 """
 
 from __future__ import annotations

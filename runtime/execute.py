@@ -9,6 +9,7 @@ completed. SIGTERM (the pool stopping the infrastructure, e.g. on cancel) runs t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -46,10 +47,9 @@ class _Heartbeat(threading.Thread):
 
     def run(self) -> None:
         while not self._stopping.is_set():
-            try:
+            # A missed beat is fine; the timeout is many beats long.
+            with contextlib.suppress(Exception):
                 self._client.request("POST", f"/flow-runs/{self._run_id}/heartbeat")
-            except Exception:  # a missed beat is fine; the timeout is many beats long
-                pass
             self._stopping.wait(HEARTBEAT_SECONDS)
 
     def stop(self) -> None:
@@ -136,9 +136,7 @@ def _run(run: dict[str, Any], reporter: Reporter, loaded: dict[str, Any]) -> Sta
         details = getattr(exc, "details", None)
         _log(reporter, logging.ERROR, f"{exc}\n{details}" if details else str(exc))
         return Failed(message=str(exc))
-    return run_flow(
-        flow, parameters, flow_run_id=run["id"], flow_run_name=run["name"], reporter=reporter
-    )
+    return run_flow(flow, parameters, flow_run_id=run["id"], flow_run_name=run["name"], reporter=reporter)
 
 
 def _propose(client: PushflowClient, run_id: str, state: State) -> bool:
@@ -154,5 +152,6 @@ def _propose(client: PushflowClient, run_id: str, state: State) -> bool:
 
 def _log(reporter: Reporter, level: int, message: str) -> None:
     print(message, file=sys.stderr)
-    reporter.log({"level": level, "name": "pushflow.execute", "message": message,
-                  "timestamp": time.time(), "task_run_id": None})
+    reporter.log(
+        {"level": level, "name": "pushflow.execute", "message": message, "timestamp": time.time(), "task_run_id": None}
+    )

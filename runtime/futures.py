@@ -44,9 +44,7 @@ class PushflowFuture:
             raise state.data
         from runtime.engine import FlowRunFailed
 
-        raise FlowRunFailed(
-            f"task run {self.task_run_name!r} finished in state {state.name}: {state.message}"
-        )
+        raise FlowRunFailed(f"task run {self.task_run_name!r} finished in state {state.name}: {state.message}")
 
     def __repr__(self) -> str:
         return f"<PushflowFuture {self.task_run_name} {'done' if self.done() else 'pending'}>"
@@ -74,9 +72,5 @@ def resolve(value: Any) -> Any:
     if isinstance(value, PushflowFuture):
         return value.result()
     if isinstance(value, (list, tuple)) and any(isinstance(v, PushflowFuture) for v in value):
-        return (
-            type(value)(resolve(v) for v in value)
-            if isinstance(value, tuple)
-            else [resolve(v) for v in value]
-        )
+        return type(value)(resolve(v) for v in value) if isinstance(value, tuple) else [resolve(v) for v in value]
     return value

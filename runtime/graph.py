@@ -21,9 +21,7 @@ _NO_DEFAULT = object()
 class Parameter(Task):
     """A flow input, given to `flow.run(name=value)` or by a deployment's run."""
 
-    def __init__(
-        self, name: str, default: Any = _NO_DEFAULT, required: bool | None = None, **options: Any
-    ) -> None:
+    def __init__(self, name: str, default: Any = _NO_DEFAULT, required: bool | None = None, **options: Any) -> None:
         super().__init__(name, **options)
         self.default = None if default is _NO_DEFAULT else default
         self.required = (default is _NO_DEFAULT) if required is None else required
@@ -36,9 +34,7 @@ class Parameter(Task):
         return self.default
 
     def copy(self, **changes: Any) -> Task:
-        raise TypeError(
-            f"Parameter {self.name!r} cannot be copied: a flow has one parameter per name"
-        )
+        raise TypeError(f"Parameter {self.name!r} cannot be copied: a flow has one parameter per name")
 
     def __repr__(self) -> str:
         return f"<Parameter: {self.name}>"
@@ -105,37 +101,25 @@ class Flow:
             raise TypeError(f"Flow.add_task() takes a Task, got {type(task).__name__}")
         if isinstance(task, Parameter):
             for existing in self.tasks:
-                if (
-                    isinstance(existing, Parameter)
-                    and existing.name == task.name
-                    and existing is not task
-                ):
-                    raise ValueError(
-                        f"flow {self.name!r} already has a parameter named {task.name!r}"
-                    )
+                if isinstance(existing, Parameter) and existing.name == task.name and existing is not task:
+                    raise ValueError(f"flow {self.name!r} already has a parameter named {task.name!r}")
         self.tasks.setdefault(task, None)
         return task
 
     def add_edge(self, upstream: Task, downstream: Task, key: str | None = None) -> Edge:
         if key is not None:
             taken = [
-                e
-                for e in self.edges
-                if e.downstream is downstream and e.key == key and e.upstream is not upstream
+                e for e in self.edges if e.downstream is downstream and e.key == key and e.upstream is not upstream
             ]
             if taken:
-                raise ValueError(
-                    f"{downstream.name!r} already takes {key!r} from {taken[0].upstream.name!r}"
-                )
+                raise ValueError(f"{downstream.name!r} already takes {key!r} from {taken[0].upstream.name!r}")
         self.add_task(upstream)
         self.add_task(downstream)
         edge = Edge(upstream, downstream, key)
         self.edges.setdefault(edge, None)
         if self._creates_cycle(downstream):
             del self.edges[edge]
-            raise ValueError(
-                f"the edge {upstream.name!r} -> {downstream.name!r} would create a cycle"
-            )
+            raise ValueError(f"the edge {upstream.name!r} -> {downstream.name!r} would create a cycle")
         return edge
 
     def set_dependencies(

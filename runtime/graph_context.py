@@ -6,6 +6,4 @@ from __future__ import annotations
 import contextvars
 from typing import Any
 
-building_flow_var: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "pushflow_building_flow", default=None
-)
+building_flow_var: contextvars.ContextVar[Any] = contextvars.ContextVar("pushflow_building_flow", default=None)

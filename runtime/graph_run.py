@@ -43,8 +43,7 @@ def _run_node(
         if not upstream.is_successful():
             trigger_failed = Failed(
                 name="TriggerFailed",
-                message=f"not run: upstream task {edge.upstream.name!r} finished in state "
-                f"{upstream.name}",
+                message=f"not run: upstream task {edge.upstream.name!r} finished in state {upstream.name}",
             )
             return record_not_run(task, ctx, trigger_failed)
         if edge.key is not None:

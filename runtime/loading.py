@@ -16,9 +16,7 @@ def load_entrypoint(entrypoint: str, working_dir: str | None = None) -> Any:
     """Import the object named by `entrypoint` ("file.py:name" or "package.module:name")."""
     path_part, sep, attr = entrypoint.rpartition(":")
     if not sep or not path_part or not attr:
-        raise FlowLoadError(
-            f"entrypoint {entrypoint!r} must look like 'path/to/file.py:flow_function'"
-        )
+        raise FlowLoadError(f"entrypoint {entrypoint!r} must look like 'path/to/file.py:flow_function'")
     base = Path(working_dir) if working_dir else Path.cwd()
     if path_part.endswith(".py"):
         module = _load_file(base / path_part, path_part)

@@ -95,9 +95,7 @@ def get_run_logger() -> logging.LoggerAdapter:
 _original_print = builtins.print
 _capture_depth = 0
 _capture_lock = threading.Lock()
-_log_prints_var: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "pushflow_log_prints", default=False
-)
+_log_prints_var: contextvars.ContextVar[bool] = contextvars.ContextVar("pushflow_log_prints", default=False)
 
 
 def _capturing_print(*args: Any, **kwargs: Any) -> None:

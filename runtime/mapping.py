@@ -22,25 +22,17 @@ def _is_mapped(value: Any) -> bool:
     return not isinstance(value, (unmapped, str, bytes, dict)) and isinstance(value, Iterable)
 
 
-def expand(
-    task_name: str, args: tuple, kwargs: dict[str, Any]
-) -> list[tuple[tuple, dict[str, Any]]]:
+def expand(task_name: str, args: tuple, kwargs: dict[str, Any]) -> list[tuple[tuple, dict[str, Any]]]:
     """One (args, kwargs) per mapped run: iterables are zipped, `unmapped` values and
     scalars repeat."""
     args = tuple(list(a) if _is_mapped(a) else a for a in args)
     kwargs = {k: list(v) if _is_mapped(v) else v for k, v in kwargs.items()}
-    lengths = {
-        str(name): len(value)
-        for name, value in [*enumerate(args), *kwargs.items()]
-        if isinstance(value, list)
-    }
+    lengths = {str(name): len(value) for name, value in [*enumerate(args), *kwargs.items()] if isinstance(value, list)}
     if not lengths:
         raise ValueError(f"{task_name}.map() needs at least one iterable argument; got none")
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{name}: {n}" for name, n in lengths.items())
-        raise ValueError(
-            f"{task_name}.map() got iterables of different lengths ({shown}); they must match"
-        )
+        raise ValueError(f"{task_name}.map() got iterables of different lengths ({shown}); they must match")
     (count,) = set(lengths.values())
 
     def pick(value: Any, i: int) -> Any:
@@ -48,10 +40,7 @@ def expand(
             return value.value
         return value[i] if isinstance(value, list) else value
 
-    return [
-        (tuple(pick(a, i) for a in args), {k: pick(v, i) for k, v in kwargs.items()})
-        for i in range(count)
-    ]
+    return [(tuple(pick(a, i) for a in args), {k: pick(v, i) for k, v in kwargs.items()}) for i in range(count)]
 
 
 def resolve_inputs(

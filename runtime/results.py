@@ -62,9 +62,7 @@ class S3Storage:
             try:
                 import boto3
             except ImportError as exc:
-                raise ImportError(
-                    'S3 result storage needs boto3: pip install "pushflow[aws]"'
-                ) from exc
+                raise ImportError('S3 result storage needs boto3: pip install "pushflow[aws]"') from exc
             self._client = boto3.client("s3", **self.client_kwargs)
         return self._client
 
@@ -117,9 +115,7 @@ def storage_from(spec: Any) -> ResultStorage:
             f"result storage {text!r}: {scheme}:// is not built in yet; pass an object with "
             "read(key) and write(key, data) as result_storage="
         )
-    raise ValueError(
-        f"result storage {text!r}: unknown scheme {scheme!r}; use a path, file:// or s3://"
-    )
+    raise ValueError(f"result storage {text!r}: unknown scheme {scheme!r}; use a path, file:// or s3://")
 
 
 # Serializers ---------------------------------------------------------------------------
@@ -150,9 +146,7 @@ class JSONSerializer:
         try:
             return json.dumps(value).encode()
         except TypeError as exc:
-            raise TypeError(
-                f"result is not JSON serializable ({exc}); use result_serializer='pickle'"
-            ) from None
+            raise TypeError(f"result is not JSON serializable ({exc}); use result_serializer='pickle'") from None
 
     def loads(self, data: bytes) -> Any:
         return json.loads(data)
@@ -168,18 +162,14 @@ def serializer_from(spec: Any) -> Any:
         try:
             return SERIALIZERS[spec]()
         except KeyError:
-            raise ValueError(
-                f"unknown result serializer {spec!r}; use one of {sorted(SERIALIZERS)}"
-            ) from None
+            raise ValueError(f"unknown result serializer {spec!r}; use one of {sorted(SERIALIZERS)}") from None
     return spec
 
 
 # Records -------------------------------------------------------------------------------
 
 
-def write_record(
-    storage: ResultStorage, key: str, value: Any, serializer: Any, expires: float | None = None
-) -> None:
+def write_record(storage: ResultStorage, key: str, value: Any, serializer: Any, expires: float | None = None) -> None:
     header = json.dumps({"serializer": serializer.name, "expires": expires}).encode()
     storage.write(key, header + b"\n" + serializer.dumps(value))
 

@@ -28,9 +28,7 @@ class StateType(str, enum.Enum):
         return self in TERMINAL_TYPES
 
 
-TERMINAL_TYPES = frozenset(
-    {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
-)
+TERMINAL_TYPES = frozenset({StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED})
 
 # The default display name of each type; named sub-states (Late, AwaitingRetry,
 # Submitting, InfrastructurePending, Retrying, Cached) override it.
@@ -52,9 +50,7 @@ class State:
     timestamp: datetime = dataclasses.field(default_factory=now)
     data: Any = dataclasses.field(default=None, repr=False, compare=False, metadata={"wire": False})
     # Where the value was persisted in result storage (runtime.results.load_result).
-    result_key: str | None = dataclasses.field(
-        default=None, repr=False, compare=False, metadata={"wire": False}
-    )
+    result_key: str | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"wire": False})
 
     def __post_init__(self) -> None:
         self.type = StateType(self.type)

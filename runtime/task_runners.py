@@ -25,9 +25,7 @@ class ThreadPoolTaskRunner:
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     def start(self) -> None:
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            self.max_workers, thread_name_prefix="pushflow-task"
-        )
+        self._pool = concurrent.futures.ThreadPoolExecutor(self.max_workers, thread_name_prefix="pushflow-task")
 
     def submit(self, call: Callable[[], Any]) -> concurrent.futures.Future:  # type: ignore[type-arg]
         if self._pool is None:
@@ -73,9 +71,7 @@ class DaskTaskRunner(ThreadPoolTaskRunner):
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:
-            raise ImportError(
-                'DaskTaskRunner needs dask.distributed: pip install "dask[distributed]"'
-            ) from exc
+            raise ImportError('DaskTaskRunner needs dask.distributed: pip install "dask[distributed]"') from exc
         if self.address:
             self._client = Client(self.address, **self.client_kwargs)
         else:

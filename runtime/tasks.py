@@ -52,9 +52,7 @@ class Task:
         self.name = name or type(self).__name__
         self.description = description
         self.retries = max_retries if max_retries is not None else retries
-        self.retry_delay_seconds = (
-            retry_delay.total_seconds() if retry_delay is not None else retry_delay_seconds
-        )
+        self.retry_delay_seconds = retry_delay.total_seconds() if retry_delay is not None else retry_delay_seconds
         self.retry_condition_fn = retry_condition_fn
         self.timeout_seconds = timeout if timeout is not None else timeout_seconds
         self.tags = frozenset(tags)
@@ -65,9 +63,7 @@ class Task:
             cache_key_fn = task_input_hash  # an expiration alone means: the default policy
         self.cache_key_fn = cache_key_fn
         self.cache_expiration = (
-            cache_expiration.total_seconds()
-            if isinstance(cache_expiration, timedelta)
-            else cache_expiration
+            cache_expiration.total_seconds() if isinstance(cache_expiration, timedelta) else cache_expiration
         )
         self.refresh_cache = refresh_cache
         self.persist_result = persist_result

@@ -58,8 +58,14 @@ def free_port() -> int:
 class LiveServer:
     """`pushflow server start` as a real process on a free port, with its own home."""
 
-    def __init__(self, home: Path, *, api_key: str | None = "test-admin-key", database_url: str | None = None,
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        api_key: str | None = "test-admin-key",
+        database_url: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.home = home
         self.port = free_port()
         self.api_key = api_key
@@ -87,7 +93,9 @@ class LiveServer:
         log = open(self.log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pushflow_cli", "server", "start", "--port", str(self.port)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         wait_for(self._healthy, timeout=30, what=f"the server on port {self.port} to answer /api/health")
@@ -106,7 +114,11 @@ class LiveServer:
     def client(self, key: str | None = None) -> httpx.Client:
         """An HTTP client with the admin key (or `key`) for paths like "/api/pools";
         closed when the server stops."""
-        client = httpx.Client(base_url=self.url.removesuffix("/api"), headers={"Authorization": f"Bearer {key or self.api_key}"}, timeout=30)
+        client = httpx.Client(
+            base_url=self.url.removesuffix("/api"),
+            headers={"Authorization": f"Bearer {key or self.api_key}"},
+            timeout=30,
+        )
         self._clients.append(client)
         return client
 

@@ -28,8 +28,12 @@ class SimulatedContainer:
         base = {k: v for k, v in os.environ.items() if k not in _NOT_IN_CONTAINERS}
         with open(log_path, "wb") as log:
             self.process = subprocess.Popen(
-                self.command, env={**base, **self.env}, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                self.command,
+                env={**base, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
 
     @property

@@ -32,9 +32,7 @@ class Api:
 
     def create(self, http: httpx.Client) -> httpx.Response:
         if self.system == "pushflow":
-            return http.post(
-                f"/deployments/{self.deployment}/runs", json={"scheduled_start_time": FAR_FUTURE}
-            )
+            return http.post(f"/deployments/{self.deployment}/runs", json={"scheduled_start_time": FAR_FUTURE})
         return http.post(f"/deployments/{self.deployment}/create_flow_run", json={})
 
     def propose(self, http: httpx.Client, run_id: str) -> httpx.Response:
@@ -105,25 +103,16 @@ def main() -> None:
     args = parser.parse_args()
     api = Api(args.system, args.deployment)
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
-    clients = [
-        httpx.Client(base_url=args.url, headers=headers, timeout=60)
-        for _ in range(args.concurrency)
-    ]
+    clients = [httpx.Client(base_url=args.url, headers=headers, timeout=60) for _ in range(args.concurrency)]
     per_phase = args.requests // 4
     try:
         # A few runs made one at a time, so later phases have runs even if creates fail.
         seed = [_run_id(api.create(clients[0])) for _ in range(args.concurrency)]
         phases: dict[str, dict[str, Any]] = {}
         phases["create"], created = run_phase(clients, per_phase, lambda c, i: api.create(c))
-        run_ids = [i for i in (_run_id(r) for r in created if r is not None) if i] + [
-            i for i in seed if i
-        ]
-        phases["propose"], _ = run_phase(
-            clients, per_phase, lambda c, i: api.propose(c, run_ids[i % len(run_ids)])
-        )
-        phases["read"], _ = run_phase(
-            clients, per_phase, lambda c, i: api.read(c, run_ids[i % len(run_ids)])
-        )
+        run_ids = [i for i in (_run_id(r) for r in created if r is not None) if i] + [i for i in seed if i]
+        phases["propose"], _ = run_phase(clients, per_phase, lambda c, i: api.propose(c, run_ids[i % len(run_ids)]))
+        phases["read"], _ = run_phase(clients, per_phase, lambda c, i: api.read(c, run_ids[i % len(run_ids)]))
         phases["list"], _ = run_phase(clients, per_phase, lambda c, i: api.list_runs(c))
     finally:
         for client in clients:

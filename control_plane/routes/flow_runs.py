@@ -17,11 +17,11 @@ from control_plane.models import (
     FlowRun,
     FlowRunPage,
     FlowRunPublic,
+    HeartbeatResult,
     Log,
     LogCreate,
     LogPublic,
     OrchestrationResult,
-    HeartbeatResult,
     StateProposal,
     TaskRun,
     TaskRunPublic,
@@ -104,9 +104,7 @@ def heartbeat(flow_run_id: str, session: SessionDep, principal: PrincipalDep) ->
 
 
 @router.post("/{flow_run_id}/cancel")
-def cancel_flow_run(
-    flow_run_id: str, session: SessionDep, services: ServicesDep, _: AdminDep
-) -> FlowRunPublic:
+def cancel_flow_run(flow_run_id: str, session: SessionDep, services: ServicesDep, _: AdminDep) -> FlowRunPublic:
     """Cancel a run: at once if it has not been submitted, else through CANCELLING while
     its pool stops the infrastructure."""
     run = _get_run(session, flow_run_id, None)
@@ -128,17 +126,13 @@ def cancel_flow_run(
 def read_task_runs(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> list[TaskRunPublic]:
     _get_run(session, flow_run_id, principal)
     rows = session.exec(
-        select(TaskRun)
-        .where(TaskRun.flow_run_id == flow_run_id)
-        .order_by(col(TaskRun.start_time), col(TaskRun.id))
+        select(TaskRun).where(TaskRun.flow_run_id == flow_run_id).order_by(col(TaskRun.start_time), col(TaskRun.id))
     )
     return [TaskRunPublic.of(r) for r in rows]
 
 
 @router.post("/{flow_run_id}/task-runs", status_code=204)
-def report_task_runs(
-    flow_run_id: str, body: list[TaskRunReport], session: SessionDep, principal: PrincipalDep
-) -> None:
+def report_task_runs(flow_run_id: str, body: list[TaskRunReport], session: SessionDep, principal: PrincipalDep) -> None:
     """Create or update task runs (the runtime reports them in batches)."""
     _get_run(session, flow_run_id, principal)
     runs.record_task_runs(session, flow_run_id, body)
@@ -188,12 +182,14 @@ def create_subflow_run(
     of its own run only; each child gets its own token, scoped to the child."""
     parent = _get_run(session, flow_run_id, principal)
     if parent.state_type is not StateType.RUNNING:
-        raise ConflictError(
-            f"run {parent.name!r} is {parent.state_type.value}; only a RUNNING run can start subflows"
-        )
+        raise ConflictError(f"run {parent.name!r} is {parent.state_type.value}; only a RUNNING run can start subflows")
     child = runs.create_subflow_run(
-        session, parent, body.flow_name, name=body.name,
-        parameters=body.parameters, parent_task_run_id=body.parent_task_run_id,
+        session,
+        parent,
+        body.flow_name,
+        name=body.name,
+        parameters=body.parameters,
+        parent_task_run_id=body.parent_task_run_id,
     )
     token, child.token_hash = mint_run_token(child.id)
     session.commit()

@@ -40,6 +40,4 @@ def read_infrastructure_logs(
         raise NotFoundError(f"flow run {flow_run_id!r} has not reached any infrastructure yet")
     ref = InfraRef(provider=run.infra_provider, id=run.infra_id, console_url=run.infra_console_url)
     lines = services.adapters.get(ref.provider).logs(ref, limit=limit)
-    return InfrastructureLogs(
-        provider=ref.provider, id=ref.id, console_url=ref.console_url, lines=lines
-    )
+    return InfrastructureLogs(provider=ref.provider, id=ref.id, console_url=ref.console_url, lines=lines)

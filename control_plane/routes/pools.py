@@ -18,9 +18,7 @@ router = APIRouter(prefix="/pools", tags=["pools"])
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_pool(body: PoolCreate, session: SessionDep, services: ServicesDep, _: AdminDep) -> PoolPublic:
     if body.type not in registry.POOL_TYPES:
-        raise InvalidInputError(
-            f"unknown pool type {body.type!r}; choose one of: {', '.join(registry.pool_types())}"
-        )
+        raise InvalidInputError(f"unknown pool type {body.type!r}; choose one of: {', '.join(registry.pool_types())}")
     job_cls = services.adapters.adapter_class(body.type).Job
     _check_defaults(job_cls, body.defaults)
     if session.exec(select(Pool).where(Pool.name == body.name)).first():
@@ -44,9 +42,7 @@ def read_pool(name: str, session: SessionDep, services: ServicesDep, _: AdminDep
 
 
 @router.patch("/{name}")
-def update_pool(
-    name: str, body: PoolUpdate, session: SessionDep, services: ServicesDep, _: AdminDep
-) -> PoolPublic:
+def update_pool(name: str, body: PoolUpdate, session: SessionDep, services: ServicesDep, _: AdminDep) -> PoolPublic:
     pool = get_pool(session, name)
     job_cls = services.adapters.adapter_class(pool.type).Job
     changes = body.model_dump(exclude_unset=True)
@@ -75,11 +71,7 @@ def _check_defaults(job_cls: Any, defaults: dict[str, Any]) -> None:
     try:
         job_cls.model_validate(defaults)
     except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors()
-            if e["type"] != "missing"
-        ]
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors() if e["type"] != "missing"]
         if problems:
             raise InvalidInputError("invalid pool defaults: " + "; ".join(problems)) from None
 

@@ -99,16 +99,12 @@ class AciPool:
         self._cleaner = Cleaner(lambda ref: self.status(ref).ended, interval=cleanup_interval)
 
     def submit(self, run: RunSpec, job: AciJob) -> InfraRef:
-        address = GroupAddress(
-            job.subscription_id, job.resource_group, group_name(run.idempotency_token)
-        )
+        address = GroupAddress(job.subscription_id, job.resource_group, group_name(run.idempotency_token))
         record = GroupRecord(Endpoint.of(job), job.container_name, job.keep_after_completion)
         self._save(address, record)
         client = self._client(record.endpoint, address.subscription_id)
         ref = InfraRef(provider=self.type, id=address.id, console_url=address.portal_url)
-        action = (
-            f"creating container group {address.name} in resource group {address.resource_group}"
-        )
+        action = f"creating container group {address.name} in resource group {address.resource_group}"
         not_found = _not_found()
         with arm_errors(action, record.endpoint.base_url):
             try:
@@ -165,9 +161,7 @@ class AciPool:
         client = self._client(record.endpoint, address.subscription_id)
         with arm_errors(f"stopping container group {address.name}", record.endpoint.base_url):
             try:
-                client.container_groups.stop(
-                    address.resource_group, address.name, retry_on_methods=_RETRY_STOP
-                )
+                client.container_groups.stop(address.resource_group, address.name, retry_on_methods=_RETRY_STOP)
                 group = client.container_groups.get(address.resource_group, address.name)
             except _not_found():
                 return
@@ -189,9 +183,7 @@ class AciPool:
         if record.final is not None and not record.keep:
             return record.logs[-limit:]
         client = self._client(record.endpoint, address.subscription_id)
-        with arm_errors(
-            f"reading the logs of container group {address.name}", record.endpoint.base_url
-        ):
+        with arm_errors(f"reading the logs of container group {address.name}", record.endpoint.base_url):
             try:
                 found = client.containers.list_logs(
                     address.resource_group, address.name, record.container_name, tail=limit
@@ -202,22 +194,16 @@ class AciPool:
 
     # -- clean-up ---------------------------------------------------------------------
 
-    def _finish(
-        self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus
-    ) -> None:
+    def _finish(self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus) -> None:
         """Keep the logs and final status, then delete (or stop and keep) the group. When
         Azure is unreachable nothing is marked final, so the next status call tries again."""
         with self._finish_lock:  # the reconciler and the cleaner may both see it end
             if record.final is None:
                 self._finish_once(address, record, client, status)
 
-    def _finish_once(
-        self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus
-    ) -> None:
+    def _finish_once(self, address: GroupAddress, record: GroupRecord, client: Any, status: InfraStatus) -> None:
         try:
-            with arm_errors(
-                f"cleaning up container group {address.name}", record.endpoint.base_url
-            ):
+            with arm_errors(f"cleaning up container group {address.name}", record.endpoint.base_url):
                 try:
                     found = client.containers.list_logs(
                         address.resource_group,
@@ -275,9 +261,7 @@ class AciPool:
                 credential = self._credential
                 if credential is None:
                     if endpoint.credential not in self._credentials:
-                        self._credentials[endpoint.credential] = make_credential(
-                            endpoint.credential
-                        )
+                        self._credentials[endpoint.credential] = make_credential(endpoint.credential)
                     credential = self._credentials[endpoint.credential]
                 self._clients[key] = make_client(endpoint, subscription_id, credential)
             return self._clients[key]

@@ -32,9 +32,7 @@ class Cleaner:
         with self._lock:
             self._watched[ref.id] = ref
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._loop, name="pushflow-aci-cleaner", daemon=True
-                )
+                self._thread = threading.Thread(target=self._loop, name="pushflow-aci-cleaner", daemon=True)
                 self._thread.start()
 
     def _loop(self) -> None:

@@ -27,9 +27,7 @@ class Endpoint:
 
     @classmethod
     def of(cls, job: AciJob) -> Endpoint:
-        return cls(
-            job.base_url, job.ca_bundle, job.credential, job.polling_interval, job.request_retries
-        )
+        return cls(job.base_url, job.ca_bundle, job.credential, job.polling_interval, job.request_retries)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Endpoint:
@@ -43,8 +41,7 @@ def sdk() -> Any:
         return importlib.import_module("azure.mgmt.containerinstance")
     except ImportError as exc:
         raise MissingDependencyError(
-            f"the aci pool needs azure-mgmt-containerinstance ({exc.name} is missing): "
-            f"{_INSTALL_HINT}"
+            f"the aci pool needs azure-mgmt-containerinstance ({exc.name} is missing): {_INSTALL_HINT}"
         ) from exc
 
 
@@ -59,9 +56,7 @@ def make_credential(kind: str) -> Any:
         try:
             factory = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as exc:
-            raise JobConfigError(
-                f"credential {kind!r}: cannot import {attr} from {module_name}: {exc}"
-            ) from exc
+            raise JobConfigError(f"credential {kind!r}: cannot import {attr} from {module_name}: {exc}") from exc
         return factory()
     try:
         identity = importlib.import_module("azure.identity")

@@ -22,9 +22,7 @@ def container_group_for(run: RunSpec, job: AciJob) -> Any:
         image=job.image,
         command=job.command or None,
         environment_variables=env,
-        resources=m.ResourceRequirements(
-            requests=m.ResourceRequests(cpu=job.cpu, memory_in_gb=job.memory_gb)
-        ),
+        resources=m.ResourceRequirements(requests=m.ResourceRequests(cpu=job.cpu, memory_in_gb=job.memory_gb)),
     )
     group: dict[str, Any] = {
         "location": job.location,

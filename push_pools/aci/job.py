@@ -24,12 +24,8 @@ class RegistryCredential(BaseModel):
 
     server: str = Field(description="Registry host, e.g. myregistry.azurecr.io")
     username: str | None = None
-    password: SecretStr | None = Field(
-        default=None, description="Sent once at creation; never read back"
-    )
-    identity: str | None = Field(
-        default=None, description="Resource id of a user-assigned identity with AcrPull"
-    )
+    password: SecretStr | None = Field(default=None, description="Sent once at creation; never read back")
+    identity: str | None = Field(default=None, description="Resource id of a user-assigned identity with AcrPull")
 
 
 class DnsConfig(BaseModel):
@@ -41,9 +37,7 @@ class DnsConfig(BaseModel):
 
 
 class AciJob(JobVariables):
-    subscription_id: str = Field(
-        description="Azure subscription the container groups are created in"
-    )
+    subscription_id: str = Field(description="Azure subscription the container groups are created in")
     resource_group: str = Field(description="Resource group the container groups are created in")
     location: str = Field(description="Azure region, e.g. westeurope")
     image: str = Field(description="Container image with pushflow installed")
@@ -54,29 +48,20 @@ class AciJob(JobVariables):
         default_factory=dict,
         description="Environment variables sent as secureValue (never read back)",
     )
-    command: list[str] | None = Field(
-        default=["pushflow", "execute"], description="Container command"
-    )
-    container_name: str = Field(
-        default="pushflow", description="Name of the run's container in its group"
-    )
+    command: list[str] | None = Field(default=["pushflow", "execute"], description="Container command")
+    container_name: str = Field(default="pushflow", description="Name of the run's container in its group")
     identity: str | None = Field(
         default=None, description="Resource id of a user-assigned managed identity for the group"
     )
-    subnet_ids: list[str] = Field(
-        default_factory=list, description="Subnet resource ids (VNet injection)"
-    )
+    subnet_ids: list[str] = Field(default_factory=list, description="Subnet resource ids (VNet injection)")
     dns_config: DnsConfig | None = None
     image_registry_credentials: list[RegistryCredential] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict, description="Extra ARM tags on each group")
     keep_after_completion: bool = Field(
         default=False,
-        description="Stop and keep each group when its run ends (for its logs) "
-        "instead of deleting it",
+        description="Stop and keep each group when its run ends (for its logs) instead of deleting it",
     )
-    base_url: str = Field(
-        default=PUBLIC_CLOUD, description="ARM endpoint (sovereign clouds, tests)"
-    )
+    base_url: str = Field(default=PUBLIC_CLOUD, description="ARM endpoint (sovereign clouds, tests)")
     ca_bundle: str | None = Field(
         default=None,
         description="PEM file of CAs to trust for base_url (TLS-intercepting proxies, tests)",
@@ -105,15 +90,12 @@ class AciJob(JobVariables):
         if value in CREDENTIAL_KINDS or re.fullmatch(r"[\w.]+:\w+", value):
             return value
         raise ValueError(
-            f"unknown credential {value!r}: use one of {', '.join(CREDENTIAL_KINDS)} "
-            "or 'package.module:factory'"
+            f"unknown credential {value!r}: use one of {', '.join(CREDENTIAL_KINDS)} or 'package.module:factory'"
         )
 
     @field_validator("base_url")
     @classmethod
     def _https_only(cls, value: str) -> str:
         if not value.startswith("https://"):
-            raise ValueError(
-                f"base_url {value!r} must start with https:// (ARM bearer tokens need TLS)"
-            )
+            raise ValueError(f"base_url {value!r} must start with https:// (ARM bearer tokens need TLS)")
         return value.rstrip("/")

@@ -18,9 +18,7 @@ def status_of(group: Any, container_name: str) -> InfraStatus:
     )
     view = getattr(container, "instance_view", None)
     current = getattr(view, "current_state", None)
-    events = [
-        e.message for e in (getattr(view, "events", None) or []) if getattr(e, "message", None)
-    ]
+    events = [e.message for e in (getattr(view, "events", None) or []) if getattr(e, "message", None)]
     detail = getattr(current, "detail_status", None) or ""
     group_state = getattr(group.instance_view, "state", None) if group.instance_view else None
 
@@ -30,8 +28,7 @@ def status_of(group: Any, container_name: str) -> InfraStatus:
         return InfraStatus(
             InfraPhase.EXITED,
             exit_code=code,
-            reason=f"container {container.name!r} in group {name} "
-            f"terminated with exit code {code}{how}",
+            reason=f"container {container.name!r} in group {name} terminated with exit code {code}{how}",
         )
     pull_failed = detail in _PULL_FAILURES or any("pull" in e.lower() for e in events)
     if group.provisioning_state == "Failed" or pull_failed:
@@ -48,6 +45,4 @@ def status_of(group: Any, container_name: str) -> InfraStatus:
     if current is not None and current.state == "Running":
         return InfraStatus(InfraPhase.RUNNING)
     waiting = f": {detail}" if detail else ""
-    return InfraStatus(
-        InfraPhase.PENDING, reason=f"container group {name} is {group_state or 'pending'}{waiting}"
-    )
+    return InfraStatus(InfraPhase.PENDING, reason=f"container group {name} is {group_state or 'pending'}{waiting}")

@@ -50,9 +50,7 @@ class CloudRunPool:
         """`retry_deadline`: how long transient errors (429, 5xx) are retried with backoff."""
         self._clients = Clients(retry_deadline=retry_deadline)
         self._janitor = Janitor(lambda ref: self._read(ref).ended, interval=cleanup_interval)
-        self._final: collections.OrderedDict[str, tuple[InfraStatus, list[str]]] = (
-            collections.OrderedDict()
-        )
+        self._final: collections.OrderedDict[str, tuple[InfraStatus, list[str]]] = collections.OrderedDict()
         self._submitting: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
 
     # --- the protocol -----------------------------------------------------------------------
@@ -66,9 +64,7 @@ class CloudRunPool:
             if execution is None:
                 self._create_job(api, parent, name, build_job(run_v2, run, job))
                 execution = self._run_once(api, name)
-        logging_endpoint = job.logging_endpoint or (
-            job.api_endpoint if is_emulator(job.api_endpoint) else None
-        )
+        logging_endpoint = job.logging_endpoint or (job.api_endpoint if is_emulator(job.api_endpoint) else None)
         ref = ExecutionRef(execution, job.api_endpoint, logging_endpoint)
         self._janitor.watch(ref)
         if self._janitor.sweep_due(job.api_endpoint, parent):
@@ -111,14 +107,10 @@ class CloudRunPool:
         else:
             try:
                 with google_errors("read the Cloud Run execution"):
-                    notes = condition_lines(
-                        api.executions.get_execution(name=execution.execution, retry=api.retry)
-                    )
+                    notes = condition_lines(api.executions.get_execution(name=execution.execution, retry=api.retry))
             except CloudRunNotFoundError:
                 notes = [f"execution {execution.execution} no longer exists"]
-        return [*notes, *([problem] if problem else []), f"Console: {execution.console_url}"][
-            -limit:
-        ]
+        return [*notes, *([problem] if problem else []), f"Console: {execution.console_url}"][-limit:]
 
     def close(self) -> None:
         """Stop the janitor thread (not part of the protocol: for tests and shutdown)."""
@@ -139,9 +131,7 @@ class CloudRunPool:
 
         with google_errors(f"create Cloud Run job {name}"):
             try:
-                operation = api.jobs.create_job(
-                    parent=parent, job=job, job_id=name.rsplit("/", 1)[-1], retry=api.retry
-                )
+                operation = api.jobs.create_job(parent=parent, job=job, job_id=name.rsplit("/", 1)[-1], retry=api.retry)
             except exceptions.AlreadyExists:
                 return  # a concurrent or earlier attempt created it
             operation.result(polling=api.polling)
@@ -238,7 +228,5 @@ class CloudRunPool:
                 "control plane's identity needs roles/logging.viewer"
             )
         entries = response.json().get("entries", [])
-        lines = [
-            e.get("textPayload") or (e.get("jsonPayload") or {}).get("message", "") for e in entries
-        ]
+        lines = [e.get("textPayload") or (e.get("jsonPayload") or {}).get("message", "") for e in entries]
         return list(reversed(lines))

@@ -100,9 +100,7 @@ class Clients:
             api = self._apis.get(endpoint)
             if api is None:
                 with google_errors("connect to Cloud Run"):
-                    api = self._apis[endpoint] = CloudRunApi(
-                        endpoint, retry_deadline=self._retry_deadline
-                    )
+                    api = self._apis[endpoint] = CloudRunApi(endpoint, retry_deadline=self._retry_deadline)
             return api
 
 
@@ -128,27 +126,19 @@ def google_errors(action: str) -> Iterator[None]:
             "control plane a service account"
         ) from exc
     except _connection_error() as exc:
-        raise ProviderUnavailableError(
-            f"cannot {action}: Cloud Run is unreachable ({exc})"
-        ) from exc
+        raise ProviderUnavailableError(f"cannot {action}: Cloud Run is unreachable ({exc})") from exc
 
 
-def _translate(
-    action: str, exc: BaseException, exceptions: Any, retried: bool = False
-) -> PushPoolError:
+def _translate(action: str, exc: BaseException, exceptions: Any, retried: bool = False) -> PushPoolError:
     message = getattr(exc, "message", None) or str(exc)
     tried = " (after retrying with backoff)" if retried else ""
     if isinstance(exc, exceptions.NotFound):
         return CloudRunNotFoundError(f"cannot {action}: {message}")
     if isinstance(exc, (exceptions.TooManyRequests, exceptions.ResourceExhausted)):
-        return CapacityError(
-            f"cannot {action}: Cloud Run is throttling or out of quota{tried}: {message}"
-        )
+        return CapacityError(f"cannot {action}: Cloud Run is throttling or out of quota{tried}: {message}")
     unavailable = (exceptions.ServerError, exceptions.DeadlineExceeded, _connection_error())
     if isinstance(exc, unavailable):
-        return ProviderUnavailableError(
-            f"cannot {action}: Cloud Run is unavailable{tried}: {message}"
-        )
+        return ProviderUnavailableError(f"cannot {action}: Cloud Run is unavailable{tried}: {message}")
     if isinstance(exc, (exceptions.PermissionDenied, exceptions.Forbidden)):
         return SubmissionError(
             f"cannot {action}: permission denied: {message}. The control plane's identity needs "
@@ -157,9 +147,7 @@ def _translate(
     if isinstance(exc, (exceptions.Unauthenticated, exceptions.Unauthorized)):
         return SubmissionError(f"cannot {action}: Google rejected the credentials: {message}")
     if isinstance(exc, (exceptions.InvalidArgument, exceptions.BadRequest)):
-        return SubmissionError(
-            f"cannot {action}: Cloud Run refused the job: {message}; check the pool's job variables"
-        )
+        return SubmissionError(f"cannot {action}: Cloud Run refused the job: {message}; check the pool's job variables")
     return SubmissionError(f"cannot {action}: {type(exc).__name__}: {message}")
 
 
@@ -170,9 +158,7 @@ def _credentials(endpoint: str | None) -> Any:
         return AnonymousCredentials()
     import google.auth
 
-    credentials, _project = google.auth.default(
-        scopes=["https://www.googleapis.com/auth/cloud-platform"]
-    )
+    credentials, _project = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
     return credentials
 
 

@@ -38,9 +38,7 @@ class Janitor:
             self._watched[ref.execution] = ref
             if self._thread is None or not self._thread.is_alive():
                 # Alive only while something is watched: nothing lingers in an idle process.
-                self._thread = threading.Thread(
-                    target=self._loop, name="pushflow-cloud-run-janitor", daemon=True
-                )
+                self._thread = threading.Thread(target=self._loop, name="pushflow-cloud-run-janitor", daemon=True)
                 self._thread.start()
 
     def _loop(self) -> None:

@@ -11,9 +11,7 @@ from push_pools.base import JobVariables
 
 MAX_TIMEOUT_SECONDS = 168 * 3600  # Cloud Run jobs: a task may run for up to 7 days
 _MEMORY = re.compile(r"^\d+(\.\d+)?(Mi|Gi|M|G)$")
-_SECRET = re.compile(
-    r"^(projects/[^/]+/secrets/)?[A-Za-z0-9_-]+(/versions/[A-Za-z0-9_-]+|:[A-Za-z0-9_-]+)?$"
-)
+_SECRET = re.compile(r"^(projects/[^/]+/secrets/)?[A-Za-z0-9_-]+(/versions/[A-Za-z0-9_-]+|:[A-Za-z0-9_-]+)?$")
 DEFAULT_COMMAND = ["pushflow", "execute"]
 
 
@@ -21,8 +19,7 @@ class CloudRunJob(JobVariables):
     project: str = Field(description="Google Cloud project id the jobs are created in")
     region: str = Field(description="Cloud Run region, e.g. europe-west1")
     image: str = Field(
-        description="Container image with pushflow installed, e.g. "
-        "europe-docker.pkg.dev/PROJECT/REPO/flows:1"
+        description="Container image with pushflow installed, e.g. europe-docker.pkg.dev/PROJECT/REPO/flows:1"
     )
     command: list[str] | None = Field(
         default=None, description=f"Container command; default {' '.join(DEFAULT_COMMAND)}"
@@ -42,9 +39,7 @@ class CloudRunJob(JobVariables):
         description="Times Cloud Run restarts a failed task (flow retries are separate)",
     )
     service_account: str | None = Field(default=None, description="Service account the run acts as")
-    vpc_connector: str | None = Field(
-        default=None, description="Serverless VPC Access connector name"
-    )
+    vpc_connector: str | None = Field(default=None, description="Serverless VPC Access connector name")
     network: str | None = Field(default=None, description="VPC network for direct VPC egress")
     subnetwork: str | None = Field(default=None, description="Subnetwork for direct VPC egress")
     vpc_egress: Literal["all-traffic", "private-ranges-only"] = Field(
@@ -72,9 +67,7 @@ class CloudRunJob(JobVariables):
     @classmethod
     def _memory(cls, value: str) -> str:
         if not _MEMORY.match(value):
-            raise ValueError(
-                f"{value!r} is not a memory size; use a number with Mi or Gi, e.g. 512Mi"
-            )
+            raise ValueError(f"{value!r} is not a memory size; use a number with Mi or Gi, e.g. 512Mi")
         return value
 
     @field_validator("secrets")
@@ -92,16 +85,11 @@ class CloudRunJob(JobVariables):
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(
-                f"{value!r} needs a scheme: https://host for Google, http://host:port "
-                "for an emulator"
-            )
+            raise ValueError(f"{value!r} needs a scheme: https://host for Google, http://host:port for an emulator")
         return value.rstrip("/") if value else value
 
     @model_validator(mode="after")
     def _one_kind_of_vpc(self) -> CloudRunJob:
         if self.vpc_connector and (self.network or self.subnetwork):
-            raise ValueError(
-                "set either vpc_connector or network/subnetwork (direct VPC egress), not both"
-            )
+            raise ValueError("set either vpc_connector or network/subnetwork (direct VPC egress), not both")
         return self

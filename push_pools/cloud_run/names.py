@@ -63,9 +63,7 @@ class ExecutionRef:
         )
 
     def to_id(self) -> str:
-        extra = {
-            k: v for k, v in (("api", self.api_endpoint), ("logging", self.logging_endpoint)) if v
-        }
+        extra = {k: v for k, v in (("api", self.api_endpoint), ("logging", self.logging_endpoint)) if v}
         return f"{self.execution}?{urlencode(extra)}" if extra else self.execution
 
     @classmethod

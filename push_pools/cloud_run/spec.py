@@ -17,9 +17,7 @@ def build_job(run_v2: Any, run: RunSpec, job: CloudRunJob) -> Any:
     for name, ref in job.secrets.items():
         secret, version = secret_ref(ref)
         selector = run_v2.SecretKeySelector(secret=secret, version=version)
-        env.append(
-            run_v2.EnvVar(name=name, value_source=run_v2.EnvVarSource(secret_key_ref=selector))
-        )
+        env.append(run_v2.EnvVar(name=name, value_source=run_v2.EnvVarSource(secret_key_ref=selector)))
     container = run_v2.Container(
         image=job.image,
         command=job.command or DEFAULT_COMMAND,
@@ -49,9 +47,7 @@ def vpc_access(run_v2: Any, job: CloudRunJob) -> Any:
             connector = f"projects/{job.project}/locations/{job.region}/connectors/{connector}"
         return run_v2.VpcAccess(connector=connector, egress=egress)
     if job.network or job.subnetwork:
-        interface = run_v2.VpcAccess.NetworkInterface(
-            network=job.network or "", subnetwork=job.subnetwork or ""
-        )
+        interface = run_v2.VpcAccess.NetworkInterface(network=job.network or "", subnetwork=job.subnetwork or "")
         return run_v2.VpcAccess(network_interfaces=[interface], egress=egress)
     return None
 

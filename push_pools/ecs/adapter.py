@@ -18,9 +18,7 @@ from push_pools.ecs.taskdef import TaskDefinitions
 from push_pools.errors import CapacityError, JobConfigError, PushPoolError, SubmissionError
 
 DEADLINE_TAG = "pushflow.deadline"
-_ARN = re.compile(
-    r"^arn:[\w-]+:ecs:(?P<region>[\w-]+):\d+:task/(?:(?P<cluster>[^/]+)/)?(?P<id>[\w-]+)$"
-)
+_ARN = re.compile(r"^arn:[\w-]+:ecs:(?P<region>[\w-]+):\d+:task/(?:(?P<cluster>[^/]+)/)?(?P<id>[\w-]+)$")
 _TAG_UNSAFE = re.compile(r"[^\w\s+=.:/@-]")
 
 
@@ -148,8 +146,7 @@ class EcsPool:
         if task is None:
             return InfraStatus(
                 InfraPhase.MISSING,
-                reason=f"ECS has no record of task {ref.id} "
-                "(stopped tasks are kept for about an hour)",
+                reason=f"ECS has no record of task {ref.id} (stopped tasks are kept for about an hour)",
             )
         status = task_status(task)
         deadline = _deadline(task)
@@ -180,9 +177,7 @@ class EcsPool:
 
     def _stream(self, ref: InfraRef, task: Mapping[str, Any], limit: int) -> list[str]:
         where, _, task_id = self._locate(ref)
-        found = self._api.call(
-            where, "ecs", "describe_task_definition", taskDefinition=task["taskDefinitionArn"]
-        )
+        found = self._api.call(where, "ecs", "describe_task_definition", taskDefinition=task["taskDefinitionArn"])
         container = found["taskDefinition"]["containerDefinitions"][0]
         options = (container.get("logConfiguration") or {}).get("options") or {}
         if "awslogs-group" not in options:
@@ -207,9 +202,7 @@ class EcsPool:
     def _describe(self, ref: InfraRef) -> dict[str, Any] | None:
         where, cluster, _ = self._locate(ref)
         try:
-            found = self._api.call(
-                where, "ecs", "describe_tasks", cluster=cluster, tasks=[ref.id], include=["TAGS"]
-            )
+            found = self._api.call(where, "ecs", "describe_tasks", cluster=cluster, tasks=[ref.id], include=["TAGS"])
         except PushPoolError as exc:
             if error_code(exc) == "ClusterNotFoundException":
                 return None
@@ -271,11 +264,7 @@ def _check_submittable(job: EcsJob) -> None:
                 "set `subnets` (`pushflow pool provision` fills in the default VPC's)",
             }
         )
-    if (
-        job.on_fargate
-        and not job.execution_role_arn
-        and (job.log_group or job.run_token_secret_prefix)
-    ):
+    if job.on_fargate and not job.execution_role_arn and (job.log_group or job.run_token_secret_prefix):
         problems.append(
             {
                 "variable": "execution_role_arn",
@@ -310,9 +299,7 @@ def _started_by(run_id: str) -> str:
 
 def _client_token(run: RunSpec) -> str:
     token = run.idempotency_token
-    return (
-        token if len(token) <= 64 else "pushflow-" + hashlib.sha256(token.encode()).hexdigest()[:55]
-    )
+    return token if len(token) <= 64 else "pushflow-" + hashlib.sha256(token.encode()).hexdigest()[:55]
 
 
 def _tags(run: RunSpec, job: EcsJob) -> list[dict[str, str]]:

@@ -30,9 +30,7 @@ THROTTLING_CODES = frozenset(
         "SlowDown",
     }
 )
-SERVER_CODES = frozenset(
-    {"ServerException", "InternalFailure", "ServiceUnavailable", "InternalError"}
-)
+SERVER_CODES = frozenset({"ServerException", "InternalFailure", "ServiceUnavailable", "InternalError"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,9 +64,7 @@ def _import_boto3() -> Any:
 
 
 class AwsApi:
-    def __init__(
-        self, backoff: Backoff | None = None, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
+    def __init__(self, backoff: Backoff | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.backoff = backoff or Backoff()
         self._sleep = sleep
         self._clients: dict[tuple[str, Endpoint], Any] = {}
@@ -90,8 +86,7 @@ class AwsApi:
                     )
                 except NoRegionError as exc:
                     raise JobConfigError(
-                        "no AWS region: set the job variable `region` "
-                        "or AWS_REGION on the control plane"
+                        "no AWS region: set the job variable `region` or AWS_REGION on the control plane"
                     ) from exc
                 self._clients[(service, where)] = client
             return client
@@ -145,14 +140,10 @@ class AwsApi:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _map_client_error(
-    name: str, code: str, exc: Any, refused: type[PushPoolError]
-) -> PushPoolError:
+def _map_client_error(name: str, code: str, exc: Any, refused: type[PushPoolError]) -> PushPoolError:
     message = exc.response.get("Error", {}).get("Message", "") or str(exc)
     if code in THROTTLING_CODES:
-        return CapacityError(
-            f"{name} is throttled by AWS ({code}) and retries ran out; try again later"
-        )
+        return CapacityError(f"{name} is throttled by AWS ({code}) and retries ran out; try again later")
     if code in SERVER_CODES:
         return ProviderUnavailableError(f"{name} failed inside AWS ({code}): {message}")
     if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation"):
@@ -161,9 +152,7 @@ def _map_client_error(
             "(docs/pools/ecs.md lists the permissions)"
         )
     if code == "ClusterNotFoundException":
-        return refused(
-            f"{name}: cluster not found ({message}); create it with `pushflow pool provision`"
-        )
+        return refused(f"{name}: cluster not found ({message}); create it with `pushflow pool provision`")
     return refused(f"{name} refused: {code}: {message}")
 
 

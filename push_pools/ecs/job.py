@@ -16,18 +16,14 @@ FARGATE_CPU = (256, 512, 1024, 2048, 4096, 8192, 16384)
 class CapacityProviderItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    capacity_provider: str = Field(
-        description="e.g. FARGATE, FARGATE_SPOT or an EC2 capacity provider"
-    )
+    capacity_provider: str = Field(description="e.g. FARGATE, FARGATE_SPOT or an EC2 capacity provider")
     weight: int = Field(default=1, ge=0, le=1000)
     base: int = Field(default=0, ge=0, le=100000)
 
 
 class EcsJob(JobVariables):
     image: str = Field(description="Container image holding pushflow and the flow's dependencies")
-    command: list[str] = Field(
-        default_factory=lambda: ["pushflow", "execute"], description="Container command"
-    )
+    command: list[str] = Field(default_factory=lambda: ["pushflow", "execute"], description="Container command")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables")
     cpu: int = Field(default=256, gt=0, description="Task CPU units (1024 = one vCPU)")
     memory: int = Field(default=512, gt=0, description="Task memory in MiB")
@@ -79,9 +75,7 @@ class EcsJob(JobVariables):
     @classmethod
     def _image_not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError(
-                "give a container image, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1"
-            )
+            raise ValueError("give a container image, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1")
         return value
 
     @field_validator("command")
@@ -94,16 +88,11 @@ class EcsJob(JobVariables):
     @model_validator(mode="after")
     def _fargate_sizes(self) -> EcsJob:
         if self.on_fargate and self.cpu not in FARGATE_CPU:
-            raise ValueError(
-                f"cpu={self.cpu} is not a Fargate size; "
-                f"use one of {', '.join(map(str, FARGATE_CPU))}"
-            )
+            raise ValueError(f"cpu={self.cpu} is not a Fargate size; use one of {', '.join(map(str, FARGATE_CPU))}")
         return self
 
     @property
     def on_fargate(self) -> bool:
         if self.capacity_provider_strategy:
-            return all(
-                i.capacity_provider.startswith("FARGATE") for i in self.capacity_provider_strategy
-            )
+            return all(i.capacity_provider.startswith("FARGATE") for i in self.capacity_provider_strategy)
         return self.launch_type != "EC2"

@@ -41,9 +41,7 @@ def provision_pool(
     if not defaults.get("execution_role_arn"):
         secrets = defaults.get("run_token_secret_prefix")
         result["execution_role_arn"] = ensure_execution_role(api, where, secrets, report)
-    result["log_group"] = ensure_log_group(
-        api, where, defaults.get("log_group") or DEFAULT_LOG_GROUP, report
-    )
+    result["log_group"] = ensure_log_group(api, where, defaults.get("log_group") or DEFAULT_LOG_GROUP, report)
     if not defaults.get("subnets"):
         subnets = default_subnets(api, where)
         if subnets:
@@ -70,9 +68,7 @@ def ensure_cluster(api: AwsApi, where: Endpoint, name: str, report: Callable[[st
     return name
 
 
-def ensure_execution_role(
-    api: AwsApi, where: Endpoint, secret_prefix: str | None, report: Callable[[str], Any]
-) -> str:
+def ensure_execution_role(api: AwsApi, where: Endpoint, secret_prefix: str | None, report: Callable[[str], Any]) -> str:
     try:
         arn = str(api.call(where, "iam", "get_role", RoleName=EXECUTION_ROLE)["Role"]["Arn"])
         report(f"execution role {EXECUTION_ROLE}: exists")
@@ -89,9 +85,7 @@ def ensure_execution_role(
         )
         arn = str(created["Role"]["Arn"])
         report(f"execution role {EXECUTION_ROLE}: created")
-    api.call(
-        where, "iam", "attach_role_policy", RoleName=EXECUTION_ROLE, PolicyArn=EXECUTION_POLICY
-    )
+    api.call(where, "iam", "attach_role_policy", RoleName=EXECUTION_ROLE, PolicyArn=EXECUTION_POLICY)
     if secret_prefix:  # the run token as an ECS secret: the role must read those secrets
         policy = {
             "Version": "2012-10-17",
@@ -126,9 +120,7 @@ def ensure_log_group(api: AwsApi, where: Endpoint, name: str, report: Callable[[
 
 
 def default_subnets(api: AwsApi, where: Endpoint) -> list[str]:
-    vpcs = api.call(
-        where, "ec2", "describe_vpcs", Filters=[{"Name": "isDefault", "Values": ["true"]}]
-    )
+    vpcs = api.call(where, "ec2", "describe_vpcs", Filters=[{"Name": "isDefault", "Values": ["true"]}])
     if not vpcs.get("Vpcs"):
         return []
     vpc_id = vpcs["Vpcs"][0]["VpcId"]

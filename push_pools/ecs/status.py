@@ -42,9 +42,7 @@ def main_container(task: Mapping[str, Any]) -> Mapping[str, Any]:
     return next((c for c in containers if c.get("name") == CONTAINER_NAME), containers[0])
 
 
-def describe_stop(
-    task: Mapping[str, Any], container: Mapping[str, Any], exit_code: int | None
-) -> tuple[str, bool]:
+def describe_stop(task: Mapping[str, Any], container: Mapping[str, Any], exit_code: int | None) -> tuple[str, bool]:
     """(reason, retryable) for a stopped task."""
     stop_code = task.get("stopCode", "")
     stopped = task.get("stoppedReason", "") or ""
@@ -88,9 +86,6 @@ def _is_capacity(reason: str) -> bool:
 
 def describe_failures(failures: list[Mapping[str, Any]]) -> tuple[str, bool]:
     """run_task's `failures` as (message, is_capacity)."""
-    parts = [
-        f"{f.get('reason', '?')}" + (f" ({f['detail']})" if f.get("detail") else "")
-        for f in failures
-    ]
+    parts = [f"{f.get('reason', '?')}" + (f" ({f['detail']})" if f.get("detail") else "") for f in failures]
     text = "; ".join(parts) or "no task started and AWS gave no reason"
     return text, _is_capacity(text) or any(f.get("reason") == "AGENT" for f in failures)

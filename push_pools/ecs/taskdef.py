@@ -69,9 +69,7 @@ class TaskDefinitions:
                 self._known[(where, family)] = arn
             return arn
 
-    def register_with_secrets(
-        self, where: Endpoint, job: EcsJob, secrets: Mapping[str, str]
-    ) -> str:
+    def register_with_secrets(self, where: Endpoint, job: EcsJob, secrets: Mapping[str, str]) -> str:
         """A revision (of the job's family) whose container reads each variable in `secrets`
         (name -> valueFrom). Per run by nature: deregister it once the task has started."""
         body = definition(job, where.region)

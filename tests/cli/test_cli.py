@@ -44,7 +44,9 @@ def pushflow(server: LiveServer, cwd: Path, *args: str) -> subprocess.CompletedP
 
 
 def test_readme_quick_start(server: LiveServer, project: Path) -> None:
-    deployed = pushflow(server, project, "deploy", "flows/etl.py:etl", "--name", "nightly", "--pool", "local", "--param", "n=3")
+    deployed = pushflow(
+        server, project, "deploy", "flows/etl.py:etl", "--name", "nightly", "--pool", "local", "--param", "n=3"
+    )
     assert deployed.returncode == 0, deployed.stderr
     assert "etl/nightly" in deployed.stdout
     watched = pushflow(server, project, "run", "etl/nightly", "--param", "n=5", "--watch")
@@ -88,7 +90,9 @@ def test_runs_ls_inspect_and_logs(server: LiveServer, project: Path) -> None:
         (("runs", "inspect", "nope"), "flow run 'nope' not found"),
     ],
 )
-def test_errors_are_one_line_with_a_non_zero_exit(server: LiveServer, project: Path, args: tuple, expected: str) -> None:
+def test_errors_are_one_line_with_a_non_zero_exit(
+    server: LiveServer, project: Path, args: tuple, expected: str
+) -> None:
     result = pushflow(server, project, *args)
     assert result.returncode != 0
     assert expected in result.stderr
@@ -97,7 +101,11 @@ def test_errors_are_one_line_with_a_non_zero_exit(server: LiveServer, project: P
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
-    env = {"PATH": shutil.os.environ["PATH"], "PUSHFLOW_HOME": str(tmp_path), "PUSHFLOW_API_URL": "http://127.0.0.1:9/api"}
+    env = {
+        "PATH": shutil.os.environ["PATH"],
+        "PUSHFLOW_HOME": str(tmp_path),
+        "PUSHFLOW_API_URL": "http://127.0.0.1:9/api",
+    }
     result = subprocess.run(["pushflow", "pool", "ls"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "cannot reach the pushflow API at http://127.0.0.1:9/api" in result.stderr

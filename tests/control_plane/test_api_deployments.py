@@ -6,8 +6,14 @@ from tests.conftest import FLOW_SCHEMA
 
 
 def test_upsert_replaces_the_deployment_with_the_same_flow_and_name(api: Any, deployment: dict) -> None:
-    body = {"name": "nightly", "flow_name": "etl", "entrypoint": "flows/etl.py:etl", "pool": "local",
-            "parameters": {"label": "changed"}, "parameter_schema": FLOW_SCHEMA}
+    body = {
+        "name": "nightly",
+        "flow_name": "etl",
+        "entrypoint": "flows/etl.py:etl",
+        "pool": "local",
+        "parameters": {"label": "changed"},
+        "parameter_schema": FLOW_SCHEMA,
+    }
     again = api.post("/api/deployments", json=body).json()
     assert again["id"] == deployment["id"]
     assert again["parameters"] == {"label": "changed"}
@@ -34,8 +40,14 @@ def test_deployment_on_a_missing_pool_is_422_saying_how_to_fix(api: Any) -> None
 
 
 def test_mistyped_default_parameter_is_422(api: Any, deployment: dict) -> None:
-    body = {"name": "nightly", "flow_name": "etl", "entrypoint": "flows/etl.py:etl", "pool": "local",
-            "parameters": {"n": "three"}, "parameter_schema": FLOW_SCHEMA}
+    body = {
+        "name": "nightly",
+        "flow_name": "etl",
+        "entrypoint": "flows/etl.py:etl",
+        "pool": "local",
+        "parameters": {"n": "three"},
+        "parameter_schema": FLOW_SCHEMA,
+    }
     response = api.post("/api/deployments", json=body)
     assert response.status_code == 422
     assert "parameter 'n'" in response.json()["detail"]["message"]

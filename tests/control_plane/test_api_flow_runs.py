@@ -105,9 +105,14 @@ def test_state_proposal_with_unknown_type_is_422(api: Any, deployment: dict) -> 
 
 def test_logs_and_task_runs_round_trip(api: Any, deployment: dict) -> None:
     run = trigger(api, deployment).json()
-    task_run = {"id": "6f1c1c8e-0000-4000-8000-000000000001", "name": "extract-0", "task_key": "m.extract",
-                "state": {"type": "COMPLETED"}, "start_time": "2026-01-01T00:00:00+00:00",
-                "end_time": "2026-01-01T00:00:01+00:00"}
+    task_run = {
+        "id": "6f1c1c8e-0000-4000-8000-000000000001",
+        "name": "extract-0",
+        "task_key": "m.extract",
+        "state": {"type": "COMPLETED"},
+        "start_time": "2026-01-01T00:00:00+00:00",
+        "end_time": "2026-01-01T00:00:01+00:00",
+    }
     assert api.post(f"/api/flow-runs/{run['id']}/task-runs", json=[task_run]).status_code == 204
     logs = [{"message": f"line {i}", "timestamp": 1_700_000_000 + i} for i in range(3)]
     assert api.post(f"/api/flow-runs/{run['id']}/logs", json=logs).status_code == 204

@@ -22,7 +22,9 @@ RUNS = 2000
 DISPATCHERS = 4
 
 
-def seed_due_runs(url: str, count_file: Path, runs: int, pool_type: str = "counting", defaults: dict | None = None) -> list[str]:
+def seed_due_runs(
+    url: str, count_file: Path, runs: int, pool_type: str = "counting", defaults: dict | None = None
+) -> list[str]:
     engine = create_db_engine(url)
     migrate(engine)
     now = utcnow()
@@ -33,10 +35,24 @@ def seed_due_runs(url: str, count_file: Path, runs: int, pool_type: str = "count
         session.commit()
         ids = [new_id() for _ in range(runs)]
         rows = [
-            {"id": i, "name": f"r{n}", "flow_name": "f", "deployment_id": deployment.id, "pool": "p",
-             "parameters": {}, "job_variables": {}, "state_type": StateType.SCHEDULED, "state_name": "Scheduled",
-             "state_timestamp": now, "state_version": 0, "created": now, "run_count": 0, "dispatch_count": 0,
-             "infra_retries": 0, "expected_start_time": now - timedelta(seconds=n % 7)}
+            {
+                "id": i,
+                "name": f"r{n}",
+                "flow_name": "f",
+                "deployment_id": deployment.id,
+                "pool": "p",
+                "parameters": {},
+                "job_variables": {},
+                "state_type": StateType.SCHEDULED,
+                "state_name": "Scheduled",
+                "state_timestamp": now,
+                "state_version": 0,
+                "created": now,
+                "run_count": 0,
+                "dispatch_count": 0,
+                "infra_retries": 0,
+                "expected_start_time": now - timedelta(seconds=n % 7),
+            }
             for n, i in enumerate(ids)
         ]
         session.execute(insert(FlowRun.__table__), rows)  # type: ignore[attr-defined]
@@ -51,8 +67,17 @@ def test_dispatchers_in_several_processes_submit_each_run_exactly_once(pg_schema
     start = tmp_path / "start"
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.control_plane.dispatch_worker", pg_schema_url, str(start), str(tmp_path / f"w{n}")],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tests.control_plane.dispatch_worker",
+                pg_schema_url,
+                str(start),
+                str(tmp_path / f"w{n}"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for n in range(DISPATCHERS)
     ]
@@ -66,9 +91,11 @@ def test_dispatchers_in_several_processes_submit_each_run_exactly_once(pg_schema
     submitted = [row[0] for row in counting_pool.submissions(count_file)]
     duplicates = len(submitted) - len(set(submitted))
     seconds = max(r["seconds"] for r in reports)
-    print(f"\nexactly-once: {RUNS} due runs, {DISPATCHERS} dispatcher processes -> {len(submitted)} submissions, "
-          f"{duplicates} duplicates, per process {[r['claimed'] for r in reports]}, {seconds:.2f}s "
-          f"({RUNS / seconds:.0f} runs/s)")
+    print(
+        f"\nexactly-once: {RUNS} due runs, {DISPATCHERS} dispatcher processes -> {len(submitted)} submissions, "
+        f"{duplicates} duplicates, per process {[r['claimed'] for r in reports]}, {seconds:.2f}s "
+        f"({RUNS / seconds:.0f} runs/s)"
+    )
     assert duplicates == 0
     assert len(submitted) == RUNS
     assert set(submitted) == set(ids)
@@ -76,7 +103,9 @@ def test_dispatchers_in_several_processes_submit_each_run_exactly_once(pg_schema
     engine = create_db_engine(pg_schema_url)
     with Session(engine) as session:
         states = session.exec(
-            select(FlowRun.state_name, FlowRun.dispatch_count, func.count()).group_by(FlowRun.state_name, FlowRun.dispatch_count)
+            select(FlowRun.state_name, FlowRun.dispatch_count, func.count()).group_by(
+                FlowRun.state_name, FlowRun.dispatch_count
+            )
         ).all()
     engine.dispose()
     assert states == [("InfrastructurePending", 1, RUNS)]

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.config import Config
 from sqlmodel import SQLModel
 
-from control_plane.db import MIGRATIONS, create_db_engine, migrate
 import control_plane.models  # noqa: F401
+from control_plane.db import MIGRATIONS, create_db_engine, migrate
 
 
 def test_migrations_have_one_head() -> None:

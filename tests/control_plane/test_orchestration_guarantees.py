@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from push_pools.base import InfraPhase, InfraStatus
 from tests.control_plane.counting_pool import CountingPool
-from tests.control_plane.orchestration import Orchestra, orch  # noqa: F401 - fixture
+from tests.control_plane.orchestration import Orchestra
 
 
 def test_an_illegal_transition_is_refused_with_409_and_the_reason(orch: Orchestra) -> None:
@@ -142,7 +142,9 @@ def test_infrastructure_that_ended_without_a_report_crashes_the_run_with_the_rea
     run = orch.trigger(orch.deploy())
     orch.dispatch()
     orch.propose(run["id"], "RUNNING")
-    CountingPool.ended[f"pushflow-{run['id']}"] = InfraStatus(InfraPhase.EXITED, 137, reason="OutOfMemoryError: container killed")
+    CountingPool.ended[f"pushflow-{run['id']}"] = InfraStatus(
+        InfraPhase.EXITED, 137, reason="OutOfMemoryError: container killed"
+    )
     orch.reconcile()
     final = orch.run(run["id"])
     assert final["state"]["type"] == "CRASHED"
@@ -153,7 +155,9 @@ def test_a_retryable_infrastructure_failure_before_start_is_retried(orch: Orches
     orch.services.settings.infra_retry_backoff = 0
     run = orch.trigger(orch.deploy())
     orch.dispatch()
-    CountingPool.ended[f"pushflow-{run['id']}"] = InfraStatus(InfraPhase.EXITED, reason="spot capacity reclaimed", retryable=True)
+    CountingPool.ended[f"pushflow-{run['id']}"] = InfraStatus(
+        InfraPhase.EXITED, reason="spot capacity reclaimed", retryable=True
+    )
     orch.reconcile()
     assert orch.run(run["id"])["infra_retries"] == 1
     orch.dispatch()

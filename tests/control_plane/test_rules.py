@@ -42,7 +42,7 @@ def test_the_claim_is_taken_only_from_scheduled() -> None:
 
 def test_the_lifecycle_path_is_allowed() -> None:
     path = [None, S.SCHEDULED, S.PENDING, S.RUNNING, S.CANCELLING, S.CANCELLED]
-    for current, proposed in zip(path, path[1:]):
+    for current, proposed in zip(path, path[1:], strict=False):
         assert decide(current, proposed).accepted, (current, proposed)
     assert decide(S.RUNNING, S.SCHEDULED).accepted  # AwaitingRetry
     assert decide(S.SCHEDULED, S.CANCELLED).accepted  # cancelled before it started

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from control_plane.schedules import ScheduleCreate, latest_slot, slot_times
-from tests.control_plane.orchestration import Orchestra, orch  # noqa: F401 - fixture
+from tests.control_plane.orchestration import Orchestra
 
 UTC = timezone.utc
 ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -17,7 +17,9 @@ ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
 
 def test_cron_keeps_wall_clock_time_across_dst() -> None:
     paris = ScheduleCreate(cron="0 9 * * *", timezone="Europe/Paris")
-    times = slot_times(paris, datetime(2026, 3, 27, 12, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC), 10, origin=ORIGIN)
+    times = slot_times(
+        paris, datetime(2026, 3, 27, 12, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC), 10, origin=ORIGIN
+    )
     # 09:00 in Paris is 08:00 UTC before the clocks change (02:00 on 29 March), 07:00 UTC after.
     assert [(t.day, t.hour) for t in times] == [(28, 8), (29, 7), (30, 7)]
 
@@ -25,13 +27,17 @@ def test_cron_keeps_wall_clock_time_across_dst() -> None:
 def test_cron_on_a_skipped_or_repeated_hour_runs_once() -> None:
     ny = ScheduleCreate(cron="30 1 * * *", timezone="America/New_York")
     # 1 November 2026: 01:30 happens twice in New York; the run happens once that day.
-    times = slot_times(ny, datetime(2026, 10, 31, 12, tzinfo=UTC), datetime(2026, 11, 2, 12, tzinfo=UTC), 10, origin=ORIGIN)
+    times = slot_times(
+        ny, datetime(2026, 10, 31, 12, tzinfo=UTC), datetime(2026, 11, 2, 12, tzinfo=UTC), 10, origin=ORIGIN
+    )
     assert len([t for t in times if t.date() == datetime(2026, 11, 1).date()]) == 1
 
 
 def test_interval_slots_fall_on_the_anchor() -> None:
     every = ScheduleCreate(interval_seconds=600, anchor=datetime(2026, 1, 1, 0, 3, tzinfo=UTC))
-    times = slot_times(every, datetime(2026, 5, 1, 10, 0, tzinfo=UTC), datetime(2026, 5, 1, 10, 30, tzinfo=UTC), 10, origin=ORIGIN)
+    times = slot_times(
+        every, datetime(2026, 5, 1, 10, 0, tzinfo=UTC), datetime(2026, 5, 1, 10, 30, tzinfo=UTC), 10, origin=ORIGIN
+    )
     assert [t.minute for t in times] == [3, 13, 23]
 
 
@@ -47,7 +53,9 @@ def test_slot_counts_are_bounded_and_latest_slot_finds_the_last_missed_one() -> 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     assert len(slot_times(every, start, start + timedelta(days=365), 5, origin=ORIGIN)) == 5
     cron = ScheduleCreate(cron="*/5 * * * *")
-    assert latest_slot(cron, start, start + timedelta(days=30, minutes=7), origin=ORIGIN) == start + timedelta(days=30, minutes=5)
+    assert latest_slot(cron, start, start + timedelta(days=30, minutes=7), origin=ORIGIN) == start + timedelta(
+        days=30, minutes=5
+    )
     assert latest_slot(every, start, start + timedelta(seconds=30), origin=ORIGIN) is None
 
 
@@ -67,8 +75,16 @@ def test_a_bad_schedule_is_refused_with_what_is_wrong(body: dict, message: str) 
 
 
 def test_a_deployment_takes_several_schedules_and_refuses_bad_ones(orch: Orchestra) -> None:
-    bad = orch.api.post("/api/deployments", json={
-        "name": "d", "flow_name": "etl", "entrypoint": "e.py:etl", "pool": "counting", "schedules": [{"cron": "nope"}]})
+    bad = orch.api.post(
+        "/api/deployments",
+        json={
+            "name": "d",
+            "flow_name": "etl",
+            "entrypoint": "e.py:etl",
+            "pool": "counting",
+            "schedules": [{"cron": "nope"}],
+        },
+    )
     assert bad.status_code == 422 and "invalid cron expression 'nope'" in bad.text
     deployment = orch.deploy(schedules=[{"cron": "0 9 * * *", "timezone": "Europe/Paris"}, {"interval_seconds": 3600}])
     assert [s["timezone"] for s in deployment["schedules"]] == ["Europe/Paris", "UTC"]
@@ -118,8 +134,11 @@ def test_catch_up_after_downtime(orch: Orchestra, policy: str, expected_runs: in
     with Session(orch.services.engine) as session:
         hour = timedelta(hours=3)
         for run in session.exec(__import__("sqlmodel").select(FlowRun)).all():
-            session.execute(update(FlowRun).where(FlowRun.id == run.id).values(
-                scheduled_time=run.scheduled_time - hour, expected_start_time=run.expected_start_time - hour))
+            session.execute(
+                update(FlowRun)
+                .where(FlowRun.id == run.id)
+                .values(scheduled_time=run.scheduled_time - hour, expected_start_time=run.expected_start_time - hour)
+            )
         schedule = session.get(Schedule, deployment["schedules"][0]["id"])
         session.execute(update(Schedule).where(Schedule.id == schedule.id).values(last_slot=schedule.last_slot - hour))
         session.commit()

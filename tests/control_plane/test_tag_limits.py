@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from tests.control_plane.orchestration import Orchestra, orch  # noqa: F401 - fixture
+from tests.control_plane.orchestration import Orchestra
 
 
 def test_tag_slots_are_limited_and_freed_by_release_or_the_runs_final_state(orch: Orchestra) -> None:
     api = orch.api
-    assert api.put("/api/concurrency-limits/db", json={"limit": 1}).json() == {"tag": "db", "limit": 1, "active_slots": 0}
+    assert api.put("/api/concurrency-limits/db", json={"limit": 1}).json() == {
+        "tag": "db",
+        "limit": 1,
+        "active_slots": 0,
+    }
     deployment = orch.deploy()
     first, second = orch.trigger(deployment), orch.trigger(deployment)
     orch.dispatch()
@@ -15,7 +19,9 @@ def test_tag_slots_are_limited_and_freed_by_release_or_the_runs_final_state(orch
         orch.propose(run["id"], "RUNNING")
 
     def take(run: dict, task: str) -> dict:
-        response = api.post(f"/api/flow-runs/{run['id']}/concurrency-slots", json={"task_run_id": task, "tags": ["db", "free"]})
+        response = api.post(
+            f"/api/flow-runs/{run['id']}/concurrency-slots", json={"task_run_id": task, "tags": ["db", "free"]}
+        )
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 

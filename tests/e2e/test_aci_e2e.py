@@ -59,9 +59,7 @@ def api(server: LiveServer, fake: AciFake) -> Iterator[httpx.Client]:
         "credential": "tests.emulators.aci:fake_credential",
         "polling_interval": 0.2,
     }
-    client.post(
-        "/api/pools", json={"name": "azure", "type": "aci", "defaults": defaults}
-    ).raise_for_status()
+    client.post("/api/pools", json={"name": "azure", "type": "aci", "defaults": defaults}).raise_for_status()
     yield client
     client.close()
 
@@ -98,9 +96,7 @@ def no_group_left(fake: AciFake) -> None:
     wait_for(lambda: not fake.groups, timeout=30, what="every container group to be deleted")
 
 
-def test_triggered_run_completes_on_aci(
-    server: LiveServer, api: httpx.Client, fake: AciFake
-) -> None:
+def test_triggered_run_completes_on_aci(server: LiveServer, api: httpx.Client, fake: AciFake) -> None:
     run = trigger(api, deploy(server, "etl.py:etl"), n=4)
     done = final(api, run)
     assert done["state"]["type"] == "COMPLETED", done["state"]
@@ -111,10 +107,7 @@ def test_triggered_run_completes_on_aci(
     assert infra["id"].endswith(f"/containerGroups/pushflow-{run['id']}")
     assert infra["console_url"].startswith("https://portal.azure.com/")
     (submitted,) = fake.submissions
-    env = {
-        e["name"]: e
-        for e in submitted["properties"]["containers"][0]["properties"]["environmentVariables"]
-    }
+    env = {e["name"]: e for e in submitted["properties"]["containers"][0]["properties"]["environmentVariables"]}
     assert env["PUSHFLOW_RUN_TOKEN"]["secureValue"].startswith("pfr_")
     assert "value" not in env["PUSHFLOW_RUN_TOKEN"]
     (container,) = fake.simulator.containers.values()  # what ACI was really asked to run
@@ -123,9 +116,7 @@ def test_triggered_run_completes_on_aci(
     no_group_left(fake)
 
 
-def test_non_zero_exit_is_crashed_with_the_exit_code(
-    server: LiveServer, api: httpx.Client, fake: AciFake
-) -> None:
+def test_non_zero_exit_is_crashed_with_the_exit_code(server: LiveServer, api: httpx.Client, fake: AciFake) -> None:
     run = trigger(
         api,
         deploy(server, "etl.py:etl"),
@@ -137,9 +128,7 @@ def test_non_zero_exit_is_crashed_with_the_exit_code(
     no_group_left(fake)
 
 
-def test_image_pull_error_is_crashed_naming_the_image(
-    server: LiveServer, api: httpx.Client, fake: AciFake
-) -> None:
+def test_image_pull_error_is_crashed_naming_the_image(server: LiveServer, api: httpx.Client, fake: AciFake) -> None:
     fake.unpullable_images.add("pushflowdemo.azurecr.io/flows/typo:1")
     run = trigger(api, deploy(server, "etl.py:etl", "image=pushflowdemo.azurecr.io/flows/typo:1"))
     done = final(api, run)

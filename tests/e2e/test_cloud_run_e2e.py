@@ -37,9 +37,7 @@ def api(server: LiveServer, fake: FakeCloudRun) -> Iterator[httpx.Client]:
         "image": IMAGE,
         "api_endpoint": fake.endpoint,
     }
-    client.post(
-        "/api/pools", json={"name": "gcp", "type": "cloud-run", "defaults": defaults}
-    ).raise_for_status()
+    client.post("/api/pools", json={"name": "gcp", "type": "cloud-run", "defaults": defaults}).raise_for_status()
     yield client
     client.close()
 
@@ -77,9 +75,7 @@ def no_job_left(fake: FakeCloudRun) -> None:
     wait_for(lambda: not fake.jobs, timeout=30, what="every Cloud Run job to be deleted")
 
 
-def test_triggered_run_completes_on_cloud_run(
-    server: LiveServer, api: httpx.Client, fake: FakeCloudRun
-) -> None:
+def test_triggered_run_completes_on_cloud_run(server: LiveServer, api: httpx.Client, fake: FakeCloudRun) -> None:
     run = trigger(api, deploy(server, "etl.py:etl"), n=4)
     done = final(api, run)
     assert done["state"]["type"] == "COMPLETED", done["state"]
@@ -95,9 +91,7 @@ def test_triggered_run_completes_on_cloud_run(
     no_job_left(fake)
 
 
-def test_non_zero_exit_is_crashed_with_the_reason(
-    server: LiveServer, api: httpx.Client, fake: FakeCloudRun
-) -> None:
+def test_non_zero_exit_is_crashed_with_the_reason(server: LiveServer, api: httpx.Client, fake: FakeCloudRun) -> None:
     deployment = deploy(server, "etl.py:etl")
     run = trigger(api, deployment, {"command": [sys.executable, "-c", "raise SystemExit(7)"]})
     done = final(api, run)
@@ -107,25 +101,16 @@ def test_non_zero_exit_is_crashed_with_the_reason(
     no_job_left(fake)
 
 
-def test_image_not_found_is_crashed_naming_the_image(
-    server: LiveServer, api: httpx.Client, fake: FakeCloudRun
-) -> None:
+def test_image_not_found_is_crashed_naming_the_image(server: LiveServer, api: httpx.Client, fake: FakeCloudRun) -> None:
     fake.missing_images.add("europe-docker.pkg.dev/demo-project/flows/typo:1")
-    run = trigger(
-        api, deploy(server, "etl.py:etl", "image=europe-docker.pkg.dev/demo-project/flows/typo:1")
-    )
+    run = trigger(api, deploy(server, "etl.py:etl", "image=europe-docker.pkg.dev/demo-project/flows/typo:1"))
     done = final(api, run)
     assert done["state"]["type"] == "CRASHED"
-    assert (
-        "Image 'europe-docker.pkg.dev/demo-project/flows/typo:1' not found"
-        in done["state"]["message"]
-    )
+    assert "Image 'europe-docker.pkg.dev/demo-project/flows/typo:1' not found" in done["state"]["message"]
     assert not fake.jobs
 
 
-def test_transient_unavailability_is_retried(
-    server: LiveServer, api: httpx.Client, fake: FakeCloudRun
-) -> None:
+def test_transient_unavailability_is_retried(server: LiveServer, api: httpx.Client, fake: FakeCloudRun) -> None:
     deployment = deploy(server, "etl.py:etl")
     fake.inject(503, times=2, method="POST", path_contains="/jobs")
     done = final(api, trigger(api, deployment))
@@ -134,9 +119,7 @@ def test_transient_unavailability_is_retried(
     no_job_left(fake)
 
 
-def test_cancel_stops_the_execution(
-    server: LiveServer, api: httpx.Client, fake: FakeCloudRun, tmp_path: Path
-) -> None:
+def test_cancel_stops_the_execution(server: LiveServer, api: httpx.Client, fake: FakeCloudRun, tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
     run = trigger(api, deploy(server, "sleepy.py:sleepy"), pid_file=str(pid_file))
     wait_for(pid_file.exists, timeout=60, what="the flow to start in its container")

@@ -88,9 +88,7 @@ def cli(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def pool(server: LiveServer) -> str:
     """An `ecs` pool whose cloud side was made by `pushflow pool provision`."""
-    created = cli(
-        server, "pool", "create", "fargate", "--type", "ecs", "--set", "image=pushflow/flows:e2e"
-    )
+    created = cli(server, "pool", "create", "fargate", "--type", "ecs", "--set", "image=pushflow/flows:e2e")
     assert created.returncode == 0, created.stderr
     for _ in range(2):  # provisioning twice changes nothing the second time
         provisioned = cli(server, "pool", "provision", "fargate")
@@ -128,9 +126,7 @@ def test_a_triggered_run_completes_on_ecs_with_task_runs(
     assert "total is 6" in logs
 
 
-def test_a_failing_flow_is_failed_and_a_failing_container_crashed(
-    server: LiveServer, flows: Path, pool: str
-) -> None:
+def test_a_failing_flow_is_failed_and_a_failing_container_crashed(server: LiveServer, flows: Path, pool: str) -> None:
     api = server.client()
     failed = final(api, trigger(api, deploy(server, flows, pool, "boom")))
     assert failed["state"]["type"] == "FAILED"
@@ -186,9 +182,7 @@ def test_cancel_while_running_stops_the_task(
     task_arn = done["infrastructure"]["id"]
 
     def stopped_task() -> dict[str, Any] | None:
-        task = emulator.client("ecs").describe_tasks(cluster="pushflow", tasks=[task_arn])["tasks"][
-            0
-        ]
+        task = emulator.client("ecs").describe_tasks(cluster="pushflow", tasks=[task_arn])["tasks"][0]
         return task if task["lastStatus"] == "STOPPED" else None
 
     task = wait_for(stopped_task, what="the ECS task to be stopped")

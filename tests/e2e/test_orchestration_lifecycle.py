@@ -21,8 +21,14 @@ TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 def deploy(api: httpx.Client, entrypoint: str, **extra: Any) -> dict:
     api.post("/api/pools", json={"name": "local", "type": "process", **extra.pop("pool", {})})
-    body = {"name": "e2e", "flow_name": entrypoint.split(":")[1], "entrypoint": entrypoint,
-            "working_dir": str(FLOWS), "pool": "local", **extra}
+    body = {
+        "name": "e2e",
+        "flow_name": entrypoint.split(":")[1],
+        "entrypoint": entrypoint,
+        "working_dir": str(FLOWS),
+        "pool": "local",
+        **extra,
+    }
     response = api.post("/api/deployments", json=body)
     response.raise_for_status()
     return response.json()  # type: ignore[no-any-return]
@@ -47,12 +53,21 @@ def test_killing_the_control_plane_loses_and_doubles_no_run(tmp_path: Path) -> N
         api = server.client()
         deployment = deploy(api, "recorded.py:recorded")
         log_file = tmp_path / "starts.txt"
-        runs = [api.post(f"/api/deployments/{deployment['id']}/runs",
-                         json={"parameters": {"log_file": str(log_file), "seconds": 4}}).json() for _ in range(5)]
+        runs = [
+            api.post(
+                f"/api/deployments/{deployment['id']}/runs",
+                json={"parameters": {"log_file": str(log_file), "seconds": 4}},
+            ).json()
+            for _ in range(5)
+        ]
         later = time.time() + 2  # and some that only become due while the server is down
-        runs += [api.post(f"/api/deployments/{deployment['id']}/runs", json={
-            "parameters": {"log_file": str(log_file), "seconds": 1},
-            "scheduled_start_time": _iso(later)}).json() for _ in range(2)]
+        runs += [
+            api.post(
+                f"/api/deployments/{deployment['id']}/runs",
+                json={"parameters": {"log_file": str(log_file), "seconds": 1}, "scheduled_start_time": _iso(later)},
+            ).json()
+            for _ in range(2)
+        ]
         ids = [r["id"] for r in runs]
         wait_for(lambda: list(states(api, ids).values()).count("RUNNING") >= 3, timeout=60, what="runs in flight")
         assert server.process is not None
@@ -71,7 +86,9 @@ def test_killing_the_control_plane_loses_and_doubles_no_run(tmp_path: Path) -> N
         server.stop()
 
 
-def test_cancel_from_the_cli_stops_the_process_and_runs_the_cancellation_hooks(server: LiveServer, tmp_path: Path) -> None:
+def test_cancel_from_the_cli_stops_the_process_and_runs_the_cancellation_hooks(
+    server: LiveServer, tmp_path: Path
+) -> None:
     api = server.client()
     deployment = deploy(api, "recorded.py:cancellable")
     log_file = tmp_path / "starts.txt"
@@ -79,11 +96,19 @@ def test_cancel_from_the_cli_stops_the_process_and_runs_the_cancellation_hooks(s
     wait_for(lambda: log_file.exists(), timeout=60, what="the flow to start")
     pid = int(api.get(f"/api/flow-runs/{run['id']}").json()["infrastructure"]["id"])
     env = {**os.environ, "PUSHFLOW_API_URL": server.url, "PUSHFLOW_API_KEY": server.api_key}
-    result = subprocess.run([sys.executable, "-m", "pushflow_cli", "runs", "cancel", run["id"]],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "pushflow_cli", "runs", "cancel", run["id"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
-    final = wait_for(lambda: (r := api.get(f"/api/flow-runs/{run['id']}").json())["state"]["type"] in TERMINAL and r,
-                     timeout=30, what="the run to be cancelled")
+    final = wait_for(
+        lambda: (r := api.get(f"/api/flow-runs/{run['id']}").json())["state"]["type"] in TERMINAL and r,
+        timeout=30,
+        what="the run to be cancelled",
+    )
     assert final["state"]["type"] == "CANCELLED"
     assert Path(str(log_file) + ".cancelled").read_text() == "CANCELLED"  # on_cancellation ran
     wait_for(lambda: not _alive(pid), timeout=15, what=f"process {pid} to be gone")
@@ -95,13 +120,26 @@ def test_scheduled_runs_start_within_a_second_of_their_time(tmp_path: Path) -> N
     try:
         api = server.client()
         starts = tmp_path / "starts.jsonl"
-        note = (f"import json, os, time; open({str(starts)!r}, 'a').write(json.dumps("
-                "{'run': os.environ['PUSHFLOW_FLOW_RUN_ID'], 'at': time.time()}) + '\\n')")
-        deployment = deploy(api, "recorded.py:recorded", pool={"defaults": {"command": [sys.executable, "-c", note]}},
-                            schedules=[{"interval_seconds": 2}])
+        note = (
+            f"import json, os, time; open({str(starts)!r}, 'a').write(json.dumps("
+            "{'run': os.environ['PUSHFLOW_FLOW_RUN_ID'], 'at': time.time()}) + '\\n')"
+        )
+        deployment = deploy(
+            api,
+            "recorded.py:recorded",
+            pool={"defaults": {"command": [sys.executable, "-c", note]}},
+            schedules=[{"interval_seconds": 2}],
+        )
         assert len(deployment["schedules"]) == 1
-        lines = wait_for(lambda: len(starts.read_text().splitlines()) >= 3 and starts.read_text().splitlines()
-                         if starts.exists() else None, timeout=30, what="three scheduled runs to start")
+        lines = wait_for(
+            lambda: (
+                len(starts.read_text().splitlines()) >= 3 and starts.read_text().splitlines()
+                if starts.exists()
+                else None
+            ),
+            timeout=30,
+            what="three scheduled runs to start",
+        )
         for line in lines[:3]:
             record = json.loads(line)
             run = api.get(f"/api/flow-runs/{record['run']}").json()

@@ -19,8 +19,15 @@ def deploy(api: httpx.Client, entrypoint: str, *, schema: bool = True, **extra: 
     api.post("/api/pools", json={"name": "local", "type": "process"})
     flow = load_entrypoint(entrypoint, str(FLOWS))
     assert isinstance(flow, FlowFunction)
-    body = {"name": "test", "flow_name": flow.name, "entrypoint": entrypoint, "working_dir": str(FLOWS),
-            "pool": "local", "parameter_schema": flow.parameter_schema() if schema else None, **extra}
+    body = {
+        "name": "test",
+        "flow_name": flow.name,
+        "entrypoint": entrypoint,
+        "working_dir": str(FLOWS),
+        "pool": "local",
+        "parameter_schema": flow.parameter_schema() if schema else None,
+        **extra,
+    }
     response = api.post("/api/deployments", json=body)
     response.raise_for_status()
     return response.json()  # type: ignore[no-any-return]
@@ -55,7 +62,7 @@ def test_failing_flow_is_failed_with_message_and_traceback(server: LiveServer) -
     assert done["state"]["message"] == "ValueError: the warehouse is on fire"
     logs = logs_of(api, run)
     assert "Traceback (most recent call last)" in logs
-    assert 'raise ValueError(reason)' in logs
+    assert "raise ValueError(reason)" in logs
 
 
 def test_killed_runtime_is_crashed_with_the_exit_code(server: LiveServer, tmp_path: Path) -> None:
@@ -74,8 +81,10 @@ def test_killed_runtime_is_crashed_with_the_exit_code(server: LiveServer, tmp_pa
 def test_missing_entrypoint_file_fails_naming_the_file(server: LiveServer) -> None:
     api = server.client()
     deployment = deploy(api, "etl.py:etl")
-    api.post("/api/deployments", json={**{k: deployment[k] for k in ("name", "flow_name", "working_dir", "pool")},
-                                        "entrypoint": "gone.py:etl"}).raise_for_status()
+    api.post(
+        "/api/deployments",
+        json={**{k: deployment[k] for k in ("name", "flow_name", "working_dir", "pool")}, "entrypoint": "gone.py:etl"},
+    ).raise_for_status()
     done = final(api, trigger(api, deployment))
     assert done["state"]["type"] == "FAILED"
     assert "gone.py" in done["state"]["message"] and "does not exist" in done["state"]["message"]
@@ -84,8 +93,13 @@ def test_missing_entrypoint_file_fails_naming_the_file(server: LiveServer) -> No
 def test_entrypoint_that_does_not_import_fails_naming_file_and_error(server: LiveServer) -> None:
     api = server.client()
     api.post("/api/pools", json={"name": "local", "type": "process"})
-    body = {"name": "test", "flow_name": "broken", "entrypoint": "broken_import.py:broken",
-            "working_dir": str(FLOWS), "pool": "local"}
+    body = {
+        "name": "test",
+        "flow_name": "broken",
+        "entrypoint": "broken_import.py:broken",
+        "working_dir": str(FLOWS),
+        "pool": "local",
+    }
     deployment = api.post("/api/deployments", json=body).json()
     run = trigger(api, deployment)
     done = final(api, run)

@@ -106,13 +106,9 @@ class AciFake:
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._server.socket = self.certificate.server_context().wrap_socket(
-            self._server.socket, server_side=True
-        )
+        self._server.socket = self.certificate.server_context().wrap_socket(self._server.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="aci-fake", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aci-fake", daemon=True)
 
     @property
     def ca_bundle(self) -> str:
@@ -145,9 +141,7 @@ class AciFake:
 
     # -- request handling -------------------------------------------------------------
 
-    def handle(
-        self, method: str, path: str, query: dict[str, str], body: Any
-    ) -> tuple[int, dict[str, str], Any]:
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
         answer = self._answer(method, path, query, body)
         with self._lock:
             stopping, self._stopping = self._stopping, []
@@ -155,9 +149,7 @@ class AciFake:
             container.stop()
         return answer
 
-    def _answer(
-        self, method: str, path: str, query: dict[str, str], body: Any
-    ) -> tuple[int, dict[str, str], Any]:
+    def _answer(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
         with self._lock:
             self.requests.append((method, path))
             for fault in self._faults:
@@ -187,9 +179,7 @@ class AciFake:
             group_id = path[: len(path) - len(match["rest"] or "")]
             rest = match["rest"] or ""
             if method == "PUT" and not rest:
-                return self._create(
-                    group_id, match["rg"], match["name"], body, query["api-version"]
-                )
+                return self._create(group_id, match["rg"], match["name"], body, query["api-version"])
             group = self.groups.get(group_id.lower())
             if group is None or (group.provisioning == "Deleting" and method != "DELETE"):
                 if method == "DELETE" and not rest:
@@ -209,9 +199,7 @@ class AciFake:
                 return 204, {}, None
             if method == "GET" and (logs := _LOGS.match(rest)):
                 return self._logs(group, logs["container"], query.get("tail"))
-            return _error(
-                405, "MethodNotAllowed", f"{method} {rest} is not supported by this fake."
-            )
+            return _error(405, "MethodNotAllowed", f"{method} {rest} is not supported by this fake.")
 
     def _create(
         self, group_id: str, rg: str, name: str, body: Any, api_version: str
@@ -288,13 +276,8 @@ class AciFake:
         group.provisioning = "Succeeded"
         for container in group.containers:
             props = container["properties"]
-            env = {
-                e["name"]: e.get("secureValue", e.get("value", ""))
-                for e in props.get("environmentVariables", [])
-            }
-            self.simulator.start(
-                self._key(group, container["name"]), props.get("command") or [], env
-            )
+            env = {e["name"]: e.get("secureValue", e.get("value", "")) for e in props.get("environmentVariables", [])}
+            self.simulator.start(self._key(group, container["name"]), props.get("command") or [], env)
 
     def _stop(self, group: FakeGroup) -> None:
         group.stopped = True
@@ -317,9 +300,7 @@ class AciFake:
             f"{location}/operationResults/{op}"
         )
 
-    def _logs(
-        self, group: FakeGroup, container: str, tail: str | None
-    ) -> tuple[int, dict[str, str], Any]:
+    def _logs(self, group: FakeGroup, container: str, tail: str | None) -> tuple[int, dict[str, str], Any]:
         simulated = self.simulator.get(self._key(group, container))
         content = simulated.output if simulated is not None else ""
         if tail:
@@ -345,9 +326,7 @@ class AciFake:
                 "currentState": current,
                 "events": self._events(group, current),
             }
-        props["provisioningState"] = (
-            group.provisioning if group.provisioning != "Creating" else "Pending"
-        )
+        props["provisioningState"] = group.provisioning if group.provisioning != "Creating" else "Pending"
         props["instanceView"] = {"state": _group_state(group, states), "events": []}
         view.update(
             id=group.id,
@@ -411,9 +390,7 @@ def _validate(body: Any) -> str | None:
             return f"Container '{container.get('name')}' has no image."
         requests = props.get("resources", {}).get("requests", {})
         if "cpu" not in requests or "memoryInGB" not in requests:
-            return (
-                f"Container '{container.get('name')}' needs resources.requests cpu and memoryInGB."
-            )
+            return f"Container '{container.get('name')}' needs resources.requests cpu and memoryInGB."
     if body["properties"].get("osType") not in ("Linux", "Windows"):
         return "The osType property is required (Linux or Windows)."
     return None
@@ -436,16 +413,12 @@ def _handler_for(fake: AciFake) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             if not self.headers.get("Authorization", "").startswith("Bearer "):
-                status, headers, body = _error(
-                    401, "AuthenticationFailed", "Authentication failed: no bearer token."
-                )
+                status, headers, body = _error(401, "AuthenticationFailed", "Authentication failed: no bearer token.")
             else:
                 try:
                     body_in = json.loads(raw) if raw else None
                 except ValueError:
-                    status, headers, body = _error(
-                        400, "InvalidRequestContent", "The body is not JSON."
-                    )
+                    status, headers, body = _error(400, "InvalidRequestContent", "The body is not JSON.")
                 else:
                     status, headers, body = fake.handle(self.command, url.path, query, body_in)
             payload = json.dumps(body).encode() if body is not None else b""

@@ -121,9 +121,7 @@ class FakeCloudRun:
             name="fake-cloud-run",
             daemon=True,
         ).start()
-        threading.Thread(
-            target=self._tick_forever, name="fake-cloud-run-ticker", daemon=True
-        ).start()
+        threading.Thread(target=self._tick_forever, name="fake-cloud-run-ticker", daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -142,14 +140,10 @@ class FakeCloudRun:
     ) -> None:
         """Answer the next `times` matching requests with a Google-shaped `status` error."""
         with self._lock:
-            self._faults.append(
-                {"status": status, "times": times, "method": method, "path": path_contains}
-            )
+            self._faults.append({"status": status, "times": times, "method": method, "path": path_contains})
 
     # routing ---------------------------------------------------------------------
-    def handle(
-        self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]
-    ) -> Any:
+    def handle(self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
         with self._lock:
             self.requests.append((method, path))
             self._raise_injected(method, path)
@@ -159,9 +153,7 @@ class FakeCloudRun:
             if method == "GET" and "/operations/" in parts:
                 return self._poll(parts)
             if method == "POST" and parts.endswith("/jobs"):
-                return self._create_job(
-                    parts.removesuffix("/jobs"), query.get("jobId", [""])[0], body
-                )
+                return self._create_job(parts.removesuffix("/jobs"), query.get("jobId", [""])[0], body)
             if method == "GET" and parts.endswith("/jobs"):
                 jobs = [_to_any(j) for n, j in self.jobs.items() if n.startswith(parts + "/")]
                 for job in jobs:
@@ -172,9 +164,7 @@ class FakeCloudRun:
             if method == "POST" and parts.endswith(":cancel"):
                 return self._cancel(parts.removesuffix(":cancel"))
             if method == "GET" and parts.endswith("/tasks"):
-                return {
-                    "tasks": [_to_any(self._task(self._execution(parts.removesuffix("/tasks"))))]
-                }
+                return {"tasks": [_to_any(self._task(self._execution(parts.removesuffix("/tasks"))))]}
             if "/executions/" in parts and method == "GET":
                 return _to_any(self._execution(parts).message)
             if "/jobs/" in parts and method == "GET":
@@ -185,11 +175,7 @@ class FakeCloudRun:
 
     def _raise_injected(self, method: str, path: str) -> None:
         for fault in self._faults:
-            if (
-                fault["times"] > 0
-                and fault["method"] in (None, method)
-                and (fault["path"] or "") in path
-            ):
+            if fault["times"] > 0 and fault["method"] in (None, method) and (fault["path"] or "") in path:
                 fault["times"] -= 1
                 status = fault["status"]
                 raise GoogleError(
@@ -234,18 +220,12 @@ class FakeCloudRun:
     def _validate(self, job: run_v2.Job) -> None:
         containers = job.template.template.containers
         if len(containers) != 1:
-            raise GoogleError(
-                400, "Jobs must have exactly one container", "job.template.template.containers"
-            )
+            raise GoogleError(400, "Jobs must have exactly one container", "job.template.template.containers")
         if not containers[0].image:
-            raise GoogleError(
-                400, "Container image is required", "job.template.template.containers[0].image"
-            )
+            raise GoogleError(400, "Container image is required", "job.template.template.containers[0].image")
         timeout = job.template.template.timeout
         if timeout and timeout.total_seconds() > _MAX_TIMEOUT_S:
-            raise GoogleError(
-                400, "Task timeout must be at most 168h", "job.template.template.timeout"
-            )
+            raise GoogleError(400, "Task timeout must be at most 168h", "job.template.template.timeout")
         for key, value in job.labels.items():
             if not _LABEL.match(key) or len(value) > 63 or not re.match(r"^[a-z0-9_-]*$", value):
                 raise GoogleError(
@@ -285,9 +265,7 @@ class FakeCloudRun:
         )
         fake = FakeExecution(execution, job_name=name)
         self.executions[execution.name] = fake
-        job.latest_created_execution = run_v2.ExecutionReference(
-            name=execution.name, create_time=_now()
-        )
+        job.latest_created_execution = run_v2.ExecutionReference(name=execution.name, create_time=_now())
         job.execution_count += 1
         op = self._operation(name.rsplit("/jobs/", 1)[0], execution)
         op.ready = lambda: fake.outcome is not None
@@ -308,9 +286,7 @@ class FakeCloudRun:
     def _execution(self, name: str) -> FakeExecution:
         fake = self.executions.get(name)
         if fake is None:
-            raise GoogleError(
-                404, f"Resource '{name.rsplit('/', 1)[-1]}' of kind 'EXECUTION' does not exist."
-            )
+            raise GoogleError(404, f"Resource '{name.rsplit('/', 1)[-1]}' of kind 'EXECUTION' does not exist.")
         return fake
 
     def _cancel(self, name: str) -> Any:
@@ -350,21 +326,15 @@ class FakeCloudRun:
             if fake.container is not None:
                 fake.container.stop()
                 fake.exit_code = fake.container.exit_code
-            return self._finish(
-                fake, "cancelled", "The execution was cancelled.", Cond.ExecutionReason.CANCELLED
-            )
+            return self._finish(fake, "cancelled", "The execution was cancelled.", Cond.ExecutionReason.CANCELLED)
         if fake.container is None:
             try:
                 env = self._container_env(message)
             except GoogleError as exc:
                 _condition(fake, "ResourcesAvailable").state = Cond.State.CONDITION_FAILED
-                return self._finish(
-                    fake, "failed", exc.message, Cond.ExecutionReason.EXECUTION_REASON_UNDEFINED
-                )
+                return self._finish(fake, "failed", exc.message, Cond.ExecutionReason.EXECUTION_REASON_UNDEFINED)
             container = message.template.containers[0]
-            fake.container = self.simulator.start(
-                message.name, [*container.command, *container.args], env
-            )
+            fake.container = self.simulator.start(message.name, [*container.command, *container.args], env)
             fake.started = time.monotonic()
             message.start_time, message.running_count = _now(), 1
             _condition(fake, "ResourcesAvailable").state = Cond.State.CONDITION_SUCCEEDED
@@ -384,9 +354,7 @@ class FakeCloudRun:
         if code is not None:
             fake.exit_code = code
             if code == 0:
-                return self._finish(
-                    fake, "succeeded", "Execution completed successfully in 0 seconds."
-                )
+                return self._finish(fake, "succeeded", "Execution completed successfully in 0 seconds.")
             task = f"{message.name.rsplit('/', 1)[-1]}-task0"
             return self._finish(
                 fake,
@@ -406,11 +374,7 @@ class FakeCloudRun:
         for var in message.template.containers[0].env:
             if var.value_source.secret_key_ref.secret:
                 ref = var.value_source.secret_key_ref.secret
-                key = (
-                    ref
-                    if ref.startswith("projects/")
-                    else f"projects/{message.name.split('/')[1]}/secrets/{ref}"
-                )
+                key = ref if ref.startswith("projects/") else f"projects/{message.name.split('/')[1]}/secrets/{ref}"
                 if key not in self.secrets:
                     raise GoogleError(
                         404,
@@ -435,11 +399,7 @@ class FakeCloudRun:
         setattr(execution, f"{outcome}_count", 1)
         execution.completion_time = _now()
         completed = _condition(fake, "Completed")
-        completed.state = (
-            Cond.State.CONDITION_SUCCEEDED
-            if outcome == "succeeded"
-            else Cond.State.CONDITION_FAILED
-        )
+        completed.state = Cond.State.CONDITION_SUCCEEDED if outcome == "succeeded" else Cond.State.CONDITION_FAILED
         completed.message, completed.execution_reason = message, reason
         if outcome != "succeeded":
             resources = _condition(fake, "ResourcesAvailable")
@@ -465,22 +425,12 @@ class FakeCloudRun:
         return _operation_json(op)
 
     def _list_entries(self, body: dict[str, Any]) -> Any:
-        match = re.search(
-            r'labels\."run\.googleapis\.com/execution_name"="([^"]+)"', body.get("filter", "")
-        )
+        match = re.search(r'labels\."run\.googleapis\.com/execution_name"="([^"]+)"', body.get("filter", ""))
         if not match:
             raise GoogleError(400, "Unparseable filter", "filter")
-        container = next(
-            (c for k, c in self.simulator.containers.items() if k.endswith("/" + match[1])), None
-        )
-        lines = (
-            container.output.splitlines()
-            if container is not None and container.log_path.exists()
-            else []
-        )
-        entries = [
-            {"textPayload": line, "logName": "run.googleapis.com%2Fstdout"} for line in lines
-        ]
+        container = next((c for k, c in self.simulator.containers.items() if k.endswith("/" + match[1])), None)
+        lines = container.output.splitlines() if container is not None and container.log_path.exists() else []
+        entries = [{"textPayload": line, "logName": "run.googleapis.com%2Fstdout"} for line in lines]
         if body.get("orderBy", "").endswith("desc"):
             entries.reverse()
         return {"entries": entries[: int(body.get("pageSize", 1000))]}

@@ -35,8 +35,11 @@ def spec(**env: str) -> RunSpec:
 
 
 def wait_ended(pool: Any, ref: InfraRef) -> Any:
-    return wait_for(lambda: (s := pool.status(ref)).ended and s, timeout=ENDED_TIMEOUT,
-                    what=f"{ref.provider} infrastructure {ref.id} to end")
+    return wait_for(
+        lambda: (s := pool.status(ref)).ended and s,
+        timeout=ENDED_TIMEOUT,
+        what=f"{ref.provider} infrastructure {ref.id} to end",
+    )
 
 
 class PushPoolContract:
@@ -73,7 +76,7 @@ class PushPoolContract:
         out = tmp_path / "env.json"
         code = (
             "import json, os; json.dump({k: os.environ.get(k) for k in "
-            "('PUSHFLOW_FLOW_RUN_ID', 'PUSHFLOW_RUN_TOKEN', 'EXTRA')}, open(%r, 'w'))" % str(out)
+            f"('PUSHFLOW_FLOW_RUN_ID', 'PUSHFLOW_RUN_TOKEN', 'EXTRA')}}, open({str(out)!r}, 'w'))"
         )
         run = spec(EXTRA="from-run")
         wait_ended(pool, pool.submit(run, make_job(python(code))))
@@ -96,8 +99,11 @@ class PushPoolContract:
     def test_logs_show_what_the_run_printed(self, pool: Any, make_job: Any) -> None:
         ref = pool.submit(spec(), make_job(python("print('hello from the run', flush=True)")))
         wait_ended(pool, ref)
-        lines = wait_for(lambda: [l for l in pool.logs(ref) if "hello from the run" in l],
-                         timeout=10, what="the run's output in its logs")
+        lines = wait_for(
+            lambda: [line for line in pool.logs(ref) if "hello from the run" in line],
+            timeout=10,
+            what="the run's output in its logs",
+        )
         assert lines
 
     def test_unknown_infrastructure_is_missing(self, pool: Any, unknown_ref: InfraRef) -> None:

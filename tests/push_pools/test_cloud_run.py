@@ -54,9 +54,7 @@ def unknown_ref(fake: FakeCloudRun) -> InfraRef:
 
 
 class TestCloudRunPool(PushPoolContract):
-    def test_an_ended_runs_job_is_deleted(
-        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
-    ) -> None:
+    def test_an_ended_runs_job_is_deleted(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
         wait_ended(pool, pool.submit(spec(), make_job(python("pass"))))
         wait_for(lambda: not fake.jobs, what="the run's Cloud Run job to be deleted")
 
@@ -65,9 +63,7 @@ class TestCloudRunPool(PushPoolContract):
     ) -> None:
         # The run reported its own final state: the reconciler never asks status() again.
         pool.submit(spec(), make_job(python("pass")))
-        wait_for(
-            lambda: not fake.jobs, timeout=30, what="the janitor to delete the ended run's job"
-        )
+        wait_for(lambda: not fake.jobs, timeout=30, what="the janitor to delete the ended run's job")
 
     def test_status_after_cleanup_still_reports_the_exit(
         self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
@@ -77,15 +73,11 @@ class TestCloudRunPool(PushPoolContract):
         wait_for(lambda: not fake.jobs, what="cleanup")
         assert pool.status(ref).exit_code == 4
 
-    def test_create_and_run_are_polled_operations(
-        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
-    ) -> None:
+    def test_create_and_run_are_polled_operations(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
         wait_ended(pool, pool.submit(spec(), make_job(python("pass"))))
         assert any(m == "GET" and "/operations/" in p for m, p in fake.requests)
 
-    def test_job_template_reaches_cloud_run(
-        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
-    ) -> None:
+    def test_job_template_reaches_cloud_run(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
         fake.secrets[f"projects/{PROJECT}/secrets/db-password"] = "hunter2"
         job = make_job(
             python("pass"),
@@ -105,25 +97,19 @@ class TestCloudRunPool(PushPoolContract):
         assert task.containers[0].resources.limits == {"cpu": "2", "memory": "1Gi"}
         assert task.timeout.total_seconds() == 7200 and task.max_retries == 1
         assert task.service_account == "runner@demo-project.iam.gserviceaccount.com"
-        assert (
-            task.vpc_access.connector == f"projects/{PROJECT}/locations/{REGION}/connectors/flows"
-        )
+        assert task.vpc_access.connector == f"projects/{PROJECT}/locations/{REGION}/connectors/flows"
         secret = next(e for e in task.containers[0].env if e.name == "DB_PASSWORD")
         assert secret.value_source.secret_key_ref.secret == "db-password"
         assert created.labels["team"] == "data" and created.labels["pushflow-flow"] == "contract"
         assert created.name.endswith(f"/jobs/pushflow-{run.run_id}")
 
-    def test_transient_errors_are_retried(
-        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
-    ) -> None:
+    def test_transient_errors_are_retried(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
         fake.inject(503, times=2, method="POST", path_contains="/jobs")
         fake.inject(429, times=1, method="GET", path_contains="/executions/")
         status = wait_ended(pool, pool.submit(spec(), make_job(python("pass"))))
         assert status.exit_code == 0
 
-    def test_throttling_that_persists_is_a_capacity_error(
-        self, make_job: Any, fake: FakeCloudRun
-    ) -> None:
+    def test_throttling_that_persists_is_a_capacity_error(self, make_job: Any, fake: FakeCloudRun) -> None:
         fake.inject(429, times=1000, method="POST")
         pool = CloudRunPool(retry_deadline=1.0)
         try:
@@ -132,35 +118,23 @@ class TestCloudRunPool(PushPoolContract):
         finally:
             pool.close()
 
-    def test_image_not_found_is_explained(
-        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
-    ) -> None:
+    def test_image_not_found_is_explained(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
         fake.missing_images.add("europe-docker.pkg.dev/p/r/nope:1")
-        with pytest.raises(
-            SubmissionError, match="Image 'europe-docker.pkg.dev/p/r/nope:1' not found"
-        ):
+        with pytest.raises(SubmissionError, match="Image 'europe-docker.pkg.dev/p/r/nope:1' not found"):
             pool.submit(spec(), make_job(python("pass"), image="europe-docker.pkg.dev/p/r/nope:1"))
         assert not fake.jobs
 
-    def test_permission_denied_names_the_roles(
-        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
-    ) -> None:
+    def test_permission_denied_names_the_roles(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
         fake.denied_service_accounts.add("other@x.iam.gserviceaccount.com")
         with pytest.raises(SubmissionError, match="roles/iam.serviceAccountUser"):
-            pool.submit(
-                spec(), make_job(python("pass"), service_account="other@x.iam.gserviceaccount.com")
-            )
+            pool.submit(spec(), make_job(python("pass"), service_account="other@x.iam.gserviceaccount.com"))
 
     def test_timeout_surfaces_in_the_reason(self, pool: CloudRunPool, make_job: Any) -> None:
-        status = wait_ended(
-            pool, pool.submit(spec(), make_job(python("import time; time.sleep(60)"), timeout=1))
-        )
+        status = wait_ended(pool, pool.submit(spec(), make_job(python("import time; time.sleep(60)"), timeout=1)))
         assert status.exit_code != 0
         assert "timeout was reached" in (status.reason or "")
 
-    def test_a_run_that_never_started_explains_itself_in_logs(
-        self, pool: CloudRunPool, make_job: Any
-    ) -> None:
+    def test_a_run_that_never_started_explains_itself_in_logs(self, pool: CloudRunPool, make_job: Any) -> None:
         ref = pool.submit(spec(), make_job(python("pass"), secrets={"TOKEN": "not-there"}))
         status = wait_ended(pool, ref)
         assert "not-there" in (status.reason or "")

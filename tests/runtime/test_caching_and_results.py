@@ -171,9 +171,7 @@ def test_s3_storage_holds_results_and_cache_records(s3_bucket: S3Storage) -> Non
     assert s3_bucket.read("nothing-here") is None
 
 
-def test_default_storage_follows_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_storage_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PUSHFLOW_RESULT_STORAGE", str(tmp_path / "shared"))
 
     @task(persist_result=True)

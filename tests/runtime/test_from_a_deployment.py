@@ -129,9 +129,7 @@ def task_runs(api: httpx.Client, run: dict) -> list[dict]:
 def test_retries_mapped_tasks_and_subflows_are_reported(
     server: LiveServer, api: httpx.Client, flows_file: Path, tmp_path: Path
 ) -> None:
-    run = run_to_end(
-        api, deploy(server, flows_file, "parent"), n=3, marker=str(tmp_path / "marker")
-    )
+    run = run_to_end(api, deploy(server, flows_file, "parent"), n=3, marker=str(tmp_path / "marker"))
     assert run["state"]["type"] == "COMPLETED", run["state"]
     (flaky_run,) = task_runs(api, run)
     assert (flaky_run["name"], flaky_run["state"]["type"], flaky_run["run_count"]) == (
@@ -153,9 +151,7 @@ def test_retries_mapped_tasks_and_subflows_are_reported(
     assert any("Beginning flow run" in m for m in logs)
 
 
-def test_a_flow_api_graph_deploys_and_runs(
-    server: LiveServer, api: httpx.Client, flows_file: Path
-) -> None:
+def test_a_flow_api_graph_deploys_and_runs(server: LiveServer, api: httpx.Client, flows_file: Path) -> None:
     deployment = deploy(server, flows_file, "graph")
     assert deployment["parameter_schema"]["properties"] == {"start": {"default": 1}}
     run = run_to_end(api, deployment, start=5)
@@ -166,9 +162,7 @@ def test_a_flow_api_graph_deploys_and_runs(
     assert bad.status_code == 422
 
 
-def test_a_failed_graph_reports_trigger_failed(
-    server: LiveServer, api: httpx.Client, flows_file: Path
-) -> None:
+def test_a_failed_graph_reports_trigger_failed(server: LiveServer, api: httpx.Client, flows_file: Path) -> None:
     run = run_to_end(api, deploy(server, flows_file, "broken"))
     assert run["state"]["type"] == "FAILED"
     assert run["state"]["message"] == "Some reference tasks failed: inc (TriggerFailed)"

@@ -37,15 +37,15 @@ from runtime import Task  # noqa: E402
 
 
 class AddTask(Task):
-
     def __init__(self, default: int, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.default = default
 
-    def run(self, x: int, y: int=None) -> int:
+    def run(self, x: int, y: int = None) -> int:
         if y is None:
             y = self.default
         return x + y
+
 
 # initialize the task instance
 add = AddTask(default=1)  # noqa: F811 - the guide redefines it
