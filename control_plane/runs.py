@@ -193,7 +193,7 @@ def transition_many(
     stmt = update(FlowRun).where(col(FlowRun.id).in_(list(ids)), col(FlowRun.state_type) == from_type)
     if from_names is not None:
         stmt = stmt.where(col(FlowRun.state_name).in_(list(from_names)))
-    stmt = stmt.values(**values).returning(FlowRun.id).execution_options(synchronize_session=False)
+    stmt = stmt.values(**values).returning(col(FlowRun.id)).execution_options(synchronize_session=False)
     moved = [row[0] for row in session.execute(stmt)]
     if moved and state.type.is_terminal:
         for run_id in moved:
@@ -219,7 +219,7 @@ def record_task_runs(session: Session, flow_run_id: str, reports: list[TaskRunRe
     ids = [r.id for r in reports]
     existing = {row.id: row for row in session.exec(select(TaskRun).where(col(TaskRun.id).in_(ids)))}
     for report in reports:
-        fields = {
+        fields: dict[str, Any] = {
             "name": report.name,
             "task_key": report.task_key,
             "dynamic_key": report.dynamic_key,

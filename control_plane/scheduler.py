@@ -119,18 +119,17 @@ def _insert_runs(
         return 0
     rows = [_run_row(schedule, deployment, t, now) for t in slots]
     table = FlowRun.__table__  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # A slot that already has a run (another scheduler, an earlier pass) is left alone.
-    stmt = insert(table).values(rows).on_conflict_do_nothing().returning(table.c.id)
+    stmt = dialect.insert(table).values(rows).on_conflict_do_nothing().returning(table.c.id)
     return len(session.execute(stmt).all())
 
 
 def _run_row(schedule: Schedule, deployment: Deployment, t: datetime, now: datetime) -> dict[str, Any]:
     return {
-        "id": FlowRun.model_fields["id"].default_factory(),  # type: ignore[misc]
+        "id": FlowRun.model_fields["id"].default_factory(),  # type: ignore[misc,call-arg]
         "name": f"{deployment.name}-{t:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
         "flow_name": deployment.flow_name,
         "deployment_id": deployment.id,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import enum
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -79,11 +80,11 @@ class PoolContext:
     state_dir: Path
 
 
-class PushPool(Protocol, Generic[J]):
+class PushPool(Protocol):
     type: ClassVar[str]
-    Job: ClassVar[type[JobVariables]]
+    Job: ClassVar[builtins.type[JobVariables]]
 
-    def submit(self, run: RunSpec, job: J) -> InfraRef:
+    def submit(self, run: RunSpec, job: Any) -> InfraRef:
         """Start `run`; calling it again for the same run must not start a second one."""
 
     def status(self, ref: InfraRef) -> InfraStatus: ...

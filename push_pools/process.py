@@ -30,8 +30,8 @@ class ProcessJob(JobVariables):
 
 
 class ProcessPool:
+    Job: ClassVar[type[ProcessJob]] = ProcessJob  # (before `type`, which shadows the builtin below it)
     type: ClassVar[str] = "process"
-    Job: ClassVar[type[ProcessJob]] = ProcessJob
 
     def __init__(self, context: PoolContext) -> None:
         self._dir = context.state_dir / "process"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import typer
 
@@ -23,7 +24,7 @@ def start(
     except ImportError as exc:
         raise fail(f'the server needs its extra ({exc.name} is missing): pip install "pushflow[server]"') from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)-7s | %(name)s - %(message)s")
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     console.print(
         f"pushflow API on http://{settings.host}:{settings.port}/api "

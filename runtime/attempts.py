@@ -54,7 +54,7 @@ def retry_delay(spec: float | Sequence[float] | Callable[[int], float], attempt:
         return float(spec(attempt))
     if isinstance(spec, (list, tuple)):
         return float(spec[min(attempt - 1, len(spec) - 1)]) if spec else 0.0
-    return float(spec)
+    return float(spec)  # type: ignore[arg-type]  # a number: the sequence case returned above
 
 
 def run_attempts(

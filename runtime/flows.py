@@ -50,7 +50,7 @@ class FlowFunction(Generic[P, R]):
         self.__signature__ = inspect.signature(fn)
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
-    def __call__(self, *args: P.args, return_state: bool = False, **kwargs: P.kwargs) -> R:
+    def __call__(self, *args: P.args, return_state: bool = False, **kwargs: P.kwargs) -> R:  # type: ignore[valid-type]
         from runtime.engine import call_flow
 
         return call_flow(self, args, kwargs, return_state=return_state)  # type: ignore[no-any-return]

@@ -178,7 +178,7 @@ class FunctionTask(Task, Generic[P, R]):
         return self.__signature__
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:  # type: ignore[override]
-        return super().__call__(*args, **kwargs)  # type: ignore[no-any-return]
+        return super().__call__(*args, **kwargs)  # type: ignore[no-any-return,arg-type]
 
 
 @overload
