@@ -37,8 +37,11 @@ class Claim:
     token: str  # the run token handed to its infrastructure
 
 
-def claim_due(session: Session, now: datetime, limit: int, server_secret: str) -> list[Claim]:
-    """Claim up to `limit` due runs; the caller commits, then submits them."""
+def claim_due(
+    session: Session, now: datetime, limit: int, server_secret: str, *, run_ids: Sequence[str] | None = None
+) -> list[Claim]:
+    """Claim up to `limit` due runs (only among `run_ids` when given); the caller
+    commits, then submits them."""
     postgres = session.get_bind().dialect.name == "postgresql"
     held_pools = select(Pool.name).where(or_(col(Pool.paused).is_(True), _at_limit(Pool, FlowRun.pool, Pool.name)))
     held_deployments = select(Deployment.id).where(
@@ -56,6 +59,8 @@ def claim_due(session: Session, now: datetime, limit: int, server_secret: str) -
         .order_by(col(FlowRun.expected_start_time))
         .limit(limit)
     )
+    if run_ids is not None:
+        query = query.where(col(FlowRun.id).in_(list(run_ids)))
     if postgres:
         query = query.with_for_update(skip_locked=True, of=FlowRun)  # type: ignore[arg-type]
     candidates = list(session.exec(query))

@@ -1,4 +1,4 @@
-"""The in-process loops of a local server: schedule, dispatch due runs, reconcile.
+"""The in-process loop of a local server: it only calls the passes (control_plane/passes).
 
 One thread. It wakes when told (`wake()`: a new run, a cancel, a final state, a freed
 slot), at the next scheduled run's due time (so scheduled runs start on time, not on the
@@ -15,9 +15,7 @@ import time
 from sqlmodel import Session
 
 from control_plane.columns import utcnow
-from control_plane.dispatcher import dispatch_due
-from control_plane.reconciler import Reconciler
-from control_plane.scheduler import next_due_time, schedule_runs
+from control_plane.passes import dispatch_due, next_due_time, reconcile, schedule_runs, tick
 from control_plane.services import Services
 
 log = logging.getLogger("pushflow.loops")
@@ -26,7 +24,6 @@ log = logging.getLogger("pushflow.loops")
 class BackgroundLoops:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.reconciler = Reconciler(services)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -46,10 +43,7 @@ class BackgroundLoops:
 
     def tick(self) -> None:
         """One full pass (what a Lambda tick runs)."""
-        schedule_runs(self.services)
-        dispatch_due(self.services)
-        if self.reconciler.reconcile():
-            dispatch_due(self.services)
+        tick(self.services)
 
     def _run(self) -> None:
         settings = self.services.settings
@@ -67,7 +61,7 @@ class BackgroundLoops:
                     last_schedule = time.monotonic()
                 dispatch_due(self.services)
                 if woken or time.monotonic() - last_reconcile >= settings.reconcile_interval:
-                    if self.reconciler.reconcile():  # slots freed, retries scheduled: go again
+                    if reconcile(self.services):  # slots freed, retries scheduled: go again
                         dispatch_due(self.services)
                     last_reconcile = time.monotonic()
                 timeout = self._until_next_due(settings.loop_interval)

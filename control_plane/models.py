@@ -166,6 +166,9 @@ class FlowRun(SQLModel, table=True):
     infra_console_url: str | None = None
     token_hash: str | None = None
     heartbeat_time: datetime | None = Field(default=None, sa_column=utc_column())
+    # When the pool was asked to stop this run's infrastructure (CANCELLING): set once,
+    # with a compare-and-set, by whichever process sends the stop.
+    cancel_sent_time: datetime | None = Field(default=None, sa_column=utc_column())
     # Submissions so far (each gets new infrastructure and a fresh token), and how many
     # of them were infrastructure retries (provider throttling, capacity).
     dispatch_count: int = 0

@@ -25,6 +25,7 @@ class CountingPool:
     type: ClassVar[str] = POOL_TYPE
     Job: ClassVar[type[CountingJob]] = CountingJob
     ended: ClassVar[dict[str, InfraStatus]] = {}  # infra id -> how it ended (tests set this)
+    cancelled: ClassVar[list[str]] = []  # infra ids, once per cancel call
 
     def __init__(self, context: PoolContext) -> None:
         self._lock = threading.Lock()
@@ -46,6 +47,7 @@ class CountingPool:
         return self.ended.get(ref.id, InfraStatus(InfraPhase.RUNNING))
 
     def cancel(self, ref: InfraRef, *, grace_seconds: float = 10.0) -> None:
+        self.cancelled.append(ref.id)
         self.ended[ref.id] = InfraStatus(InfraPhase.EXITED, exit_code=143, reason="stopped on request")
 
     def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlmodel import Session, func, select
 
 from control_plane.db import create_db_engine
-from control_plane.dispatcher import dispatch_due
 from control_plane.models import FlowRun
+from control_plane.passes import dispatch_due
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
 from push_pools.base import PoolContext

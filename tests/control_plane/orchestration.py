@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from control_plane.dispatcher import dispatch_due
-from control_plane.reconciler import Reconciler
-from control_plane.scheduler import schedule_runs
+from control_plane.passes import dispatch_due, reconcile, schedule_runs
 from control_plane.services import Services
 from tests.control_plane import counting_pool
 
@@ -22,7 +20,6 @@ class Orchestra:
         self.api = api
         self.count_file = count_file
         self.services: Services = api.app.state.services
-        self.reconciler = Reconciler(self.services)
 
     def deploy(self, name: str = "dep", pool: str = "counting", **extra: Any) -> dict:
         body = {"name": name, "flow_name": "etl", "entrypoint": "flows/etl.py:etl", "pool": pool, **extra}
@@ -50,7 +47,7 @@ class Orchestra:
         return dispatch_due(self.services)
 
     def reconcile(self) -> int:
-        return self.reconciler.reconcile()
+        return reconcile(self.services)
 
     def schedule(self) -> int:
         return schedule_runs(self.services)
@@ -68,4 +65,5 @@ def orch(api: Any, tmp_path: Path) -> Iterator[Orchestra]:
     )
     assert response.status_code == 201, response.text
     counting_pool.CountingPool.ended.clear()
+    counting_pool.CountingPool.cancelled.clear()
     yield Orchestra(api, count_file)

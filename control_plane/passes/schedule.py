@@ -1,4 +1,4 @@
-"""The scheduler: turns each active schedule of an unpaused deployment into runs ahead of
+"""The schedule pass: turns each active schedule of an unpaused deployment into runs ahead of
 time — at most `schedule_max_runs` future runs per schedule, none beyond
 `schedule_horizon` — so the dispatcher starts them on time. A run per (deployment,
 schedule, slot time), guaranteed by a unique constraint: several schedulers never double
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,8 +29,10 @@ log = logging.getLogger("pushflow.scheduler")
 _CATCHABLE = ["Scheduled", "Late"]
 
 
-def schedule_runs(services: Services) -> int:
-    """One pass over every active schedule; returns how many runs it created."""
+def schedule_runs(services: Services, *, deadline: float | None = None) -> int:
+    """One pass over every active schedule; returns how many runs it created. Each
+    schedule in its own transaction, so one that cannot produce times is logged and
+    skipped without holding up the others; stops between schedules at `deadline`."""
     now = utcnow()
     created = 0
     with Session(services.engine, expire_on_commit=False) as session:
@@ -38,12 +41,16 @@ def schedule_runs(services: Services) -> int:
             .join(Deployment, col(Schedule.deployment_id) == col(Deployment.id))
             .where(col(Schedule.active).is_(True), col(Deployment.paused).is_(False))
         ).all()
-        for schedule, deployment in rows:
-            try:
-                created += _schedule_one(session, services.settings, schedule, deployment, now)
-            except ValueError as exc:  # a schedule that cannot produce times: skip it, say why
-                log.warning("schedule %s of deployment %s: %s", schedule.id, deployment.name, exc)
-        session.commit()
+    for schedule, deployment in rows:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        try:
+            with Session(services.engine, expire_on_commit=False) as session:
+                made = _schedule_one(session, services.settings, schedule, deployment, now)
+                session.commit()
+            created += made
+        except Exception as exc:  # a schedule that cannot produce times: skip it, say why
+            log.warning("schedule %s of deployment %s: %s: %s", schedule.id, deployment.name, type(exc).__name__, exc)
     return created
 
 

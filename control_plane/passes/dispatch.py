@@ -1,4 +1,4 @@
-"""The dispatcher: claim due runs (see claims.py: SCHEDULED -> PENDING before any
+"""The dispatch pass: claim due runs (see claims.py: SCHEDULED -> PENDING before any
 adapter is called, so no two dispatchers submit one run), then hand each to its pool's
 adapter with a provider idempotency token derived from the run id and attempt.
 
@@ -9,6 +9,7 @@ provider's message. These infrastructure retries are separate from the flow's re
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -32,11 +33,16 @@ log = logging.getLogger("pushflow.dispatcher")
 RESUBMITTING = "Resubmitting"  # PENDING: taken over from a dispatcher that stopped mid-submit
 
 
-def dispatch_due(services: Services, *, limit: int | None = None, max_batches: int = 50) -> int:
-    """Claim and submit every run that is due now (batch by batch); return how many."""
+def dispatch_due(
+    services: Services, *, limit: int | None = None, max_batches: int = 50, deadline: float | None = None
+) -> int:
+    """Claim and submit every run that is due now (batch by batch); return how many.
+    Stops between batches at `deadline` (a `time.monotonic()` value)."""
     batch = limit or services.settings.dispatch_batch
     total = 0
     for _ in range(max_batches):
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         with Session(services.engine, expire_on_commit=False) as session:
             claims = claim_due(session, utcnow(), batch, services.api_key)
             session.commit()
@@ -46,6 +52,20 @@ def dispatch_due(services: Services, *, limit: int | None = None, max_batches: i
         if len(claims) < batch:
             break
     return total
+
+
+def dispatch_run(services: Services, run_id: str) -> bool:
+    """Claim and submit one run now, if it is due and its pool and deployment have room
+    (the API calls this when it creates a run, so no loop is needed to start it). Returns
+    once the provider accepted the submission; False if the run was not claimable (not
+    due, held by a limit, or claimed by someone else)."""
+    with Session(services.engine, expire_on_commit=False) as session:
+        claims = claim_due(session, utcnow(), 1, services.api_key, run_ids=[run_id])
+        session.commit()
+    if not claims:
+        return False
+    submit_all(services, claims)
+    return True
 
 
 def submit_all(services: Services, claims: list[Claim]) -> None:

@@ -1,0 +1,197 @@
+"""The reconcile pass: makes the store agree with the world, so no run hangs.
+
+- asks pools about runs whose infrastructure may be alive: infrastructure that ended
+  without a final report -> CRASHED with the provider's reason (or, before the run
+  started, an infrastructure retry when the provider says the failure is retryable);
+- stops the infrastructure of runs being cancelled (once: `cancel_sent_time` records
+  that the stop was sent), then -> CANCELLED;
+- RUNNING runs whose heartbeats stopped past the timeout -> CRASHED, with the reason;
+- due runs not started after `late_after` -> SCHEDULED "Late" (still runnable);
+- runs a dispatcher claimed but never handed over (it crashed) -> submitted again.
+
+Stateless: everything it knows is in the store, so any number of processes may run it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from control_plane import runs
+from control_plane.columns import utcnow
+from control_plane.models import FlowRun
+from control_plane.orchestration.rules import LATE
+from control_plane.passes.dispatch import resubmit_stranded, retry_or_crash
+from control_plane.services import Services
+from push_pools.base import InfraRef, InfraStatus
+from push_pools.errors import PushPoolError
+from runtime.states import State, StateType
+
+log = logging.getLogger("pushflow.reconciler")
+
+
+def reconcile(services: Services, *, deadline: float | None = None) -> int:
+    """One pass; returns how many runs changed state. Stops between runs at `deadline`
+    (a `time.monotonic()` value); the next pass carries on."""
+    changed = resubmit_stranded(services)
+    changed += mark_late(services)
+    changed += crash_silent_runs(services)
+    changed += finish_cancels_without_infrastructure(services)
+    with Session(services.engine, expire_on_commit=False) as session:
+        watched = list(runs.active_runs(session))
+    for run in watched:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        try:
+            changed += _reconcile_run(services, run)
+        except PushPoolError as exc:  # the provider is unreachable: try next pass
+            log.warning("cannot check run %s: %s", run.id, exc)
+        except Exception:  # one broken run or adapter must not stop the pass for the others
+            log.exception("reconciling run %s failed", run.id)
+    return changed
+
+
+def mark_late(services: Services) -> int:
+    late_after = services.settings.late_after
+    cutoff = utcnow() - timedelta(seconds=late_after)
+    with Session(services.engine, expire_on_commit=False) as session:
+        ids = session.exec(
+            select(FlowRun.id)
+            .where(
+                FlowRun.state_type == StateType.SCHEDULED,
+                FlowRun.state_name == "Scheduled",
+                col(FlowRun.expected_start_time) < cutoff,
+            )
+            .limit(1000)
+        ).all()
+        state = State(StateType.SCHEDULED, name=LATE, message=f"not started {late_after:g}s after its scheduled time")
+        moved = runs.transition_many(session, ids, StateType.SCHEDULED, ["Scheduled"], state)
+        session.commit()
+    return len(moved)
+
+
+def crash_silent_runs(services: Services) -> int:
+    """RUNNING runs that heartbeated, then stopped: stop their infrastructure, CRASHED."""
+    timeout = services.settings.heartbeat_timeout
+    cutoff = utcnow() - timedelta(seconds=timeout)
+    changed = 0
+    with Session(services.engine, expire_on_commit=False) as session:
+        silent = session.exec(
+            select(FlowRun).where(
+                FlowRun.state_type == StateType.RUNNING,
+                col(FlowRun.heartbeat_time).is_not(None),
+                col(FlowRun.heartbeat_time) < cutoff,
+            )
+        ).all()
+        crashed = []
+        for run in silent:
+            last = run.heartbeat_time.isoformat(timespec="seconds") if run.heartbeat_time else "never"
+            message = (
+                f"no heartbeat for {timeout:g}s (last at {last}): the runtime hung, was killed "
+                "or lost its connection to the API; its infrastructure was stopped"
+            )
+            if runs.set_state(session, run, State(StateType.CRASHED, message=message)).status == "ACCEPT":
+                changed += 1
+                crashed.append(run)
+        session.commit()
+    for run in crashed:
+        _stop_infrastructure(services, run)
+    return changed
+
+
+def finish_cancels_without_infrastructure(services: Services) -> int:
+    """CANCELLING runs that never got infrastructure (cancelled mid-submit, and the
+    submit failed or its dispatcher stopped): nothing to stop -> CANCELLED."""
+    cutoff = utcnow() - timedelta(seconds=services.settings.submit_timeout)
+    with Session(services.engine, expire_on_commit=False) as session:
+        ids = session.exec(
+            select(FlowRun.id).where(
+                FlowRun.state_type == StateType.CANCELLING,
+                col(FlowRun.infra_id).is_(None),
+                col(FlowRun.state_timestamp) < cutoff,
+            )
+        ).all()
+        state = State(StateType.CANCELLED, message="cancelled; it never got infrastructure")
+        moved = runs.transition_many(session, ids, StateType.CANCELLING, None, state)
+        session.commit()
+    return len(moved)
+
+
+def send_cancel(services: Services, run: FlowRun) -> bool:
+    """Ask the pool to stop a CANCELLING run's infrastructure, once across all processes:
+    `cancel_sent_time` is set with a compare-and-set before the call (and cleared again if
+    the provider could not be reached, so a later pass retries). True if this call sent it."""
+    if run.state_type is not StateType.CANCELLING or not run.infra_id or run.cancel_sent_time is not None:
+        return False
+    with Session(services.engine) as session:
+        taken = session.execute(
+            update(FlowRun)
+            .where(
+                col(FlowRun.id) == run.id,
+                col(FlowRun.state_type) == StateType.CANCELLING,
+                col(FlowRun.infra_id) == run.infra_id,
+                col(FlowRun.cancel_sent_time).is_(None),
+            )
+            .values(cancel_sent_time=utcnow())
+        )
+        session.commit()
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return False  # another process sent it
+    try:
+        _adapter(services, run).cancel(_ref(run), grace_seconds=services.settings.cancel_grace)
+    except Exception:
+        with Session(services.engine) as session:
+            session.execute(update(FlowRun).where(col(FlowRun.id) == run.id).values(cancel_sent_time=None))
+            session.commit()
+        raise
+    return True
+
+
+def _stop_infrastructure(services: Services, run: FlowRun) -> None:
+    if not run.infra_id:
+        return
+    try:
+        _adapter(services, run).cancel(_ref(run), grace_seconds=services.settings.cancel_grace)
+    except (PushPoolError, KeyError) as exc:
+        log.warning("cannot stop the infrastructure of run %s: %s", run.id, exc)
+
+
+def _adapter(services: Services, run: FlowRun) -> Any:
+    return services.adapters.get(run.infra_provider or "")
+
+
+def _ref(run: FlowRun) -> InfraRef:
+    return InfraRef(provider=run.infra_provider or "", id=run.infra_id or "", console_url=run.infra_console_url)
+
+
+def _reconcile_run(services: Services, run: FlowRun) -> int:
+    adapter = _adapter(services, run)
+    send_cancel(services, run)
+    status = adapter.status(_ref(run))
+    if not status.ended:
+        return 0
+    with Session(services.engine, expire_on_commit=False) as session:
+        current = session.get(FlowRun, run.id)
+        if current is None or current.state_type.is_terminal or current.infra_id != run.infra_id:
+            return 0  # it reported its final state itself, or moved on to new infrastructure
+        changed = _after_infrastructure_ended(services, session, current, status)
+        session.commit()
+        return changed
+
+
+def _after_infrastructure_ended(services: Services, session: Session, run: FlowRun, status: InfraStatus) -> int:
+    reason = status.reason or f"infrastructure {status.phase.value}"
+    if run.state_type is StateType.CANCELLING:
+        state = State(StateType.CANCELLED, message="cancelled; infrastructure stopped")
+    elif run.state_type is StateType.PENDING and status.retryable:
+        # The flow never started: a provider failure (capacity, spot) is worth another try.
+        retry_or_crash(session, services.settings, run, reason, retryable=True)
+        return 1
+    else:
+        state = State(StateType.CRASHED, message=f"{reason} before the run reported a final state")
+    return 1 if runs.set_state(session, run, state).status == "ACCEPT" else 0
