@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from control_plane.auth import ensure_api_key
 from control_plane.db import create_db_engine, migrate
-from control_plane.errors import ControlPlaneError
-from control_plane.routes import concurrency_limits, deployments, flow_runs, health, infrastructure, pools
+from control_plane.error_handlers import install_error_handlers
+from control_plane.routes import concurrency_limits, deployments, flow_runs, health, infrastructure, pools, schedules
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
 from push_pools.base import PoolContext
-from push_pools.errors import JobConfigError, MissingDependencyError, PushPoolError
-
-log = logging.getLogger("pushflow.api")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health.router, pools.router, deployments.router, flow_runs.router, concurrency_limits.router):
         app.include_router(router, prefix="/api")
     app.include_router(infrastructure.router, prefix="/api")
-    _install_error_handlers(app)
+    app.include_router(schedules.router, prefix="/api")
+    install_error_handlers(app)
     return app
 
 
@@ -66,25 +61,3 @@ def build_services(settings: Settings) -> Services:
     api_key = ensure_api_key(settings.api_key.get_secret_value() if settings.api_key else None, settings.api_key_file)
     adapters = PoolAdapters(PoolContext(state_dir=settings.runs_dir))
     return Services(settings=settings, engine=engine, api_key=api_key, adapters=adapters)
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ControlPlaneError)
-    async def control_plane_error(_: Request, exc: ControlPlaneError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
-
-    @app.exception_handler(PushPoolError)
-    async def push_pool_error(_: Request, exc: PushPoolError) -> JSONResponse:
-        status = 422 if isinstance(exc, (JobConfigError, MissingDependencyError)) else 502
-        return JSONResponse({"detail": str(exc)}, status_code=status)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        return JSONResponse({"detail": errors}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)

@@ -1,4 +1,6 @@
-"""Errors the API answers with. Each carries its HTTP status; one handler reads it.
+"""Errors the API answers with. Each carries its HTTP status; one handler reads it and
+answers with the one error model, `ErrorBody`: `detail` is a sentence saying what was
+wrong and what to do; `errors` lists the individual problems when there are several.
 
 ControlPlaneError (500)
 ├── InvalidInputError (422)
@@ -12,13 +14,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    """Every error response: what was wrong and what to do, in one sentence."""
+
+    detail: str = Field(description="What was wrong and what to do about it")
+    errors: list[Any] = Field(default_factory=list, description="Each problem, when there are several (else left out)")
+
 
 class ControlPlaneError(Exception):
     status_code = 500
 
-    def __init__(self, detail: Any) -> None:
+    def __init__(self, detail: str | None, errors: list[Any] | None = None) -> None:
         super().__init__(detail)
-        self.detail = detail
+        self.detail = detail or "refused"
+        self.errors = errors or []
 
 
 class InvalidInputError(ControlPlaneError):

@@ -15,7 +15,7 @@ def check_parameters(schema: dict[str, Any] | None, parameters: dict[str, Any]) 
 
     problems = [_describe(err) for err in Draft202012Validator(schema).iter_errors(parameters)]
     if problems:
-        raise InvalidInputError({"message": "invalid parameters: " + "; ".join(problems), "errors": problems})
+        raise InvalidInputError("invalid parameters: " + "; ".join(problems), problems)
 
 
 def _describe(err: Any) -> str:

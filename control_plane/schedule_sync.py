@@ -1,20 +1,47 @@
 """Replacing a deployment's schedules on upsert without churning its runs: a schedule
 given again unchanged keeps its id and its runs; a removed one is deleted and its runs
-that have not started are cancelled ("Skipped")."""
+that have not started are cancelled ("Skipped"). Pausing or deleting one schedule removes
+the runs it created ahead (`drop_runs_ahead`), so a paused daily cron does not go on
+running for the days it had already scheduled, and resuming it makes them again."""
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from control_plane import runs
+from control_plane.columns import utcnow
 from control_plane.models import FlowRun
 from control_plane.schedules import Catchup, Schedule, ScheduleCreate
 from runtime.states import State, StateType
 
+# Runs a schedule made that have not started (not retries of runs that did).
+NOT_STARTED = ["Scheduled", "Late"]
+
 
 class ScheduleUpdate(SQLModel):
+    """Pause (`active: false`) or resume a schedule, or change its catch-up policy."""
+
     active: bool | None = None
     catchup: Catchup | None = None
+
+
+def drop_runs_ahead(session: Session, schedule: Schedule) -> int:
+    """Delete the schedule's runs that have not started, and move its bookmark back to
+    now: a resumed schedule makes its future slots again (catch-up decides about the
+    ones missed while paused). Returns how many runs were removed."""
+    result = session.execute(
+        delete(FlowRun).where(
+            col(FlowRun.schedule_id) == schedule.id,
+            col(FlowRun.state_type) == StateType.SCHEDULED,
+            col(FlowRun.state_name).in_(NOT_STARTED),
+        )
+    )
+    now = utcnow()
+    if schedule.last_slot is not None and schedule.last_slot > now:
+        session.execute(update(Schedule).where(col(Schedule.id) == schedule.id).values(last_slot=now))
+        schedule.last_slot = now
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _definition(s: ScheduleCreate | Schedule) -> tuple:

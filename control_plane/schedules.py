@@ -77,7 +77,7 @@ def check_schedule(schedule: ScheduleBase) -> None:
         from croniter import croniter
 
         if not croniter.is_valid(schedule.cron):
-            raise ValueError(f"invalid cron expression {schedule.cron!r}; expected 5 fields like '*/5 * * * *'")
+            raise ValueError(f"invalid cron expression {schedule.cron!r}: {_cron_problem(schedule.cron)}")
     if schedule.rrule is not None:
         from dateutil.rrule import rrulestr
 
@@ -85,6 +85,30 @@ def check_schedule(schedule: ScheduleBase) -> None:
             rrulestr(schedule.rrule, dtstart=datetime(2000, 1, 1, tzinfo=zone))
         except (ValueError, TypeError) as exc:
             raise ValueError(f"invalid rrule {schedule.rrule!r}: {exc}") from None
+
+
+_CRON_FIELDS = [
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day-of-month", "1-31"),
+    ("month", "1-12"),
+    ("day-of-week", "0-6"),
+]
+
+
+def _cron_problem(expression: str) -> str:
+    """Which part of an invalid cron expression is wrong, found field by field."""
+    from croniter import croniter
+
+    fields = expression.split()
+    if len(fields) != 5:
+        return f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}, e.g. '*/5 * * * *'"
+    for i, (name, allowed) in enumerate(_CRON_FIELDS):
+        probe = ["*"] * 5
+        probe[i] = fields[i]
+        if not croniter.is_valid(" ".join(probe)):
+            return f"the {name} field {fields[i]!r} is not valid (allowed {allowed}, with * , - /)"
+    return "the fields do not combine into a valid schedule"
 
 
 def slot_times(

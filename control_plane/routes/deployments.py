@@ -3,27 +3,30 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response, status
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from control_plane import runs
 from control_plane.columns import utcnow
 from control_plane.deps import AdminDep, ServicesDep, SessionDep
-from control_plane.errors import InvalidInputError, NotFoundError
+from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
+from control_plane.job_variables import check_job
 from control_plane.models import (
     Deployment,
     DeploymentCreate,
     DeploymentPublic,
     DeploymentUpdate,
+    FlowRun,
     FlowRunCreate,
     FlowRunPublic,
 )
 from control_plane.parameters import check_parameters
 from control_plane.routes.pools import get_pool
-from control_plane.schedule_sync import ScheduleUpdate, replace_schedules
+from control_plane.schedule_sync import NOT_STARTED, replace_schedules
 from control_plane.schedules import Schedule, SchedulePublic
-from push_pools.base import parse_job
-from push_pools.errors import JobConfigError
+from runtime.states import State, StateType
 
 router = APIRouter(prefix="/deployments", tags=["deployments"])
 
@@ -74,25 +77,58 @@ def update_deployment(
     return _public(session, deployment)
 
 
-@router.patch("/{deployment_id}/schedules/{schedule_id}")
-def update_schedule(
-    deployment_id: str, schedule_id: str, body: ScheduleUpdate, session: SessionDep, services: ServicesDep, _: AdminDep
-) -> SchedulePublic:
-    """Pause (`active: false`) or resume one schedule, or change its catch-up policy."""
-    schedule = session.get(Schedule, schedule_id)
-    if schedule is None or schedule.deployment_id != deployment_id:
-        raise NotFoundError(f"schedule {schedule_id!r} of deployment {deployment_id!r} not found")
-    for key, value in body.model_dump(exclude_unset=True, mode="json").items():
-        if value is not None:
-            setattr(schedule, key, value)
-    session.add(schedule)
+@router.get("")
+def list_deployments(
+    session: SessionDep, _: AdminDep, flow_name: str | None = None, pool: str | None = None
+) -> list[DeploymentPublic]:
+    """Every deployment (optionally of one flow or on one pool), by flow and name."""
+    query = select(Deployment).order_by(col(Deployment.flow_name), col(Deployment.name))
+    if flow_name:
+        query = query.where(Deployment.flow_name == flow_name)
+    if pool:
+        query = query.where(Deployment.pool == pool)
+    return [_public(session, d) for d in session.exec(query).all()]
+
+
+@router.delete("/{deployment_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_deployment(deployment_id: str, session: SessionDep, _: AdminDep) -> Response:
+    """Delete a deployment, its schedules and its runs that have not started. Finished
+    runs are kept (they keep their flow name; their deployment id becomes null). Refused
+    (409) while a run of it is active: cancel those first."""
+    deployment = get_deployment(session, deployment_id)
+    active = session.exec(
+        select(FlowRun.name).where(
+            FlowRun.deployment_id == deployment.id,
+            col(FlowRun.state_type).in_([StateType.PENDING, StateType.RUNNING, StateType.CANCELLING, StateType.PAUSED]),
+        )
+    ).all()
+    if active:
+        raise ConflictError(
+            f"deployment '{deployment.flow_name}/{deployment.name}' has {len(active)} active run(s) "
+            f"({', '.join(active[:3])}); cancel them (`pushflow runs cancel NAME`) or wait, then delete it"
+        )
+    session.execute(
+        sa_delete(FlowRun).where(
+            col(FlowRun.deployment_id) == deployment.id,
+            col(FlowRun.state_type) == StateType.SCHEDULED,
+            col(FlowRun.state_name).in_(NOT_STARTED),
+        )
+    )
+    retries = session.exec(
+        select(FlowRun.id).where(FlowRun.deployment_id == deployment.id, FlowRun.state_type == StateType.SCHEDULED)
+    ).all()
+    gone = State(StateType.CANCELLED, message="its deployment was deleted before the retry started")
+    runs.transition_many(session, list(retries), StateType.SCHEDULED, None, gone)
+    session.execute(update(FlowRun).where(col(FlowRun.deployment_id) == deployment.id).values(deployment_id=None))
+    session.execute(sa_delete(Schedule).where(col(Schedule.deployment_id) == deployment.id))
+    session.delete(deployment)
     session.commit()
-    services.wake()
-    return SchedulePublic.model_validate(schedule)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/by-name/{flow_name}/{name}")
 def read_deployment_by_name(flow_name: str, name: str, session: SessionDep, _: AdminDep) -> DeploymentPublic:
+    """One deployment by its flow's name and its own."""
     deployment = session.exec(
         select(Deployment).where(Deployment.flow_name == flow_name, Deployment.name == name)
     ).first()
@@ -103,6 +139,7 @@ def read_deployment_by_name(flow_name: str, name: str, session: SessionDep, _: A
 
 @router.get("/{deployment_id}")
 def read_deployment(deployment_id: str, session: SessionDep, _: AdminDep) -> DeploymentPublic:
+    """One deployment, with its schedules."""
     return _public(session, get_deployment(session, deployment_id))
 
 
@@ -163,8 +200,4 @@ def _existing_pool(session: SessionDep, name: str) -> Any:
 
 
 def _check_job(services: ServicesDep, pool: Any, deployment_vars: dict, run_vars: dict) -> None:
-    job_cls = services.adapters.adapter_class(pool.type).Job
-    try:
-        parse_job(job_cls, pool.defaults, deployment_vars, run_vars)
-    except JobConfigError as exc:
-        raise InvalidInputError({"message": str(exc), "errors": exc.errors}) from None
+    check_job(services.adapters.adapter_class(pool.type).Job, pool.defaults, deployment_vars, run_vars)

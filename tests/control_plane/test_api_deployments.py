@@ -50,11 +50,12 @@ def test_mistyped_default_parameter_is_422(api: Any, deployment: dict) -> None:
     }
     response = api.post("/api/deployments", json=body)
     assert response.status_code == 422
-    assert "parameter 'n'" in response.json()["detail"]["message"]
+    assert "parameter 'n'" in response.json()["detail"]
 
 
 def test_missing_fields_are_422_naming_them(api: Any) -> None:
     response = api.post("/api/deployments", json={"name": "x"})
     assert response.status_code == 422
-    missing = {tuple(e["loc"])[-1] for e in response.json()["detail"]}
+    missing = {tuple(e["loc"])[-1] for e in response.json()["errors"]}
     assert {"flow_name", "entrypoint", "pool"} <= missing
+    assert "`flow_name` is required" in response.json()["detail"]

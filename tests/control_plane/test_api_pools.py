@@ -30,7 +30,7 @@ def test_duplicate_pool_is_409(api: Any) -> None:
     api.post("/api/pools", json={"name": "local", "type": "process"})
     response = api.post("/api/pools", json={"name": "local", "type": "process"})
     assert response.status_code == 409
-    assert "PATCH" in response.json()["detail"]
+    assert "pushflow pool update local" in response.json()["detail"]
 
 
 def test_unknown_pool_is_404(api: Any) -> None:

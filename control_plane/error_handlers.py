@@ -1,0 +1,57 @@
+"""The one place errors become HTTP answers, all in the one error model (`ErrorBody`):
+`detail` says what was wrong and what to do; `errors` lists each problem."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from control_plane.errors import ControlPlaneError, ErrorBody
+from push_pools.errors import JobConfigError, MissingDependencyError, PushPoolError
+
+log = logging.getLogger("pushflow.api")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ControlPlaneError)
+    async def control_plane_error(_: Request, exc: ControlPlaneError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return _answer(exc.status_code, exc.detail, exc.errors, headers)
+
+    @app.exception_handler(PushPoolError)
+    async def push_pool_error(_: Request, exc: PushPoolError) -> JSONResponse:
+        status = 422 if isinstance(exc, (JobConfigError, MissingDependencyError)) else 502
+        return _answer(status, str(exc), [])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        problems = [describe_validation(e) for e in errors]
+        return _answer(422, "invalid request: " + "; ".join(problems), errors)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return _answer(500, "internal error; the server log has the details", [])
+
+
+def describe_validation(error: dict[str, Any]) -> str:
+    """One request-validation problem in words: which field, and what it must be."""
+    loc = [str(p) for p in error["loc"]]
+    where = loc[0] if loc else ""
+    field = ".".join(loc[1:]) if where in ("body", "query", "path", "header") else ".".join(loc)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"`{field}` is required" if field else f"the {where} is required"
+    if error["type"] == "extra_forbidden":
+        return f"unknown field `{field}`"
+    return f"`{field}`: {message}" if field else message
+
+
+def _answer(status: int, detail: str, errors: list[Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(detail=detail, errors=errors)
+    return JSONResponse(body.model_dump(exclude_defaults=True), status_code=status, headers=headers)
