@@ -6,11 +6,12 @@ free of reporting and caching: a Dask worker runs exactly this for a task's body
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from runtime.states import Completed, Failed, State
@@ -66,6 +67,7 @@ def run_attempts(
     label: str,
     logger: Any,
     should_retry: Callable[[State], bool] | None = None,
+    jitter: float | None = None,
 ) -> tuple[State, int]:
     """Call `call` until it succeeds or `retries` are used up; return the final state and
     the number of attempts. A body that returns a `State` decides its own outcome."""
@@ -77,21 +79,74 @@ def run_attempts(
             state = value if isinstance(value, State) else Completed(data=value)
         except Exception as exc:
             state = Failed(message=f"{type(exc).__name__}: {exc}", data=exc)
-        if not state.is_failed() or attempts > retries:
+        wait = _next_wait(state, attempts, retries, delay, jitter, should_retry, logger)
+        if wait is None:
             return state, attempts
-        if should_retry is not None and not _condition_allows(should_retry, state, logger):
-            logger.info("Not retrying: retry_condition_fn returned False for %s", state.message)
-            return state, attempts
-        wait = retry_delay(delay, attempts)
-        logger.warning(
-            "Attempt %d of %d failed with %s; retrying in %.3gs",
-            attempts,
-            retries + 1,
-            state.message,
-            wait,
-        )
         if wait > 0:
             time.sleep(wait)
+
+
+async def run_attempts_async(
+    call: Callable[[], Awaitable[Any]],
+    *,
+    retries: int,
+    delay: Any,
+    timeout: float | None,
+    label: str,
+    logger: Any,
+    should_retry: Callable[[State], bool] | None = None,
+    jitter: float | None = None,
+) -> tuple[State, int]:
+    """`run_attempts` for an async body: awaited on the caller's event loop, timed out by
+    cancelling it, and waiting between attempts without blocking the loop."""
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            if timeout is None:
+                value = await call()
+            else:
+                try:
+                    value = await asyncio.wait_for(call(), timeout)
+                except asyncio.TimeoutError:
+                    raise _timed_out(label, timeout) from None
+            state = value if isinstance(value, State) else Completed(data=value)
+        except Exception as exc:
+            state = Failed(message=f"{type(exc).__name__}: {exc}", data=exc)
+        wait = _next_wait(state, attempts, retries, delay, jitter, should_retry, logger)
+        if wait is None:
+            return state, attempts
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+def _next_wait(
+    state: State,
+    attempts: int,
+    retries: int,
+    delay: Any,
+    jitter: float | None,
+    should_retry: Callable[[State], bool] | None,
+    logger: Any,
+) -> float | None:
+    """Seconds to wait before the next attempt, or None when `state` is final."""
+    if not state.is_failed() or attempts > retries:
+        return None
+    if should_retry is not None and not _condition_allows(should_retry, state, logger):
+        logger.info("Not retrying: retry_condition_fn returned False for %s", state.message)
+        return None
+    wait = retry_delay(delay, attempts)
+    if jitter:
+        # Prefect's retry_jitter_factor: up to `jitter` times the delay added at random.
+        wait += wait * jitter * random.random()
+    logger.warning(
+        "Attempt %d of %d failed with %s; retrying in %.3gs",
+        attempts,
+        retries + 1,
+        state.message,
+        wait,
+    )
+    return wait
 
 
 def _condition_allows(should_retry: Callable[[State], bool], state: State, logger: Any) -> bool:
@@ -120,11 +175,15 @@ def call_with_timeout(call: Callable[[], Any], timeout: float, label: str) -> An
     thread.join(timeout)
     if thread.is_alive():
         _interrupt(thread)
-        raise RunTimeoutError(f"{label} timed out after {timeout:g}s (timeout_seconds={timeout:g})")
+        raise _timed_out(label, timeout)
     ok, value = outcome[0]
     if ok:
         return value
     raise value
+
+
+def _timed_out(label: str, timeout: float) -> RunTimeoutError:
+    return RunTimeoutError(f"{label} timed out after {timeout:g}s (timeout_seconds={timeout:g})")
 
 
 def _interrupt(thread: threading.Thread) -> None:

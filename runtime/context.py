@@ -31,6 +31,11 @@ class FlowRunContext:
     started_runner: Any = None
     futures: list[Any] = dataclasses.field(default_factory=list)
     result_storage: Any = None
+    # What `pushflow.runtime.flow_run` shows besides the above.
+    run_count: int = 1
+    scheduled_start_time: Any = None
+    deployment_id: str | None = None
+    tags: tuple[str, ...] = ()
 
     def runner(self) -> Any:
         if self.started_runner is None:
@@ -49,6 +54,8 @@ class TaskRunContext:
     task_run_id: str
     task_run_name: str
     flow_run: FlowRunContext | None
+    parameters: dict[str, Any] | None = None
+    run_count: int = 1
 
 
 flow_run_var: contextvars.ContextVar[FlowRunContext | None] = contextvars.ContextVar("pushflow_flow_run", default=None)

@@ -4,6 +4,8 @@ PushflowError
 ├── FlowLoadError        the deployment's entrypoint is missing or does not import
 ├── ParameterError       run parameters do not fit the flow's signature
 ├── UpstreamFailedError  a task's upstream dependency did not complete
+├── FlowRunFailed        a called flow (or a read future) did not complete and left no
+│                        exception of its own
 └── APIError             the control plane refused a request (carries status_code)
     └── AbortRun         the control plane told the runtime to stop (e.g. cancelled)
 """
@@ -27,6 +29,11 @@ class ParameterError(PushflowError):
 
 class UpstreamFailedError(PushflowError):
     pass
+
+
+class FlowRunFailed(PushflowError):
+    """Raised by calling a flow (or reading a state or future) whose run did not complete
+    and left no exception of its own."""
 
 
 class APIError(PushflowError):

@@ -109,14 +109,17 @@ def _terminated(client: PushflowClient, run: dict[str, Any], reporter: Reporter,
     except APIError:
         current = None
     if current != "CANCELLING":
-        return Crashed(message="the process was stopped (SIGTERM) by its infrastructure")
-    state = Cancelled(message="cancelled; the process stopped on SIGTERM")
-    hooks = getattr(flow, "on_cancellation", None) or ()
+        state = Crashed(message="the process was stopped (SIGTERM) by its infrastructure")
+        kind = "on_crashed"
+    else:
+        state = Cancelled(message="cancelled; the process stopped on SIGTERM")
+        kind = "on_cancellation"
+    hooks = getattr(flow, kind, None) or ()
     if hooks:
         from runtime.engine import run_hooks
 
         run_hooks(hooks, flow, run, state, logging.getLogger("pushflow.execute"))
-        _log(reporter, logging.INFO, f"ran {len(hooks)} on_cancellation hook(s)")
+        _log(reporter, logging.INFO, f"ran {len(hooks)} {kind} hook(s)")
     return state
 
 
@@ -136,7 +139,16 @@ def _run(run: dict[str, Any], reporter: Reporter, loaded: dict[str, Any]) -> Sta
         details = getattr(exc, "details", None)
         _log(reporter, logging.ERROR, f"{exc}\n{details}" if details else str(exc))
         return Failed(message=str(exc))
-    return run_flow(flow, parameters, flow_run_id=run["id"], flow_run_name=run["name"], reporter=reporter)
+    return run_flow(
+        flow,
+        parameters,
+        flow_run_id=run["id"],
+        flow_run_name=run["name"],
+        reporter=reporter,
+        run_count=run.get("run_count"),
+        scheduled_start_time=run.get("expected_start_time"),
+        deployment_id=run.get("deployment_id"),
+    )
 
 
 def _propose(client: PushflowClient, run_id: str, state: State) -> bool:

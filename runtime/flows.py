@@ -1,19 +1,26 @@
-"""Flows: `@flow` functions.
+"""Flows: `@flow` functions, sync or async.
 
 A flow only carries its definition; `runtime.engine` runs it. Calling a flow runs it
 locally, in-process, with no server, and returns its value (or its final state with
-`return_state=True`).
+`return_state=True`); calling an async flow returns a coroutine, as in Prefect.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
-from collections.abc import Callable, Iterable
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
+
+from runtime.states import State
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
+
+# Types whose values need no pydantic: a call with such values skips its import.
+_PLAIN_TYPES = {int: int, float: (int, float), str: str, bool: bool}
 
 
 class FlowFunction(Generic[P, R]):
@@ -23,41 +30,99 @@ class FlowFunction(Generic[P, R]):
         *,
         name: str | None = None,
         description: str | None = None,
+        version: str | None = None,
+        flow_run_name: str | Callable[[], str] | None = None,
         retries: int = 0,
         retry_delay_seconds: Any = 0,
+        retry_jitter_factor: float | None = None,
         retry_condition_fn: Callable[..., bool] | None = None,
         timeout_seconds: float | None = None,
         log_prints: bool = False,
         validate_parameters: bool = True,
         task_runner: Any = None,
+        persist_result: bool | None = None,
         result_storage: Any = None,
+        result_serializer: Any = None,
         on_completion: Iterable[Callable[..., Any]] = (),
         on_failure: Iterable[Callable[..., Any]] = (),
+        on_running: Iterable[Callable[..., Any]] = (),
+        on_crashed: Iterable[Callable[..., Any]] = (),
+        on_cancellation: Iterable[Callable[..., Any]] = (),
     ) -> None:
+        if not callable(fn):
+            raise TypeError(f"@flow decorates a function, got {type(fn).__name__}")
         self.fn = fn
+        self.isasync = inspect.iscoroutinefunction(fn)
         self.name = name or fn.__name__.replace("_", "-")
         self.description = description or inspect.getdoc(fn)
+        self.version = version
+        self.flow_run_name = flow_run_name
         self.retries = retries
         self.retry_delay_seconds = retry_delay_seconds
+        self.retry_jitter_factor = retry_jitter_factor
         self.retry_condition_fn = retry_condition_fn
         self.task_runner = task_runner
+        self.persist_result = persist_result
         self.result_storage = result_storage
+        self.result_serializer = result_serializer
         self.on_completion = list(on_completion)
         self.on_failure = list(on_failure)
+        self.on_running = list(on_running)
+        self.on_crashed = list(on_crashed)
+        self.on_cancellation = list(on_cancellation)
         self.timeout_seconds = timeout_seconds
         self.log_prints = log_prints
         self.should_validate_parameters = validate_parameters
         self.__signature__ = inspect.signature(fn)
+        self._plain = _plain_annotations(fn, self.__signature__)
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
-    def __call__(self, *args: P.args, return_state: bool = False, **kwargs: P.kwargs) -> R:  # type: ignore[valid-type]
+    @overload
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    @overload
+    def __call__(
+        self: FlowFunction[..., Coroutine[Any, Any, T]], *args: Any, return_state: Literal[True], **kwargs: Any
+    ) -> Coroutine[Any, Any, State]: ...
+
+    @overload
+    def __call__(self, *args: Any, return_state: Literal[True], **kwargs: Any) -> State: ...
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return_state = bool(kwargs.pop("return_state", False))
+        if self.isasync:
+            from runtime.engine import call_flow_async
+
+            return call_flow_async(self, args, kwargs, return_state=return_state)
         from runtime.engine import call_flow
 
-        return call_flow(self, args, kwargs, return_state=return_state)  # type: ignore[no-any-return]
+        return call_flow(self, args, kwargs, return_state=return_state)
+
+    def call_parameters(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The parameters of a call: bound to the signature, then validated and coerced
+        as a deployment's run would be (pydantic only when a value needs it)."""
+        try:
+            parameters = dict(self.__signature__.bind(*args, **kwargs).arguments)
+        except TypeError as exc:
+            from runtime.errors import ParameterError
+
+            raise ParameterError(f"invalid parameters for flow {self.name!r}: {exc}") from None
+        if not self.should_validate_parameters or self._needs_no_validation(parameters):
+            return parameters
+        return self.validate_parameters(parameters)
+
+    def _needs_no_validation(self, parameters: dict[str, Any]) -> bool:
+        plain = self._plain
+        if plain is None:
+            return False
+        for name, value in parameters.items():
+            expected = plain.get(name)
+            if expected is not None and (not isinstance(value, expected) or (expected is int and value is True)):
+                return False
+        return True
 
     def bind_parameters(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
-        bound = self.__signature__.bind(*args, **kwargs)
-        return dict(bound.arguments)
+        return dict(self.__signature__.bind(*args, **kwargs).arguments)
 
     def parameter_schema(self) -> dict[str, Any]:
         from runtime.parameters import schema_for
@@ -65,12 +130,43 @@ class FlowFunction(Generic[P, R]):
         return schema_for(self.fn)
 
     def validate_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        if not self.should_validate_parameters:
+            return parameters
         from runtime.parameters import validate
 
         return validate(self.fn, parameters)
 
+    def with_options(self, **options: Any) -> FlowFunction[P, R]:
+        """A copy with some options changed: `my_flow.with_options(retries=3)`."""
+        new = copy.copy(self)
+        for key, value in options.items():
+            attribute = "should_validate_parameters" if key == "validate_parameters" else key
+            if key in ("fn", "isasync") or not hasattr(new, attribute):
+                raise TypeError(f"{self.name}.with_options() got an unknown option {key!r}")
+            if key.startswith("on_"):
+                value = list(value)
+            setattr(new, attribute, value)
+        return new
+
     def __repr__(self) -> str:
         return f"<Flow: {self.name}>"
+
+
+def _plain_annotations(fn: Callable[..., Any], signature: inspect.Signature) -> dict[str, Any] | None:
+    """Parameter name -> plain type, when every annotation is plain (or absent); None
+    when some parameter needs pydantic to validate or coerce."""
+    plain: dict[str, Any] = {}
+    for name, param in signature.parameters.items():
+        annotation = param.annotation
+        if isinstance(annotation, str):  # `from __future__ import annotations`
+            annotation = {"int": int, "float": float, "str": str, "bool": bool, "Any": None}.get(annotation, annotation)
+        if annotation is param.empty or annotation is Any or annotation is None:
+            continue
+        try:
+            plain[name] = _PLAIN_TYPES[annotation]
+        except (KeyError, TypeError):  # unhashable or not plain: pydantic decides
+            return None
+    return plain
 
 
 @overload

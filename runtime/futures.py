@@ -42,9 +42,16 @@ class PushflowFuture:
             return state.data
         if isinstance(state.data, BaseException):
             raise state.data
-        from runtime.engine import FlowRunFailed
+        from runtime.errors import FlowRunFailed
 
         raise FlowRunFailed(f"task run {self.task_run_name!r} finished in state {state.name}: {state.message}")
+
+    def __await__(self) -> Any:
+        """`await future` in async code: the task's value, without blocking the loop."""
+        import asyncio
+
+        yield from asyncio.wrap_future(self._future).__await__()
+        return self.result()
 
     def __repr__(self) -> str:
         return f"<PushflowFuture {self.task_run_name} {'done' if self.done() else 'pending'}>"

@@ -13,31 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from runtime.graph_context import building_flow_var
-from runtime.tasks import Task
-
-_NO_DEFAULT = object()
-
-
-class Parameter(Task):
-    """A flow input, given to `flow.run(name=value)` or by a deployment's run."""
-
-    def __init__(self, name: str, default: Any = _NO_DEFAULT, required: bool | None = None, **options: Any) -> None:
-        super().__init__(name, **options)
-        self.default = None if default is _NO_DEFAULT else default
-        self.required = (default is _NO_DEFAULT) if required is None else required
-
-    @property
-    def task_key(self) -> str:
-        return f"parameter:{self.name}"
-
-    def run(self) -> Any:  # the graph runner supplies the value
-        return self.default
-
-    def copy(self, **changes: Any) -> Task:
-        raise TypeError(f"Parameter {self.name!r} cannot be copied: a flow has one parameter per name")
-
-    def __repr__(self) -> str:
-        return f"<Parameter: {self.name}>"
+from runtime.tasks import Parameter, Task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,11 +233,3 @@ class Flow:
 
     def __repr__(self) -> str:
         return f"<Flow: {self.name} ({len(self.tasks)} tasks)>"
-
-
-def flow_for(flow: Flow | None, what: str) -> Flow:
-    """The flow an imperative call applies to: the one given, else the one being built."""
-    found = flow if flow is not None else building_flow_var.get()
-    if found is None:
-        raise ValueError(f"{what}() needs a flow: pass flow=... or call it inside 'with Flow(...)'")
-    return found  # type: ignore[no-any-return]

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.context import flow_run_var
-from runtime.engine import record_not_run, run_task
 from runtime.graph import Flow, Parameter
 from runtime.states import Completed, Failed, State
+from runtime.task_engine import record_not_run, run_task
 
 
 def run_graph(flow: Flow, parameters: dict[str, Any]) -> State:

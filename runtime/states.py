@@ -61,11 +61,30 @@ class State:
     def is_terminal(self) -> bool:
         return self.type.is_terminal
 
+    def is_final(self) -> bool:
+        return self.type.is_terminal
+
     def is_completed(self) -> bool:
         return self.type is StateType.COMPLETED
 
     def is_failed(self) -> bool:
+        """FAILED, or CRASHED: the run did not complete because of an error."""
         return self.type in (StateType.FAILED, StateType.CRASHED)
+
+    def is_crashed(self) -> bool:
+        return self.type is StateType.CRASHED
+
+    def is_cancelled(self) -> bool:
+        return self.type is StateType.CANCELLED
+
+    def is_cancelling(self) -> bool:
+        return self.type is StateType.CANCELLING
+
+    def is_pending(self) -> bool:
+        return self.type is StateType.PENDING
+
+    def is_paused(self) -> bool:
+        return self.type is StateType.PAUSED
 
     def is_successful(self) -> bool:
         return self.is_completed()
@@ -77,8 +96,16 @@ class State:
         return self.type is StateType.SCHEDULED
 
     @property
-    def result(self) -> Any:
-        return self.data
+    def result(self) -> StateResult:
+        """Both spellings read the value: Prefect 3's `state.result()` (raises the run's
+        exception if it failed; `raise_on_failure=False` returns it instead) and Prefect
+        Core's `state.result`, which compares equal to the value and, for a `Flow` graph's
+        state, maps each task to its state (`state.result[task]`)."""
+        return StateResult(self)
+
+    def __str__(self) -> str:
+        # Prefect's spelling in logs: Completed(), Failed('ValueError: no')
+        return f"{self.name}({self.message!r})" if self.message else f"{self.name}()"
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -119,6 +146,64 @@ class State:
             message=payload.get("message"),
             timestamp=datetime.fromisoformat(ts) if ts else now(),
         )
+
+
+class StateResult:
+    """What `state.result` returns: call it for the value (Prefect 3), or use it as the
+    value (Prefect Core): it compares equal to it, and indexes into it."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    def __call__(self, raise_on_failure: bool = True) -> Any:
+        state = self._state
+        if state.is_completed() or not raise_on_failure:
+            return state.data
+        if isinstance(state.data, BaseException):
+            raise state.data
+        from runtime.errors import FlowRunFailed
+
+        raise FlowRunFailed(state.message or f"run finished in state {state.name}")
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._state.data[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._state.data)
+
+    def __len__(self) -> int:
+        return len(self._state.data)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._state.data
+
+    def keys(self) -> Any:
+        return self._state.data.keys()
+
+    def values(self) -> Any:
+        return self._state.data.values()
+
+    def items(self) -> Any:
+        return self._state.data.items()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._state.data.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StateResult):
+            other = other._state.data
+        return bool(self._state.data == other)
+
+    def __hash__(self) -> int:
+        return hash(self._state.data)
+
+    def __bool__(self) -> bool:
+        return bool(self._state.data)
+
+    def __repr__(self) -> str:
+        return repr(self._state.data)
 
 
 _WIRE_MODEL: Any = None
@@ -166,3 +251,23 @@ def Crashed(**kw: Any) -> State:  # noqa: N802
 
 def Cancelled(**kw: Any) -> State:  # noqa: N802
     return State(StateType.CANCELLED, **kw)
+
+
+def Cancelling(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.CANCELLING, **kw)
+
+
+def Paused(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.PAUSED, **kw)
+
+
+def Late(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.SCHEDULED, name="Late", **kw)
+
+
+def AwaitingRetry(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.SCHEDULED, name="AwaitingRetry", **kw)
+
+
+def Retrying(**kw: Any) -> State:  # noqa: N802
+    return State(StateType.RUNNING, name="Retrying", **kw)

@@ -40,7 +40,7 @@ def test_a_failed_task_stops_everything_downstream_and_the_flow_says_so() -> Non
     assert state.is_failed()
     assert state.result[a].is_successful()
     assert state.result[b].name == "Failed"
-    assert isinstance(state.result[b].result, ValueError)
+    assert isinstance(state.result[b].result(raise_on_failure=False), ValueError)
     for node in (c, d):
         assert state.result[node].name == "TriggerFailed"
     assert "upstream task 'fail' finished in state Failed" in state.result[c].message

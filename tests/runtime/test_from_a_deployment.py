@@ -57,6 +57,31 @@ def explode(x):
     raise ValueError("no")
 
 
+@task(retries=1)
+async def fetch(marker: str) -> int:
+    import pathlib
+
+    path = pathlib.Path(marker)
+    path.write_text(path.read_text() + "x" if path.exists() else "x")
+    if path.read_text() == "x":
+        raise ConnectionError("first attempt fails")
+    return len(path.read_text())
+
+
+@task
+async def halve(x: int) -> float:
+    return x / 2
+
+
+@flow
+async def async_flow(marker: str) -> float:
+    import asyncio
+
+    fetched = await fetch(marker)
+    halves = await asyncio.gather(halve(fetched), halve(10))
+    return sum(halves)
+
+
 with Flow("graph") as graph:
     start = Parameter("start", default=1)
     inc(inc(start))
@@ -168,3 +193,14 @@ def test_a_failed_graph_reports_trigger_failed(server: LiveServer, api: httpx.Cl
     assert run["state"]["message"] == "Some reference tasks failed: inc (TriggerFailed)"
     states = {t["name"]: t["state"]["name"] for t in task_runs(api, run)}
     assert states == {"explode-0": "Failed", "inc-0": "TriggerFailed"}
+
+
+def test_a_deployed_async_flow_runs_its_body(
+    server: LiveServer, api: httpx.Client, flows_file: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "async-marker"
+    run = run_to_end(api, deploy(server, flows_file, "async_flow"), marker=str(marker))
+    assert run["state"]["type"] == "COMPLETED", run["state"]
+    assert marker.read_text() == "xx"  # the body ran, and its task retried once
+    runs = {t["name"]: (t["state"]["type"], t["run_count"]) for t in task_runs(api, run)}
+    assert runs == {"fetch-0": ("COMPLETED", 2), "halve-0": ("COMPLETED", 1), "halve-1": ("COMPLETED", 1)}

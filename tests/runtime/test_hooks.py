@@ -36,11 +36,11 @@ def test_flow_hooks_run_and_a_broken_hook_does_not_change_the_state() -> None:
     def record(fl, run, state) -> None:
         seen.append((fl.name, run.flow_run_name, state.type.value))
 
-    @flow(on_completion=[broken, record])
+    @flow(on_completion=[broken, record], flow_run_name="good")
     def good() -> int:
         return 1
 
-    @flow(on_failure=[record])
+    @flow(on_failure=[record], flow_run_name="bad")
     def bad() -> None:
         raise ValueError("no")
 

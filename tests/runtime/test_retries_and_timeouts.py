@@ -121,7 +121,7 @@ def test_task_timeout_fails_the_run_with_a_clear_message() -> None:
 
 
 def test_flow_timeout_fails_the_run_with_a_clear_message() -> None:
-    @flow(timeout_seconds=0.2)
+    @flow(timeout_seconds=0.2, flow_run_name="slow-flow")
     def slow_flow() -> None:
         time.sleep(5)
 
