@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from control_plane.errors import ControlPlaneError, ErrorBody
 from push_pools.errors import JobConfigError, MissingDependencyError, PushPoolError
@@ -26,6 +27,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def push_pool_error(_: Request, exc: PushPoolError) -> JSONResponse:
         status = 422 if isinstance(exc, (JobConfigError, MissingDependencyError)) else 502
         return _answer(status, str(exc), [])
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        # A paused (Aurora at 0 ACU) or unreachable database: the client should come back.
+        log.warning("database unavailable: %s", (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0])
+        detail = "the database is not reachable right now (it may be resuming); retry shortly"
+        return _answer(503, detail, [], {"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,15 @@ class Settings(BaseSettings):
     schedule_max_runs: int = 10  # at most this many future runs per schedule
     schedule_horizon: float = 7 * 24 * 3600.0  # and none further ahead than this
     catchup_grace: float = 60.0  # a scheduled run overdue by more than this was missed
+    # AWS Lambda (docs/deployment/aws-lambda.md). Secrets come by ARN, read once per container.
+    api_key_secret_arn: str | None = None  # Secrets Manager secret whose string is the admin key
+    database_secret_arn: str | None = None  # RDS-style JSON secret: username, password[, host, port, dbname]
+    database_iam_auth: bool = False  # a fresh RDS IAM auth token per connection instead of a password
+    database_pool: Literal["one", "null"] = "one"  # "null" behind RDS Proxy; "one" keeps a connection warm
+    database_connect_timeout: float = 20.0  # retry connecting this long (Aurora resuming from 0 ACU)
+    dispatch_queue_url: str | None = None  # SQS queue delivering scheduled runs on time
+    tick_interval: float = 60.0  # how often EventBridge ticks; runs due before the next tick are queued
+    tick_margin: float = 10.0  # seconds of the invocation's remaining time a tick leaves unused
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,86 @@
+"""What one Lambda container builds once and reuses across its invocations: settings,
+AWS clients, the database engine, the control plane's services and the HTTP app.
+
+Nothing is built at import time (a tick never pays for FastAPI, an HTTP call never for
+the SQS client), nothing is written to disk, no thread is started, no migration runs:
+migrations are the `{"pushflow": "migrate"}` invocation's job, which terraform makes on
+apply. The store stays the only state: any container can serve any invocation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from control_plane.aws_lambda.aws import AwsClients
+from control_plane.aws_lambda.errors import LambdaConfigError
+from control_plane.aws_lambda.observability import Observability
+from control_plane.settings import Settings
+
+
+class Container:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings
+        self.aws = AwsClients()
+        self.obs = Observability()
+        self._services: Any = None
+        self._http: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings(run_loops=False)
+        return self._settings
+
+    def services(self) -> Any:
+        if self._services is None:
+            self._services = build_services(self.settings, self.aws)
+        return self._services
+
+    def http(self) -> Any:
+        """The FastAPI app behind Mangum (lifespan off: the services are built here)."""
+        if self._http is None:
+            from mangum import Mangum
+
+            from control_plane.app import create_app
+
+            app = create_app(self.settings)
+            app.state.services = self.services()
+            self._http = Mangum(app, lifespan="off")
+        return self._http
+
+    def close(self) -> None:
+        """Close the database connections (tests; a SnapStart snapshot must hold none)."""
+        if self._services is not None:
+            self._services.engine.dispose()
+
+
+def build_services(settings: Settings, aws: AwsClients) -> Any:
+    from control_plane.aws_lambda.database import create_lambda_engine
+    from control_plane.aws_lambda.passes import dispatch_run
+    from control_plane.services import PoolAdapters, Services
+    from push_pools.base import PoolContext
+
+    if not settings.api_url:
+        raise LambdaConfigError("set PUSHFLOW_API_URL to this function's HTTPS address + /api; runs call back to it")
+    engine = create_lambda_engine(settings, aws)
+    # Lambda's only writable path is /tmp; cloud adapters keep nothing there.
+    adapters = PoolAdapters(PoolContext(state_dir=Path("/tmp/pushflow-runs")))
+    services = Services(settings=settings, engine=engine, api_key=_api_key(settings, aws), adapters=adapters)
+    # No loop to wake on Lambda: a new run is dispatched within the request that made it.
+    services.wake = lambda: dispatch_run(services, "")
+    return services
+
+
+def _api_key(settings: Settings, aws: AwsClients) -> str:
+    if settings.api_key is not None:
+        return settings.api_key.get_secret_value()
+    if settings.api_key_secret_arn:
+        key = aws.secret_string(settings.api_key_secret_arn).strip()
+        if key:
+            return key
+        raise LambdaConfigError(f"secret {settings.api_key_secret_arn} is empty; store the admin API key in it")
+    raise LambdaConfigError(
+        "no admin API key: set PUSHFLOW_API_KEY_SECRET_ARN to a Secrets Manager secret holding it "
+        "(or PUSHFLOW_API_KEY, for tests)"
+    )

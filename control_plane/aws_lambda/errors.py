@@ -1,0 +1,25 @@
+"""Errors of the Lambda edge.
+
+LambdaError
+├── LambdaConfigError     the function's settings cannot work (fix the environment)
+├── CommandError          a direct invocation asked for something invalid
+└── DatabaseUnavailableError  the database did not answer in time (retryable)
+"""
+
+from __future__ import annotations
+
+
+class LambdaError(Exception):
+    retryable = False
+
+
+class LambdaConfigError(LambdaError):
+    pass
+
+
+class CommandError(LambdaError):
+    pass
+
+
+class DatabaseUnavailableError(LambdaError):
+    retryable = True

@@ -1,0 +1,86 @@
+"""The Lambda handler: one function, routed by the event's shape (see events.py)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from control_plane.aws_lambda.container import Container
+from control_plane.aws_lambda.errors import DatabaseUnavailableError, LambdaConfigError
+from control_plane.aws_lambda.events import COMMANDS, EventKind, classify, describe
+
+log = logging.getLogger("pushflow.lambda")
+
+_container: Container | None = None
+
+
+def handler(event: Any, context: Any) -> Any:
+    """`control_plane.aws_lambda:handler`."""
+    global _container
+    if _container is None:
+        _container = Container()
+    return handle(_container, event, context)
+
+
+def handle(container: Container, event: Any, context: Any) -> Any:
+    container.obs.start(context)
+    kind = classify(event)
+    try:
+        if kind is EventKind.HTTP:
+            return _http(container, event, context)
+        if kind is EventKind.TICK:
+            from control_plane.aws_lambda.ticks import run_tick
+
+            return run_tick(container, context)
+        if kind is EventKind.QUEUE:
+            from control_plane.aws_lambda.deliveries import deliver
+
+            return deliver(container, event["Records"], context)
+        if kind is EventKind.COMMAND:
+            from control_plane.aws_lambda.commands import run_command
+
+            return run_command(container, event, context)
+        return _unknown(event)
+    finally:
+        container.obs.flush()
+
+
+def _http(container: Container, event: Any, context: Any) -> Any:
+    try:
+        app = container.http()
+    except LambdaConfigError as exc:  # the operator's to fix; say what, without secrets
+        log.error("cannot serve HTTP: %s", exc)
+        return _http_error(500, f"the control plane is misconfigured: {exc}")
+    return app(event, context)
+
+
+def _unknown(event: Any) -> dict[str, str]:
+    """Answered, not raised: an asynchronous source would retry a raised error, and
+    retrying an event we cannot read only repeats the failure."""
+    message = (
+        f"pushflow cannot handle this event ({describe(event)}): expected an API Gateway or function URL "
+        "request, an EventBridge scheduled event, an SQS batch, or a direct invocation "
+        f'{{"pushflow": "{" | ".join(COMMANDS)}"}}'
+    )
+    log.error(message)
+    return {"error": message}
+
+
+def _http_error(status: int, detail: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "body": json.dumps({"detail": detail}),
+        "isBase64Encoded": False,
+    }
+
+
+def remaining_seconds(context: Any, default: float = 60.0) -> float:
+    """Time left in this invocation (the whole default when not on Lambda)."""
+    get = getattr(context, "get_remaining_time_in_millis", None)
+    return get() / 1000 if callable(get) else default
+
+
+def database_unavailable(exc: BaseException) -> DatabaseUnavailableError:
+    return DatabaseUnavailableError(f"the database is not reachable: {str(exc).strip().splitlines()[0]}")

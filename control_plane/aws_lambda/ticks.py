@@ -1,0 +1,55 @@
+"""A tick: EventBridge (a rule, or Scheduler with input `{"pushflow": "tick"}`) fires it
+once a minute. It runs the control plane's passes within the invocation's remaining time
+(less `PUSHFLOW_TICK_MARGIN`), then queues every run due before the next tick on SQS so
+it starts on time (dispatch_queue.py)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from control_plane.aws_lambda import passes
+from control_plane.aws_lambda.container import Container
+from control_plane.aws_lambda.dispatch_queue import enqueue, upcoming
+from control_plane.aws_lambda.invocations import database_unavailable, remaining_seconds
+from control_plane.columns import utcnow
+
+log = logging.getLogger("pushflow.lambda.tick")
+
+
+def run_tick(container: Container, context: Any) -> dict[str, Any]:
+    started = time.monotonic()
+    settings = container.settings
+    services = container.services()
+    budget = max(1.0, remaining_seconds(context) - settings.tick_margin)
+    try:
+        report = passes.tick(services, budget)
+        queued = 0
+        if settings.dispatch_queue_url:
+            # Half an interval of overlap: a late next tick still finds its runs queued;
+            # a run queued twice is claimed once.
+            with Session(services.engine) as session:
+                due = upcoming(session, utcnow(), settings.tick_interval * 1.5)
+            queued = enqueue(container.aws.get("sqs"), settings.dispatch_queue_url, due)
+    except OperationalError as exc:  # raised: the tick is retried, and the next one catches up
+        raise database_unavailable(exc) from exc
+    seconds = time.monotonic() - started
+    obs = container.obs
+    obs.count("RunsCreated", report.scheduled)
+    obs.count("RunsDispatched", report.dispatched)
+    obs.count("RunsCrashed", report.crashed)
+    obs.milliseconds("TickDuration", seconds * 1000)
+    result = {
+        "pushflow": "tick",
+        "scheduled": report.scheduled,
+        "dispatched": report.dispatched,
+        "crashed": report.crashed,
+        "queued": queued,
+        "seconds": round(seconds, 3),
+    }
+    log.info("tick done", extra=result)
+    return result
