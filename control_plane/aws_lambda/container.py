@@ -57,7 +57,7 @@ class Container:
 
 def build_services(settings: Settings, aws: AwsClients) -> Any:
     from control_plane.aws_lambda.database import create_lambda_engine
-    from control_plane.aws_lambda.passes import dispatch_run
+    from control_plane.passes import dispatch_due
     from control_plane.services import PoolAdapters, Services
     from push_pools.base import PoolContext
 
@@ -67,8 +67,8 @@ def build_services(settings: Settings, aws: AwsClients) -> Any:
     # Lambda's only writable path is /tmp; cloud adapters keep nothing there.
     adapters = PoolAdapters(PoolContext(state_dir=Path("/tmp/pushflow-runs")))
     services = Services(settings=settings, engine=engine, api_key=_api_key(settings, aws), adapters=adapters)
-    # No loop to wake on Lambda: a new run is dispatched within the request that made it.
-    services.wake = lambda: dispatch_run(services, "")
+    # No loop to wake on Lambda: what a request made due is dispatched within that request.
+    services.wake = lambda: dispatch_due(services)
     return services
 
 

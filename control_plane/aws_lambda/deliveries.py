@@ -10,7 +10,7 @@ import logging
 import time
 from typing import Any
 
-from control_plane.aws_lambda import passes
+from control_plane import passes
 from control_plane.aws_lambda.container import Container
 from control_plane.aws_lambda.dispatch_queue import DueRun, delay_seconds
 from control_plane.aws_lambda.invocations import remaining_seconds

@@ -3,7 +3,8 @@
 LambdaError
 ├── LambdaConfigError     the function's settings cannot work (fix the environment)
 ├── CommandError          a direct invocation asked for something invalid
-└── DatabaseUnavailableError  the database did not answer in time (retryable)
+├── DatabaseUnavailableError  the database did not answer in time (retryable)
+└── TickFailedError       a pass of the tick failed (logged; retried by the scheduler)
 """
 
 from __future__ import annotations
@@ -22,4 +23,8 @@ class CommandError(LambdaError):
 
 
 class DatabaseUnavailableError(LambdaError):
+    retryable = True
+
+
+class TickFailedError(LambdaError):
     retryable = True
