@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # Background loops (dispatcher, reconciler). Off on Lambda, where a tick drives them.
     run_loops: bool = True
     loop_interval: float = 0.5
+    # Submit a run (and send a cancel) in the request that creates (cancels) it, so runs
+    # start where no loop runs. Tests that drive the passes by hand turn it off.
+    dispatch_on_trigger: bool = True
     reconcile_interval: float = 1.0
     # Orchestration (seconds unless said otherwise); see docs/run-lifecycle.md.
     dispatch_batch: int = 100

@@ -68,7 +68,10 @@ def api(tmp_path: Path, database_url: str) -> Iterator[object]:
     from control_plane.app import create_app
     from control_plane.settings import Settings
 
-    settings = Settings(home=tmp_path / "home", database_url=database_url, api_key=ADMIN_KEY, run_loops=False)
+    # No loops and no dispatch on trigger: a run stays as the API left it until a test runs a pass.
+    settings = Settings(
+        home=tmp_path / "home", database_url=database_url, api_key=ADMIN_KEY, run_loops=False, dispatch_on_trigger=False
+    )
     with TestClient(create_app(settings), headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
         yield client
 

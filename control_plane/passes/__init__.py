@@ -8,14 +8,16 @@ loop thread, replicas, Lambda invocations. `tick` runs them all within a time bu
 
 from __future__ import annotations
 
-from control_plane.passes.dispatch import dispatch_due, dispatch_run
-from control_plane.passes.reconcile import reconcile, send_cancel
+from control_plane.passes.dispatch import dispatch_due, dispatch_now, dispatch_run
+from control_plane.passes.reconcile import cancel_now, reconcile, send_cancel
 from control_plane.passes.schedule import next_due_time, schedule_runs
 from control_plane.passes.tick import TickReport, tick
 
 __all__ = [
     "TickReport",
+    "cancel_now",
     "dispatch_due",
+    "dispatch_now",
     "dispatch_run",
     "next_due_time",
     "reconcile",

@@ -68,6 +68,20 @@ def dispatch_run(services: Services, run_id: str) -> bool:
     return True
 
 
+def dispatch_now(services: Services, run: FlowRun) -> None:
+    """The API's trigger path: submit a run that is due now in this request (never
+    failing the request: a run not submitted here is picked up by the next pass)."""
+    if not services.settings.dispatch_on_trigger or run.state_type is not StateType.SCHEDULED:
+        return
+    if run.expected_start_time is not None and run.expected_start_time > utcnow():
+        return
+    try:
+        dispatch_run(services, run.id)
+    except Exception:
+        log.exception("dispatching run %s on trigger failed; the next pass will", run.id)
+    services.wake()
+
+
 def submit_all(services: Services, claims: list[Claim]) -> None:
     """Submit claimed runs (concurrently: cloud APIs are slow), then record where each went."""
     pools, deployments = _load_context(services, claims)

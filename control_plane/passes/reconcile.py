@@ -152,6 +152,20 @@ def send_cancel(services: Services, run: FlowRun) -> bool:
     return True
 
 
+def cancel_now(services: Services, run_id: str) -> None:
+    """The API's cancel path: ask the pool to stop the run's infrastructure in this
+    request (never failing it: a stop not sent here is sent by the next pass)."""
+    if not services.settings.dispatch_on_trigger:
+        return
+    try:
+        with Session(services.engine, expire_on_commit=False) as session:
+            run = session.get(FlowRun, run_id)
+        if run is not None:
+            send_cancel(services, run)
+    except Exception:
+        log.exception("sending the cancel of run %s failed; the next pass will", run_id)
+
+
 def _stop_infrastructure(services: Services, run: FlowRun) -> None:
     if not run.infra_id:
         return

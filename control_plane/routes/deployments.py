@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from control_plane import runs
+from control_plane import passes, runs
 from control_plane.columns import utcnow
 from control_plane.deps import AdminDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
@@ -161,7 +161,9 @@ def create_flow_run(
     services: ServicesDep,
     _: AdminDep,
 ) -> FlowRunPublic:
-    """Trigger a run. A repeated `idempotency_key` returns the run it created (200)."""
+    """Trigger a run. A run due now is handed to its pool before the answer (which does
+    not wait for the provider to provision it). A repeated `idempotency_key` returns the
+    run it created (200)."""
     deployment = get_deployment(session, deployment_id)
     if body.idempotency_key:
         existing = runs.find_by_idempotency_key(session, deployment.id, body.idempotency_key)
@@ -181,7 +183,8 @@ def create_flow_run(
             raise
         response.status_code = status.HTTP_200_OK
         return FlowRunPublic.of(existing)
-    services.wake()
+    passes.dispatch_now(services, run)  # submitted before we answer; no loop needed
+    session.refresh(run)
     return FlowRunPublic.of(run)
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
-from control_plane import runs
+from control_plane import passes, runs
 from control_plane.auth import mint_run_token
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
@@ -87,6 +87,8 @@ def set_flow_run_state(
     if result.status != "ACCEPT":
         raise ConflictError(result.reason)
     session.commit()
+    if result.state.type is StateType.SCHEDULED:
+        passes.dispatch_now(services, run)  # a retry due now starts without waiting for a pass
     if result.state.is_terminal() or result.state.type is StateType.SCHEDULED:
         services.wake()  # a slot was freed, or a retry is scheduled
     return result
@@ -105,8 +107,9 @@ def heartbeat(flow_run_id: str, session: SessionDep, principal: PrincipalDep) ->
 
 @router.post("/{flow_run_id}/cancel")
 def cancel_flow_run(flow_run_id: str, session: SessionDep, services: ServicesDep, _: AdminDep) -> FlowRunPublic:
-    """Cancel a run: at once if it has not been submitted, else through CANCELLING while
-    its pool stops the infrastructure."""
+    """Cancel a run: at once if it has not been submitted, else through CANCELLING: its
+    pool is asked to stop the infrastructure in this request, and the run is CANCELLED
+    when the infrastructure has stopped."""
     run = _get_run(session, flow_run_id, None)
     if run.state_type.is_terminal:
         raise ConflictError(f"run {run.name!r} is already {run.state_type.value}; nothing to cancel")
@@ -118,7 +121,9 @@ def cancel_flow_run(flow_run_id: str, session: SessionDep, services: ServicesDep
     if result.status != "ACCEPT":
         raise ConflictError(result.reason)
     session.commit()
+    passes.cancel_now(services, run.id)  # the pool is asked to stop it before we answer
     services.wake()
+    session.refresh(run)
     return FlowRunPublic.of(run)
 
 
