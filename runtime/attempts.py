@@ -6,7 +6,6 @@ free of reporting and caching: a Dask worker runs exactly this for a task's body
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import random
 import threading
@@ -99,6 +98,8 @@ async def run_attempts_async(
 ) -> tuple[State, int]:
     """`run_attempts` for an async body: awaited on the caller's event loop, timed out by
     cancelling it, and waiting between attempts without blocking the loop."""
+    import asyncio  # loaded already when a coroutine runs; `import runtime` stays light
+
     attempts = 0
     while True:
         attempts += 1

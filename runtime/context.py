@@ -35,7 +35,8 @@ class FlowRunContext:
     run_count: int = 1
     scheduled_start_time: Any = None
     deployment_id: str | None = None
-    tags: tuple[str, ...] = ()
+    # The control plane's record of this run, when it runs from a deployment.
+    record: dict[str, Any] | None = None
 
     def runner(self) -> Any:
         if self.started_runner is None:

@@ -8,7 +8,6 @@ deployment runs an async flow on a new event loop (`run_flow`), so its body real
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import traceback
 import uuid
@@ -47,10 +46,12 @@ def run_flow(flow: Any, parameters: dict[str, Any], **run: Any) -> State:
     carries what a deployment knows: flow_run_id, flow_run_name, reporter, run_count,
     scheduled_start_time, deployment_id."""
     if getattr(flow, "isasync", False):
+        import asyncio
+
         return asyncio.run(run_flow_async(flow, parameters, **run))
     opened = _FlowRun(flow, parameters, run)
     try:
-        state, _ = run_attempts(functools.partial(_flow_body, flow, opened.ctx, parameters), **opened.options())
+        state, _ = run_attempts(functools.partial(_flow_body, opened, parameters), **opened.options())
         opened.finish(state)
     except (KeyboardInterrupt, SystemExit) as exc:
         opened.crash(exc)
@@ -64,7 +65,7 @@ def run_flow(flow: Any, parameters: dict[str, Any], **run: Any) -> State:
 async def run_flow_async(flow: Any, parameters: dict[str, Any], **run: Any) -> State:
     opened = _FlowRun(flow, parameters, run)
     try:
-        body = functools.partial(_flow_body_async, flow, opened.ctx, parameters)
+        body = functools.partial(_flow_body_async, opened, parameters)
         state, _ = await run_attempts_async(body, **opened.options())
         opened.finish(state)
     except (KeyboardInterrupt, SystemExit) as exc:
@@ -103,11 +104,17 @@ class _FlowRun:
             run_count=run.get("run_count") or 1,
             scheduled_start_time=run.get("scheduled_start_time"),
             deployment_id=run.get("deployment_id"),
+            record=run.get("record"),
         )
+        self.attempts = 0
         self.token = flow_run_var.set(self.ctx)
         self.task_token = task_run_var.set(None)
         if not self.ctx.flow_run_name:
-            self.ctx.flow_run_name = _run_name(flow, parameters)
+            try:  # a callable name may read pushflow.runtime.flow_run, so the context is set
+                self.ctx.flow_run_name = _run_name(flow, parameters)
+            except BaseException:
+                self.close()
+                raise
         self.logger = flow_logger(self.ctx)
         self.logger.info("Beginning flow run '%s' for flow '%s'", self.ctx.flow_run_name, flow.name)
         on_running = getattr(flow, "on_running", ())
@@ -115,6 +122,12 @@ class _FlowRun:
             from runtime.states import Running
 
             run_hooks(on_running, flow, self.ctx, Running(), self.logger)
+
+    def attempt(self) -> None:
+        """Count an attempt: `pushflow.runtime.flow_run.run_count` goes up on a retry."""
+        if self.attempts:
+            self.ctx.run_count += 1
+        self.attempts += 1
 
     def options(self) -> dict[str, Any]:
         flow, ctx = self.flow, self.ctx
@@ -161,7 +174,9 @@ def _run_name(flow: Any, parameters: dict[str, Any]) -> str:
     return render_run_name(spec, parameters, "flow_run_name")
 
 
-def _flow_body(flow: Any, ctx: FlowRunContext, parameters: dict[str, Any]) -> Any:
+def _flow_body(opened: _FlowRun, parameters: dict[str, Any]) -> Any:
+    flow, ctx = opened.flow, opened.ctx
+    opened.attempt()
     try:
         with print_capture(flow.log_prints):
             value = flow.fn(**parameters)
@@ -171,7 +186,9 @@ def _flow_body(flow: Any, ctx: FlowRunContext, parameters: dict[str, Any]) -> An
         _end_task_runner(ctx)
 
 
-async def _flow_body_async(flow: Any, ctx: FlowRunContext, parameters: dict[str, Any]) -> Any:
+async def _flow_body_async(opened: _FlowRun, parameters: dict[str, Any]) -> Any:
+    flow, ctx = opened.flow, opened.ctx
+    opened.attempt()
     try:
         with print_capture(flow.log_prints):
             value = await flow.fn(**parameters)

@@ -148,6 +148,7 @@ def _run(run: dict[str, Any], reporter: Reporter, loaded: dict[str, Any]) -> Sta
         run_count=run.get("run_count"),
         scheduled_start_time=run.get("expected_start_time"),
         deployment_id=run.get("deployment_id"),
+        record=run,
     )
 
 

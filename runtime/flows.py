@@ -102,11 +102,16 @@ class FlowFunction(Generic[P, R]):
         """The parameters of a call: bound to the signature, then validated and coerced
         as a deployment's run would be (pydantic only when a value needs it)."""
         try:
-            parameters = dict(self.__signature__.bind(*args, **kwargs).arguments)
+            bound = self.__signature__.bind(*args, **kwargs)
         except TypeError as exc:
             from runtime.errors import ParameterError
 
             raise ParameterError(f"invalid parameters for flow {self.name!r}: {exc}") from None
+        bound.apply_defaults()
+        parameters = dict(bound.arguments)
+        for name, param in self.__signature__.parameters.items():
+            if param.kind is param.VAR_KEYWORD:  # the engine calls fn(**parameters)
+                parameters.update(parameters.pop(name, {}))
         if not self.should_validate_parameters or self._needs_no_validation(parameters):
             return parameters
         return self.validate_parameters(parameters)

@@ -1,4 +1,4 @@
-"""Prefect Core's deferred API: `Flow`, `Parameter`, `Edge`.
+"""Prefect Core's deferred API: `Flow` and `Edge` (`Parameter` lives beside `Task`).
 
 `with Flow("name") as f:` records a graph; calling a task inside it adds a copy of the
 task as a node and its task arguments as data edges. Nothing runs until `f.run()` (or a
@@ -202,8 +202,9 @@ class Flow:
         known = {p.name: p for p in self.parameters()}
         unknown = sorted(set(parameters) - set(known))
         missing = sorted(n for n, p in known.items() if p.required and n not in parameters)
-        problems = [f"parameter '{n}' is not accepted by the flow" for n in unknown]
-        problems += [f"parameter '{n}' is required" for n in missing]
+        problems = [f"parameter '{n}' is required" for n in missing]
+        if unknown:  # worded as the control plane words a 422
+            problems.append(f"parameter(s) {', '.join(repr(n) for n in unknown)} not accepted by the flow")
         if problems:
             raise ParameterError("invalid parameters: " + "; ".join(problems))
         return {n: parameters.get(n, p.default) for n, p in known.items()}

@@ -6,20 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from runtime.annotations import BaseAnnotation, allow_failure, quote, unmapped
 from runtime.futures import PushflowFuture
 
-
-class unmapped:  # noqa: N801 - reads as a marker at the call site: task.map(xs, unmapped(db))
-    """Pass this argument whole to every mapped run instead of iterating over it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
+__all__ = ["expand", "resolve_inputs", "unmapped"]
 
 
 def _is_mapped(value: Any) -> bool:
-    return not isinstance(value, (unmapped, str, bytes, dict)) and isinstance(value, Iterable)
+    return not isinstance(value, (BaseAnnotation, str, bytes, dict)) and isinstance(value, Iterable)
 
 
 def expand(task_name: str, args: tuple, kwargs: dict[str, Any]) -> list[tuple[tuple, dict[str, Any]]]:
@@ -38,7 +32,7 @@ def expand(task_name: str, args: tuple, kwargs: dict[str, Any]) -> list[tuple[tu
     def pick(value: Any, i: int) -> Any:
         if isinstance(value, unmapped):
             return value.value
-        return value[i] if isinstance(value, list) else value
+        return value[i] if isinstance(value, list) else value  # other annotations stay for the run
 
     return [(tuple(pick(a, i) for a in args), {k: pick(v, i) for k, v in kwargs.items()}) for i in range(count)]
 
@@ -47,22 +41,29 @@ def resolve_inputs(
     args: tuple, kwargs: dict[str, Any], wait_for: Any
 ) -> tuple[tuple, dict[str, Any], PushflowFuture | None]:
     """Wait for every future in the arguments (top level or in a list/tuple) and in
-    `wait_for`; replace argument futures by their values. Returns the first upstream that
-    did not complete, if any, in which case the task must not run."""
-    for future in _futures_in(wait_for or ()):
-        future.wait()
-        if not future.state.is_completed():
-            return args, kwargs, future
+    `wait_for`; replace argument futures by their values and annotations by what they
+    hold. Returns the first upstream that did not complete, if any, in which case the task
+    must not run."""
+    for item in wait_for if isinstance(wait_for, (list, tuple)) else [wait_for] if wait_for is not None else []:
+        allowed = isinstance(item, allow_failure)
+        for future in _futures_in(item.value if allowed else item):
+            future.wait()
+            if not allowed and not future.state.is_completed():
+                return args, kwargs, future
     failed: list[PushflowFuture] = []
 
-    def value_of(value: Any) -> Any:
+    def value_of(value: Any, allowed: bool = False) -> Any:
         if isinstance(value, PushflowFuture):
             value.wait()
-            if not value.state.is_completed():
+            if not allowed and not value.state.is_completed():
                 failed.append(value)
             return value.state.data
-        if isinstance(value, (list, tuple)) and any(isinstance(v, PushflowFuture) for v in value):
-            return type(value)(value_of(v) for v in value)
+        if isinstance(value, BaseAnnotation):
+            if isinstance(value, quote):
+                return value.value
+            return value_of(value.value, allowed or isinstance(value, allow_failure))
+        if isinstance(value, (list, tuple)) and any(isinstance(v, (PushflowFuture, BaseAnnotation)) for v in value):
+            return type(value)(value_of(v, allowed) for v in value)
         return value
 
     args = tuple(value_of(a) for a in args)

@@ -63,18 +63,43 @@ def validate(fn: Callable[..., Any], parameters: dict[str, Any]) -> dict[str, An
         instance = model.model_validate(parameters)
     except ValidationError as exc:
         errors = [_describe(err) for err in exc.errors()]
-        raise ParameterError("invalid parameters: " + "; ".join(e["message"] for e in errors), errors) from None
+        extra = [e["parameter"] for e in errors if e["type"] == "extra_forbidden"]
+        messages = [e["message"] for e in errors if e["type"] != "extra_forbidden"]
+        if extra:  # worded as the control plane words them, so a 422 and a call agree
+            messages.append(f"parameter(s) {', '.join(repr(e) for e in extra)} not accepted by the flow")
+        raise ParameterError("invalid parameters: " + "; ".join(messages), errors) from None
     values = {name: getattr(instance, name) for name in model.model_fields}
     values.update(instance.model_extra or {})
     return values
 
 
+# pydantic's error types, as the JSON schema type the control plane names in a 422.
+_JSON_TYPES = {
+    "int": "integer",
+    "float": "number",
+    "string": "string",
+    "str": "string",
+    "bool": "boolean",
+    "list": "array",
+    "tuple": "array",
+    "set": "array",
+    "dict": "object",
+    "model": "object",
+}
+
+
 def _describe(err: Any) -> dict[str, Any]:
     loc = ".".join(str(p) for p in err["loc"]) or "parameters"
-    if err["type"] == "missing":
+    kind = err["type"]
+    if kind == "missing":
         message = f"parameter '{loc}' is required"
-    elif err["type"] == "extra_forbidden":
+    elif kind == "extra_forbidden":
         message = f"parameter '{loc}' is not accepted by the flow"
     else:
-        message = f"parameter '{loc}': {err['msg']} (got {err.get('input')!r})"
-    return {"parameter": loc, "message": message, "type": err["type"]}
+        expected = _JSON_TYPES.get(kind.split("_")[0])
+        got = err.get("input")
+        if expected is not None:
+            message = f"parameter '{loc}': expected {expected}, got {got!r} ({got!r} is not of type '{expected}')"
+        else:
+            message = f"parameter '{loc}': {err['msg']} (got {got!r})"
+    return {"parameter": loc, "message": message, "type": kind}

@@ -11,19 +11,20 @@ async one there gets an event loop of its own in the runner's thread.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import functools
 import logging
 import uuid
 from typing import Any
 
+from runtime.annotations import BaseAnnotation
 from runtime.attempts import run_attempts, run_attempts_async
 from runtime.context import FlowRunContext, TaskRunContext, flow_run_var, task_run_var
 from runtime.engine import failure_text, run_hooks
 from runtime.futures import PushflowFuture, PushflowFutureList
 from runtime.loggers import print_capture, task_logger
 from runtime.states import Completed, Failed, Running, State, StateType, now
+from runtime.tag_context import tags_var
 
 
 def call_task(task: Any, args: tuple, kwargs: dict[str, Any], *, return_state: bool) -> Any:
@@ -160,6 +161,8 @@ async def orchestrate_task_async(
         blocked = None
         if wait_for is not None or _holds_futures(args, kwargs):
             # Waiting on futures blocks: do it off the event loop.
+            import asyncio
+
             args, kwargs, blocked = await asyncio.to_thread(_resolve_inputs, run, args, kwargs, wait_for)
         if blocked is not None:
             state, attempts = blocked, 0
@@ -232,6 +235,8 @@ def _attempts(
 def run_body(task: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
     """Call the task's body once; an async body runs to its end on an event loop of its own."""
     if task.isasync:
+        import asyncio
+
         return asyncio.run(task.run(*args, **kwargs))
     return task.run(*args, **kwargs)
 
@@ -293,11 +298,14 @@ def _attempt_options(task: Any, run: TaskRunContext, logger: Any) -> dict[str, A
     }
 
 
+_RESOLVED = (PushflowFuture, list, tuple, BaseAnnotation)
+
+
 def _holds_futures(args: tuple, kwargs: dict[str, Any]) -> bool:
     for value in args:
-        if isinstance(value, (PushflowFuture, list, tuple)):
+        if isinstance(value, _RESOLVED):
             return True
-    return any(isinstance(v, (PushflowFuture, list, tuple)) for v in kwargs.values()) if kwargs else False
+    return any(isinstance(v, _RESOLVED) for v in kwargs.values()) if kwargs else False
 
 
 def _task_run_record(task: Any, run: TaskRunContext, state: State, start: Any, attempts: int) -> dict[str, Any]:
@@ -306,7 +314,7 @@ def _task_run_record(task: Any, run: TaskRunContext, state: State, start: Any, a
         "name": run.task_run_name,
         "task_key": task.task_key,
         "dynamic_key": run.task_run_name.rpartition("-")[2],
-        "tags": sorted(task.tags),
+        "tags": sorted(task.tags | tags_var.get()),
         "state": state.to_wire(),
         "start_time": start.isoformat(),
         "end_time": state.timestamp.isoformat() if state.type in _ENDED else None,

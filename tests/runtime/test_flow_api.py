@@ -66,7 +66,7 @@ def test_parameters_are_checked() -> None:
 
     with pytest.raises(ParameterError, match="parameter 'x' is required"):
         f.run()
-    with pytest.raises(ParameterError, match="parameter 'y' is not accepted"):
+    with pytest.raises(ParameterError, match="parameter\\(s\\) 'y' not accepted by the flow"):
         f.run(x=1, y=2)
     assert f.parameter_schema() == {
         "type": "object",

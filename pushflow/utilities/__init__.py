@@ -1,0 +1,1 @@
+"""Utilities (Prefect's `prefect.utilities`)."""
