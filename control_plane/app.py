@@ -13,6 +13,7 @@ from control_plane.error_handlers import install_error_handlers
 from control_plane.routes import concurrency_limits, deployments, flow_runs, health, infrastructure, pools, schedules
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
+from control_plane.ui import install_ui
 from push_pools.base import PoolContext
 
 
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Serverless push-pool workflow orchestrator. Every route but /api/health "
         "needs `Authorization: Bearer <key>`.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by control_plane.ui from local assets
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api")
     app.include_router(infrastructure.router, prefix="/api")
     app.include_router(schedules.router, prefix="/api")
+    install_ui(app)
     install_error_handlers(app)
     return app
 

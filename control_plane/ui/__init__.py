@@ -1,0 +1,36 @@
+"""The web UI, served by the control plane itself under `/ui`, plus the local Swagger UI
+at `/api/docs` and the security headers every response carries. Assets ship in this
+package; nothing loads from a CDN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
+
+from control_plane.ui import dashboard, deployments, docs, pools, runs, signin
+from control_plane.ui.deps import CsrfRejected, SignInRequired, sign_in_url
+from control_plane.ui.headers import SecurityHeaders
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def install_ui(app: FastAPI) -> None:
+    app.add_middleware(SecurityHeaders)
+    app.mount("/ui/static", GZipMiddleware(StaticFiles(directory=STATIC_DIR)), name="ui-static")
+    for module in (docs, signin, dashboard, runs, deployments, pools):
+        app.include_router(module.router)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        if request.method != "GET":
+            return HTMLResponse("Your session has ended: sign in again.", status_code=401)
+        return RedirectResponse(sign_in_url(exc.next_url), status_code=303)
+
+    @app.exception_handler(CsrfRejected)
+    async def csrf_rejected(_: Request, __: CsrfRejected) -> Response:
+        message = "This form is stale or came from another site: reload the page and try again."
+        return HTMLResponse(message, status_code=403)

@@ -1,0 +1,74 @@
+"""Pools: type, paused state, concurrency and active runs; one pool's job variable
+defaults, secrets masked."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from control_plane.deps import SessionDep
+from control_plane.models import FlowRun, Pool
+from control_plane.orchestration.rules import ACTIVE_TYPES
+from control_plane.ui.deps import UiSessionDep
+from control_plane.ui.render import render
+
+router = APIRouter(include_in_schema=False)
+
+# A key that names a secret hides its whole value, however deep; over-masking is safe.
+_SECRET_KEY = re.compile(r"secret|passw|token|api[_-]?key|credential|private[_-]?key|secure|auth", re.IGNORECASE)
+MASK = "•••••• (hidden)"
+
+
+def mask_secrets(value: Any, key: str = "") -> Any:
+    if key and _SECRET_KEY.search(key):
+        return MASK
+    if isinstance(value, dict):
+        return {k: mask_secrets(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+def _active_runs(session: SessionDep) -> dict[str, int]:
+    query = (
+        select(FlowRun.pool, func.count())
+        .where(col(FlowRun.state_type).in_(list(ACTIVE_TYPES)))
+        .group_by(col(FlowRun.pool))
+    )
+    return {str(pool): count for pool, count in session.exec(query)}
+
+
+@router.get("/ui/pools")
+def pools_page(request: Request, session: SessionDep, ui: UiSessionDep) -> Response:
+    pools = list(session.exec(select(Pool).order_by(col(Pool.name))))
+    return render(request, "pools.html", session=ui, pools=pools, active=_active_runs(session))
+
+
+@router.get("/ui/pools/{name}")
+def pool_page(request: Request, name: str, session: SessionDep, ui: UiSessionDep) -> Response:
+    pool = session.exec(select(Pool).where(Pool.name == name)).first()
+    if pool is None:
+        return render(request, "not_found.html", session=ui, status_code=404, message=f"pool {name!r} not found")
+    job_schema = request.app.state.services.adapters.adapter_class(pool.type).Job.model_json_schema()
+    properties = job_schema.get("properties", {})
+    defaults = mask_secrets(pool.defaults or {})
+    variables = [
+        {
+            "name": key,
+            "value": json.dumps(defaults[key]) if key in defaults else None,
+            "schema_default": json.dumps(mask_secrets(spec.get("default"), key)) if "default" in spec else None,
+            "description": spec.get("description", ""),
+        }
+        for key, spec in properties.items()
+    ]
+    extra = [
+        {"name": k, "value": json.dumps(v), "schema_default": None, "description": ""} for k, v in defaults.items()
+    ]
+    variables += [v for v in extra if v["name"] not in properties]
+    active = _active_runs(session).get(pool.name, 0)
+    return render(request, "pool.html", session=ui, pool=pool, variables=variables, active=active)

@@ -1,0 +1,51 @@
+// Live updates without reloading: every element with data-live-url and data-live-interval
+// is refreshed from that URL (a server-rendered fragment) until the fragment carries
+// data-done. Focus and open <details> survive the swap, so keyboard users keep their place.
+
+function focusKey(el) {
+  const form = el.closest("form");
+  if (form) return { selector: `form[action="${form.getAttribute("action")}"] button` };
+  if (el.getAttribute("href")) return { selector: `a[href="${el.getAttribute("href")}"]` };
+  return null;
+}
+
+function swap(container, html) {
+  const active = container.contains(document.activeElement) ? focusKey(document.activeElement) : null;
+  const open = [...container.querySelectorAll("details")].map((d) => d.open);
+  container.innerHTML = html;
+  container.querySelectorAll("details").forEach((d, i) => {
+    if (open[i]) d.open = true;
+  });
+  if (active) container.querySelector(active.selector)?.focus();
+}
+
+function follow(container) {
+  const interval = Number(container.dataset.liveInterval);
+  let last = null;
+  const tick = async () => {
+    try {
+      const response = await fetch(container.dataset.liveUrl, { cache: "no-store", credentials: "same-origin" });
+      if (response.redirected && new URL(response.url).pathname === "/ui/login") {
+        window.location.reload();
+        return;
+      }
+      if (response.ok) {
+        const html = await response.text();
+        if (html !== last) {
+          swap(container, html);
+          last = html;
+        }
+        if (container.querySelector("[data-done]")) {
+          document.dispatchEvent(new CustomEvent("pushflow:done"));
+          return;
+        }
+      }
+    } catch (error) {
+      // The server may be restarting: try again on the next tick.
+    }
+    window.setTimeout(tick, interval);
+  };
+  window.setTimeout(tick, interval);
+}
+
+document.querySelectorAll("[data-live-url][data-live-interval]").forEach(follow);

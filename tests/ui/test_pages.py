@@ -1,0 +1,106 @@
+"""What the UI pages show, over real HTTP requests to the app (in-process, SQLite and
+PostgreSQL): runs filtered and paged by cursor with counts per state, the Run form checked
+on the server, and pool secrets masked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from control_plane.app import create_app
+from control_plane.settings import Settings
+from tests.conftest import FLOW_SCHEMA
+
+KEY = "ui-test-key"
+
+
+@pytest.fixture
+def client(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
+    settings = Settings(home=tmp_path / "home", database_url=database_url, api_key=KEY, run_loops=False)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:4300") as client:
+        response = client.post("/ui/login", data={"api_key": KEY})
+        assert response.status_code == 200
+        client.headers["Authorization"] = f"Bearer {KEY}"  # for the setup calls to /api
+        yield client
+
+
+def deployment(client: TestClient, name: str, pool: str, tags: list[str]) -> dict:
+    client.post("/api/pools", json={"name": pool, "type": "process"})
+    body = {
+        "name": name,
+        "flow_name": "etl",
+        "entrypoint": "etl.py:etl",
+        "pool": pool,
+        "tags": tags,
+        "parameter_schema": FLOW_SCHEMA,
+    }
+    response = client.post("/api/deployments", json=body)
+    response.raise_for_status()
+    return response.json()  # type: ignore[no-any-return]
+
+
+def run_links(html: str) -> list[str]:
+    return re.findall(r'<td><a href="/ui/runs/([0-9a-f-]{36})">', html)
+
+
+def test_runs_page_filters_counts_and_pages_by_cursor(client: TestClient) -> None:
+    nightly = deployment(client, "nightly", "local", ["nightly"])
+    adhoc = deployment(client, "adhoc", "other", [])
+    nightly_runs = [
+        client.post(f"/api/deployments/{nightly['id']}/runs", json={"parameters": {"label": "x"}}).json()
+        for _ in range(55)
+    ]
+    adhoc_run = client.post(f"/api/deployments/{adhoc['id']}/runs", json={"parameters": {"label": "y"}}).json()
+    cancelled = {"state": {"type": "CANCELLED", "name": "Cancelled"}, "force": True}
+    client.post(f"/api/flow-runs/{adhoc_run['id']}/state", json=cancelled).raise_for_status()
+
+    first = client.get("/ui/runs").text
+    assert "SCHEDULED <strong>55</strong>" in re.sub(r"\s+", " ", first.replace("</span>", ""))
+    page_one = run_links(first)
+    assert len(page_one) == 50 and page_one[0] == adhoc_run["id"]  # newest first
+    cursor = re.search(r'href="/ui/runs\?cursor=([^"]+)" rel="next"', first)
+    assert cursor
+    page_two = run_links(client.get(f"/ui/runs?cursor={cursor.group(1)}").text)
+    assert len(page_two) == 6 and not set(page_one) & set(page_two)
+    assert set(page_one + page_two) == {r["id"] for r in nightly_runs} | {adhoc_run["id"]}
+
+    assert run_links(client.get("/ui/runs?state=CANCELLED").text) == [adhoc_run["id"]]
+    assert run_links(client.get("/ui/runs?pool=other").text) == [adhoc_run["id"]]
+    assert run_links(client.get(f"/ui/runs?deployment={adhoc['id']}").text) == [adhoc_run["id"]]
+    assert len(run_links(client.get("/ui/runs?tag=nightly").text)) == 50
+    assert len(run_links(client.get("/ui/runs?since=1h&state=CANCELLED").text)) == 1
+    assert "No runs match" in client.get("/ui/runs?tag=nightly&state=CANCELLED").text
+    assert client.get("/ui/runs?cursor=nonsense").status_code == 422
+
+
+def test_run_form_problems_are_named_and_nothing_is_created(client: TestClient) -> None:
+    target = deployment(client, "nightly", "local", [])
+    page = client.get(f"/ui/deployments/{target['id']}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf and 'name="param.label"' in page and 'name="param.n"' in page and 'value="3"' in page
+    response = client.post(
+        f"/ui/deployments/{target['id']}/run", data={"csrf": csrf.group(1), "param.n": "three", "param.label": ""}
+    )
+    assert response.status_code == 422
+    assert "n: &#39;three&#39; is not a whole number" in response.text and "label is required" in response.text
+    assert client.get("/api/flow-runs").json()["items"] == []
+    response = client.post(
+        f"/ui/deployments/{target['id']}/run",
+        data={"csrf": csrf.group(1), "param.n": "4", "param.label": "go"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    [run] = client.get("/api/flow-runs").json()["items"]
+    assert response.headers["location"] == f"/ui/runs/{run['id']}" and run["parameters"] == {"n": 4, "label": "go"}
+
+
+def test_pool_page_masks_secrets(client: TestClient) -> None:
+    defaults = {"env": {"DB_PASSWORD": "hunter2", "API_TOKEN": "tok-123", "REGION": "eu-west-1"}}
+    client.post("/api/pools", json={"name": "local", "type": "process", "defaults": defaults}).raise_for_status()
+    page = client.get("/ui/pools/local").text
+    assert "hunter2" not in page and "tok-123" not in page
+    assert "eu-west-1" in page and "DB_PASSWORD" in page and "(hidden)" in page
