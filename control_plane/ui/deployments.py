@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 
 from control_plane.auth import Principal
 from control_plane.deps import ServicesDep, SessionDep
-from control_plane.errors import ControlPlaneError, NotFoundError
+from control_plane.errors import ControlPlaneError
 from control_plane.models import Deployment, DeploymentUpdate, FlowRun, FlowRunCreate
 from control_plane.routes import deployments as deployment_routes
+from control_plane.routes import schedules as schedule_routes
 from control_plane.schedule_sync import ScheduleUpdate
 from control_plane.schedules import Schedule
 from control_plane.ui import paramform, queries
@@ -122,7 +123,7 @@ def pause_deployment(deployment_id: str, session: SessionDep, services: Services
     paused = form.get("paused") == "true"
     try:
         deployment_routes.update_deployment(deployment_id, DeploymentUpdate(paused=paused), session, services, ADMIN)
-    except NotFoundError as exc:
+    except ControlPlaneError as exc:
         return _back(deployment_id, error_text(exc))
     return _back(deployment_id, "Deployment paused." if paused else "Deployment resumed.")
 
@@ -133,10 +134,10 @@ def toggle_schedule(
 ) -> Response:
     active = form.get("active") == "true"
     try:
-        deployment_routes.update_schedule(
+        schedule_routes.update_schedule(
             deployment_id, schedule_id, ScheduleUpdate(active=active), session, services, ADMIN
         )
-    except NotFoundError as exc:
+    except ControlPlaneError as exc:
         return _back(deployment_id, error_text(exc))
     return _back(deployment_id, "Schedule resumed." if active else "Schedule paused.")
 

@@ -29,7 +29,8 @@ def client(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
 
 
 def deployment(client: TestClient, name: str, pool: str, tags: list[str]) -> dict:
-    client.post("/api/pools", json={"name": pool, "type": "process"})
+    # Paused: runs created here stay SCHEDULED instead of being dispatched on trigger.
+    client.post("/api/pools", json={"name": pool, "type": "process", "paused": True})
     body = {
         "name": name,
         "flow_name": "etl",
