@@ -8,9 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from control_plane.auth import ensure_api_key
+from control_plane.bundles import bundle_store
 from control_plane.db import create_db_engine, migrate
 from control_plane.error_handlers import install_error_handlers
-from control_plane.routes import concurrency_limits, deployments, flow_runs, health, infrastructure, pools, schedules
+from control_plane.routes import (
+    bundles,
+    concurrency_limits,
+    deployments,
+    flow_runs,
+    health,
+    infrastructure,
+    pools,
+    schedules,
+)
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
 from control_plane.ui import install_ui
@@ -52,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api")
     app.include_router(infrastructure.router, prefix="/api")
     app.include_router(schedules.router, prefix="/api")
+    app.include_router(bundles.router, prefix="/api")
     install_ui(app)
     install_error_handlers(app)
     return app
@@ -62,4 +73,5 @@ def build_services(settings: Settings) -> Services:
     migrate(engine)
     api_key = ensure_api_key(settings.api_key.get_secret_value() if settings.api_key else None, settings.api_key_file)
     adapters = PoolAdapters(PoolContext(state_dir=settings.runs_dir))
-    return Services(settings=settings, engine=engine, api_key=api_key, adapters=adapters)
+    store = bundle_store(settings.resolved_bundle_store)
+    return Services(settings=settings, engine=engine, api_key=api_key, adapters=adapters, bundles=store)

@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 from control_plane import tag_limits as _tag_limits  # noqa: F401 - registers its tables
 from control_plane.columns import json_column, state_type_column, utc_column, utcnow
 from control_plane.schedules import ScheduleCreate, SchedulePublic
+from control_plane.sources import Source
 from runtime.states import State, StateType
 
 
@@ -75,6 +76,8 @@ class DeploymentBase(SQLModel):
         default=None, description="Where the entrypoint's path is relative to, if it exists where the run starts"
     )
     pool: str
+    # Where the code comes from (control_plane/sources.py); None: the image or working_dir.
+    source: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     description: str | None = None
     tags: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))
     parameters: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
@@ -87,6 +90,7 @@ class DeploymentBase(SQLModel):
 
 
 class DeploymentCreate(DeploymentBase):
+    source: Source | None = None  # type: ignore[assignment]
     # Replaces the deployment's schedules on upsert; leave out to keep them.
     schedules: list[ScheduleCreate] | None = None
 
@@ -143,6 +147,7 @@ class FlowRun(SQLModel, table=True):
     pool: str | None = None
     entrypoint: str | None = None
     working_dir: str | None = None
+    source: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     parameters: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     job_variables: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     idempotency_key: str | None = None
@@ -203,6 +208,7 @@ class FlowRunPublic(BaseModel):
     pool: str | None
     entrypoint: str | None
     working_dir: str | None
+    source: dict[str, Any] | None = None
     infrastructure: Infrastructure
     idempotency_key: str | None
     created: datetime

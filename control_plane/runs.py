@@ -38,6 +38,7 @@ def create_flow_run(session: Session, deployment: Deployment, body: FlowRunCreat
         pool=deployment.pool,
         entrypoint=deployment.entrypoint,
         working_dir=deployment.working_dir,
+        source=deployment.source,
         parameters={**deployment.parameters, **body.parameters},
         job_variables=body.job_variables,
         idempotency_key=body.idempotency_key,

@@ -40,5 +40,6 @@ class Services:
     engine: Engine
     api_key: str
     adapters: PoolAdapters
+    bundles: Any = None  # control_plane.bundles.BundleStore
     # Set by the loops; routes call it to have new work picked up at once.
     wake: Any = lambda: None

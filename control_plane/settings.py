@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     dispatch_queue_url: str | None = None  # SQS queue delivering scheduled runs on time
     tick_interval: float = 60.0  # how often EventBridge ticks; runs due before the next tick are queued
     tick_margin: float = 10.0  # seconds of the invocation's remaining time a tick leaves unused
+    # Where deployed code bundles live: a folder (local mode) or s3://, gs://, az:// URL.
+    bundle_store: str | None = None
+    bundle_max_bytes: int = 100 * 1024 * 1024
 
     @property
     def resolved_database_url(self) -> str:
@@ -62,6 +65,10 @@ class Settings(BaseSettings):
     @property
     def api_key_file(self) -> Path:
         return self.home / "api_key"
+
+    @property
+    def resolved_bundle_store(self) -> str:
+        return self.bundle_store or str(self.home / "bundles")
 
     @property
     def runs_dir(self) -> Path:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
 from pushflow_cli.console import api_errors, client, console, fail, parse_pairs
+from pushflow_cli.sources import SourceConfigError, default_kind, resolve_source
 
 
 def deploy(
@@ -20,12 +20,18 @@ def deploy(
     interval: float = typer.Option(None, "--interval", help="Run every SECONDS"),
     rrule: str = typer.Option(None, "--rrule", help="Run on an RFC 5545 rule, e.g. 'FREQ=DAILY;BYHOUR=9'"),
     timezone: str = typer.Option("UTC", "--timezone", help="IANA time zone the cron/rrule is read in"),
+    source: str = typer.Option(
+        None, "--source", help="Where runs get the code: bundle, git, image or local (default: per pool type)"
+    ),
+    project_dir: Path = typer.Option(None, "--project-dir", help="The folder a bundle packs (default: here)"),
+    git_url: str = typer.Option(None, "--git-url", help="Repository runs clone (default: the origin remote)"),
+    git_ref: str = typer.Option(None, "--git-ref", help="Branch or tag, resolved to a commit now (default: HEAD's)"),
+    git_credentials: str = typer.Option(None, "--git-credentials", help="Token reference, env:NAME, in the container"),
 ) -> None:
     """Deploy a flow so it can be triggered over the API, the CLI or a schedule."""
     from runtime.errors import FlowLoadError
     from runtime.loading import load_entrypoint
 
-    path_part, _, _ = entrypoint.rpartition(":")
     try:
         flow = load_entrypoint(entrypoint)
     except FlowLoadError as exc:
@@ -36,15 +42,28 @@ def deploy(
     job_variables = parse_pairs(job_var, "--job-var")
     if image:
         job_variables["image"] = image
-    working_dir = os.getcwd()
-    if Path(path_part).is_absolute():
-        working_dir = str(Path(path_part).parent)
-        entrypoint = f"{Path(path_part).name}:{entrypoint.rpartition(':')[2]}"
+    with api_errors():
+        api = client()
+        pool_type = api.read_pool(pool)["type"]
+        kind = source or default_kind(pool_type, image)
+        try:
+            resolved = resolve_source(
+                kind,
+                entrypoint,
+                api,
+                project_dir=project_dir,
+                git_url=git_url,
+                git_ref=git_ref,
+                git_credentials=git_credentials,
+            )
+        except SourceConfigError as exc:
+            raise fail(str(exc)) from None
     body = {
         "name": name,
         "flow_name": flow.name,
-        "entrypoint": entrypoint,
-        "working_dir": working_dir,
+        "entrypoint": resolved.entrypoint,
+        "working_dir": resolved.working_dir,
+        "source": resolved.source,
         "pool": pool,
         "description": description or flow.description,
         "parameters": parameters,
@@ -61,7 +80,9 @@ def deploy(
         key = {"--cron": "cron", "--interval": "interval_seconds", "--rrule": "rrule"}[given[0]]
         body["schedules"] = [{key: kinds[given[0]], "timezone": timezone}]
     with api_errors():
-        deployment = client().upsert_deployment(body)
+        deployment = api.upsert_deployment(body)
+    if resolved.note:
+        console.print(f"Code: {resolved.note}")
     console.print(
         f"Deployed [bold]{deployment['flow_name']}/{deployment['name']}[/bold] "
         f"(id {deployment['id']}) to pool {deployment['pool']}"

@@ -65,6 +65,25 @@ class PushflowClient:
                 raise APIError(_explain(response), response.status_code)
             return response.json() if response.content else None
 
+    def download(self, path: str) -> bytes:
+        """The raw body of `path`, following a redirect to a signed URL (httpx drops our
+        key when the redirect leaves this origin)."""
+        for attempt in range(1, self.retries + 2):
+            try:
+                response = self._http.get(path, follow_redirects=True)
+            except httpx.TransportError as exc:
+                if attempt > self.retries:
+                    raise APIError(f"cannot download {path}: {exc}") from exc
+                self._sleep(attempt, None)
+                continue
+            if response.status_code in RETRY_STATUSES and attempt <= self.retries:
+                self._sleep(attempt, response.headers.get("Retry-After"))
+                continue
+            if response.status_code >= 400:
+                raise APIError(_explain(response), response.status_code)
+            return response.content
+        raise AssertionError("unreachable")
+
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
         delay = self.backoff * 2 ** (attempt - 1)
         if retry_after and retry_after.replace(".", "", 1).isdigit():

@@ -2,6 +2,7 @@
 
 PushflowError
 ├── FlowLoadError        the deployment's entrypoint is missing or does not import
+│   └── SourceError      the run's code could not be fetched, verified or its requirements installed
 ├── ParameterError       run parameters do not fit the flow's signature
 ├── UpstreamFailedError  a task's upstream dependency did not complete
 ├── FlowRunFailed        a called flow (or a read future) did not complete and left no
@@ -19,6 +20,10 @@ class PushflowError(Exception):
 
 class FlowLoadError(PushflowError):
     details: str | None = None  # the import traceback, for the run's logs
+
+
+class SourceError(FlowLoadError):
+    """The run's code (bundle, git checkout, requirements) is not usable; nothing ran."""
 
 
 class ParameterError(PushflowError):

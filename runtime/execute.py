@@ -23,6 +23,7 @@ from runtime.engine import run_flow
 from runtime.errors import APIError, FlowLoadError, ParameterError
 from runtime.loading import load_entrypoint
 from runtime.reporting import Reporter
+from runtime.sources import prepare_code
 from runtime.states import Cancelled, Crashed, Failed, Running, State, StateType
 
 # Seconds between heartbeats; the control plane marks a run CRASHED when they stop.
@@ -87,7 +88,7 @@ def execute(client: PushflowClient, run_id: str) -> int:
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         try:
-            state = _run(run, reporter, loaded)
+            state = _run(client, run, reporter, loaded)
         except _Terminated:
             state = _terminated(client, run, reporter, loaded.get("flow"))
     finally:
@@ -123,13 +124,9 @@ def _terminated(client: PushflowClient, run: dict[str, Any], reporter: Reporter,
     return state
 
 
-def _run(run: dict[str, Any], reporter: Reporter, loaded: dict[str, Any]) -> State:
-    working_dir = run.get("working_dir")
-    if working_dir and os.path.isdir(working_dir):
-        os.chdir(working_dir)
-    else:
-        working_dir = None
+def _run(client: PushflowClient, run: dict[str, Any], reporter: Reporter, loaded: dict[str, Any]) -> State:
     try:
+        working_dir = prepare_code(client, run, lambda level, message: _log(reporter, level, message))
         flow = load_entrypoint(run["entrypoint"], working_dir)
         loaded["flow"] = flow
         if not hasattr(flow, "validate_parameters"):

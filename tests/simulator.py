@@ -20,7 +20,9 @@ _NOT_IN_CONTAINERS = ("PUSHFLOW_API_KEY", "PUSHFLOW_DATABASE_URL", "PUSHFLOW_HOM
 
 
 class SimulatedContainer:
-    def __init__(self, key: str, command: Sequence[str], env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self, key: str, command: Sequence[str], env: Mapping[str, str], log_path: Path, cwd: Path | None = None
+    ) -> None:
         self.key = key
         self.command = list(command)
         self.env = dict(env)
@@ -34,6 +36,7 @@ class SimulatedContainer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                cwd=cwd,
             )
 
     @property
@@ -60,6 +63,9 @@ class ContainerSimulator:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
+        # Start each container in its own new, empty folder, as a container starts in its
+        # image's working dir: nothing of the deployer's files is there.
+        self.fresh_working_dirs = False
         self.containers: dict[str, SimulatedContainer] = {}
         self._lock = threading.Lock()
 
@@ -67,7 +73,11 @@ class ContainerSimulator:
         with self._lock:
             if key not in self.containers:
                 safe = "".join(c if c.isalnum() else "_" for c in key)[-80:]
-                self.containers[key] = SimulatedContainer(key, command, env, self.log_dir / f"{safe}.log")
+                cwd = None
+                if self.fresh_working_dirs:
+                    cwd = self.log_dir / "work" / safe
+                    cwd.mkdir(parents=True)
+                self.containers[key] = SimulatedContainer(key, command, env, self.log_dir / f"{safe}.log", cwd)
             return self.containers[key]
 
     def get(self, key: str) -> SimulatedContainer | None:

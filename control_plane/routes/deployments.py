@@ -26,6 +26,7 @@ from control_plane.parameters import check_parameters
 from control_plane.routes.pools import get_pool
 from control_plane.schedule_sync import NOT_STARTED, replace_schedules
 from control_plane.schedules import Schedule, SchedulePublic
+from control_plane.sources import check_source
 from runtime.states import State, StateType
 
 router = APIRouter(prefix="/deployments", tags=["deployments"])
@@ -41,6 +42,7 @@ def upsert_deployment(
     if body.parameter_schema:
         check_parameters({**body.parameter_schema, "required": []}, body.parameters)
     _check_job(services, pool, body.job_variables, {})
+    check_source(services, body.source, pool.type)
     deployment = session.exec(
         select(Deployment).where(Deployment.flow_name == body.flow_name, Deployment.name == body.name)
     ).first()

@@ -1,0 +1,296 @@
+"""Code that travels with the deployment, end to end on the ECS pool: the deployer's
+project folder is deleted before the run, and the container (moto + the container
+simulator) starts in a fresh, empty working directory. The run gets its code from the
+bundle store or from git, installs its requirements, and completes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import shutil
+import subprocess
+import sys
+import tarfile
+import textwrap
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.emulators.ecs import EcsEmulator
+from tests.helpers import LiveServer, final, trigger
+
+FLOW = textwrap.dedent(
+    """
+    from pathlib import Path
+
+    from helper import greeting
+    from runtime import flow
+
+
+    @flow(log_prints=True)
+    def travelling(name: str = "world") -> str:
+        print(greeting(name))
+        print(f"secret shipped: {Path('secret.txt').exists()}; data shipped: {Path('data').exists()}")
+        return greeting(name)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcsEmulator]:
+    emulator = EcsEmulator(tmp_path_factory.mktemp("ecs-containers")).start()
+    emulator.simulator.fresh_working_dirs = True
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def server(emulator: EcsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("home"), extra_env=emulator.env()).start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture(scope="module")
+def deps_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("deps-cache")
+
+
+@pytest.fixture(scope="module")
+def pool(server: LiveServer, deps_cache: Path) -> str:
+    created = cli(
+        server,
+        "pool",
+        "create",
+        "travel",
+        "--type",
+        "ecs",
+        "--set",
+        "image=pushflow/runtime:test",
+        "--set",
+        f"env.PUSHFLOW_DEPS_CACHE={deps_cache}",
+    )
+    assert created.returncode == 0, created.stderr
+    provisioned = cli(server, "pool", "provision", "travel")
+    assert provisioned.returncode == 0, provisioned.stdout + provisioned.stderr
+    return "travel"
+
+
+def cli(server: LiveServer, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pushflow_cli", *args],
+        env={**server.env, "PUSHFLOW_API_URL": server.url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+def write_project(root: Path, *, greeting: str = "hello", requirements: str | None = None) -> Path:
+    root.mkdir(parents=True)
+    (root / "flows.py").write_text(FLOW)
+    (root / "helper.py").write_text(f"def greeting(name):\n    return f'{greeting}, {{name}}'\n")
+    (root / "secret.txt").write_text("not for the bundle")
+    (root / ".gitignore").write_text("secret.txt\n")
+    (root / "data").mkdir()
+    (root / "data" / "big.csv").write_text("a,b\n" * 1000)
+    (root / ".pushflowignore").write_text("data/\n")
+    if requirements is not None:
+        (root / "requirements.txt").write_text(requirements)
+    return root
+
+
+def deploy(server: LiveServer, project: Path, pool: str, *extra: str, name: str = "travel") -> tuple[dict, str]:
+    done = cli(server, "deploy", "flows.py:travelling", "--name", name, "--pool", pool, *extra, cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    deployment = server.client().get(f"/api/deployments/by-name/travelling/{name}").json()
+    return deployment, done.stdout
+
+
+def logs_of(server: LiveServer, run: dict[str, Any]) -> str:
+    entries = server.client().get(f"/api/flow-runs/{run['id']}/logs").json()
+    return "\n".join(e["message"] for e in entries)
+
+
+def test_a_bundle_runs_after_the_project_folder_is_gone(server: LiveServer, pool: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "project")
+    deployment, shown = deploy(server, project, pool, "--source", "bundle")
+    assert "uploaded bundle" in shown
+    source = deployment["source"]
+    assert source["type"] == "bundle" and len(source["sha256"]) == 64
+    # the same code again: same hash, nothing uploaded
+    again, shown = deploy(server, project, pool, "--source", "bundle")
+    assert "unchanged, nothing uploaded" in shown
+    assert again["source"]["sha256"] == source["sha256"]
+    shutil.rmtree(project)
+
+    api = server.client()
+    done = final(api, trigger(api, deployment, name="bundle"))
+    assert done["state"]["type"] == "COMPLETED", done["state"]
+    logs = logs_of(server, done)
+    assert "hello, bundle" in logs
+    assert "secret shipped: False; data shipped: False" in logs  # .gitignore and .pushflowignore held
+
+
+def test_the_default_source_on_a_cloud_pool_is_a_bundle(server: LiveServer, pool: str, tmp_path: Path) -> None:
+    deployment, _ = deploy(server, write_project(tmp_path / "project"), pool, name="default")
+    assert deployment["source"]["type"] == "bundle"
+
+
+def test_a_tampered_bundle_fails_the_run_and_runs_nothing(server: LiveServer, pool: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "project", greeting="tamper-me")
+    deployment, _ = deploy(server, project, pool, "--source", "bundle", name="tampered")
+    sha256 = deployment["source"]["sha256"]
+    marker = tmp_path / "executed"
+    # Someone swaps the stored archive for one whose flow would leave a mark.
+    evil = io.BytesIO()
+    with tarfile.open(fileobj=evil, mode="w:gz") as archive:
+        code = f"open({str(marker)!r}, 'w').write('ran')\n".encode() + FLOW.encode()
+        info = tarfile.TarInfo("flows.py")
+        info.size = len(code)
+        archive.addfile(info, io.BytesIO(code))
+    stored = server.home / "bundles" / "bundles" / f"{sha256}.tar.gz"
+    assert stored.is_file()
+    stored.write_bytes(evil.getvalue())
+
+    api = server.client()
+    done = final(api, trigger(api, deployment))
+    assert done["state"]["type"] == "FAILED"
+    assert "bundle hash mismatch" in done["state"]["message"]
+    assert sha256 in done["state"]["message"]
+    assert not marker.exists()
+
+
+def git(cwd: Path, *args: str) -> str:
+    identity = ["-c", "user.name=pushflow tests", "-c", "user.email=tests@pushflow.invalid"]
+    done = subprocess.run(["git", *identity, *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_a_git_source_runs_the_commit_resolved_at_deploy_time(server: LiveServer, pool: str, tmp_path: Path) -> None:
+    upstream = write_project(tmp_path / "upstream" / "repo" / "flows-dir", greeting="version one").parent
+    git(upstream, "init", "--quiet", "--initial-branch", "main")
+    git(upstream, "add", "-A")
+    git(upstream, "commit", "--quiet", "-m", "one")
+    deployed_commit = git(upstream, "rev-parse", "HEAD")
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "--quiet", str(upstream), str(checkout))
+
+    deployment, shown = deploy(server, checkout / "flows-dir", pool, "--source", "git", name="from-git")
+    source = deployment["source"]
+    assert source == {
+        "type": "git",
+        "url": str(upstream),
+        "ref": "main",
+        "commit": deployed_commit,
+        "subdirectory": "flows-dir",
+        "credentials": None,
+    }
+    assert deployed_commit[:12] in shown
+
+    # The branch moves on after the deploy; runs still use the deployed commit.
+    (upstream / "flows-dir" / "helper.py").write_text("def greeting(name):\n    return f'version two, {name}'\n")
+    git(upstream, "commit", "--quiet", "-am", "two")
+    shutil.rmtree(checkout)
+
+    api = server.client()
+    done = final(api, trigger(api, deployment, name="git"))
+    assert done["state"]["type"] == "COMPLETED", done["state"]
+    logs = logs_of(server, done)
+    assert "version one, git" in logs
+    assert "version two" not in logs
+    assert f"at {deployed_commit[:12]}" in logs
+
+
+# Requirements ------------------------------------------------------------------------
+
+
+def build_wheel(folder: Path, name: str, version: str, module: str) -> Path:
+    """A pure-Python wheel made here (PEP 427 layout), for a local --find-links folder."""
+    dist = name.replace("-", "_")
+    info = f"{dist}-{version}.dist-info"
+    files = {
+        f"{dist}.py": module.encode(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: pushflow-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [f"{path},sha256={_digest(data)},{len(data)}" for path, data in files.items()] + [f"{info}/RECORD,,"]
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"{dist}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return wheel
+
+
+def _digest(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+# The import is inside the flow: the deployer need not have the requirement installed.
+REQUIRING_FLOW = textwrap.dedent(
+    """
+    from runtime import flow
+
+
+    @flow(log_prints=True)
+    def travelling(name: str = "world") -> str:
+        import pfdemo_greeting
+
+        print(pfdemo_greeting.greet(name))
+        return pfdemo_greeting.greet(name)
+    """
+)
+
+
+def test_requirements_install_once_from_find_links_and_are_cached(
+    server: LiveServer, pool: str, tmp_path: Path, deps_cache: Path
+) -> None:
+    links = tmp_path / "wheels"
+    build_wheel(links, "pfdemo-greeting", "0.1", "def greet(name):\n    return f'greetings from a wheel, {name}'\n")
+    project = write_project(tmp_path / "project", requirements="pfdemo-greeting==0.1\n")
+    (project / "flows.py").write_text(REQUIRING_FLOW)
+    index = ["--job-var", f"env.PUSHFLOW_PIP_FIND_LINKS={links}", "--job-var", "env.PUSHFLOW_PIP_NO_INDEX=yes"]
+    deployment, _ = deploy(server, project, pool, "--source", "bundle", *index, name="requires")
+    shutil.rmtree(project)
+
+    api = server.client()
+    first = final(api, trigger(api, deployment, name="first"), timeout=120)
+    assert first["state"]["type"] == "COMPLETED", first["state"]
+    first_logs = logs_of(server, first)
+    assert "requirements: installing" in first_logs
+    assert "Successfully installed pfdemo-greeting-0.1" in first_logs  # pip's log is in the run's logs
+    assert "greetings from a wheel, first" in first_logs
+
+    second = final(api, trigger(api, deployment, name="second"), timeout=120)
+    assert second["state"]["type"] == "COMPLETED", second["state"]
+    second_logs = logs_of(server, second)
+    assert "requirements: using the cached environment" in second_logs
+    assert "pip install" not in second_logs
+    assert "greetings from a wheel, second" in second_logs
+    assert len([p for p in (deps_cache / "envs").iterdir() if not p.name.startswith(".")]) >= 1
+
+
+def test_a_missing_requirement_fails_the_run_naming_it(server: LiveServer, pool: str, tmp_path: Path) -> None:
+    links = tmp_path / "wheels"
+    links.mkdir()
+    project = write_project(tmp_path / "project", requirements="pfdemo-nowhere==1.0\n")
+    index = ["--job-var", f"env.PUSHFLOW_PIP_FIND_LINKS={links}", "--job-var", "env.PUSHFLOW_PIP_NO_INDEX=yes"]
+    deployment, _ = deploy(server, project, pool, "--source", "bundle", *index, name="missing")
+
+    api = server.client()
+    done = final(api, trigger(api, deployment), timeout=120)
+    assert done["state"]["type"] == "FAILED"
+    assert "pfdemo-nowhere" in done["state"]["message"]
+    assert "installing requirements failed" in done["state"]["message"]
+    assert "No matching distribution found for pfdemo-nowhere" in logs_of(server, done)
