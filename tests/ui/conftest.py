@@ -83,8 +83,8 @@ class Shots:
 
 @pytest.fixture
 def page(browser: Any, server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser context on the server; its last view is saved when the test ends,
-    so a failing test keeps its screenshot."""
+    """A fresh browser context on the server. Tests save screenshots as they go; a failing
+    test also keeps its last view (<test>-NN-FAILED.png)."""
     context = browser.new_context(base_url=server.url.removesuffix("/api"), viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()
@@ -92,8 +92,8 @@ def page(browser: Any, server: LiveServer, request: pytest.FixtureRequest) -> It
     try:
         yield page
     finally:
-        failed = request.node.stash.get(_FAILED, False)
-        page.shots.take("FAILED" if failed else "end")
+        if request.node.stash.get(_FAILED, True):
+            page.shots.take("FAILED")
         context.close()
 
 
