@@ -13,6 +13,7 @@ Targets: < 0.1 ms/task locally, < 0.5 ms/task reporting to the server, empty flo
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import socket
 import statistics
@@ -51,6 +52,17 @@ def mapped(n: int = 1000):
 @flow
 def empty():
     pass
+
+
+@task
+async def anoop(x):
+    return x
+
+
+@flow
+async def async_sequential(n: int = 1000):
+    for i in range(n):
+        await anoop(i)
 """
 
 
@@ -87,14 +99,39 @@ def local_rows() -> list[tuple[str, float, float | None]]:
     def empty():
         pass
 
+    async def plain_async(x):
+        return x
+
+    anoop = task(plain_async)
+
+    @flow
+    async def async_sequential():
+        for i in range(N):
+            await anoop(i)
+
+    @flow
+    async def async_empty():
+        pass
+
     empty()  # first call warms imports and configures the run logger
+    asyncio.run(async_empty())
     logging.getLogger(LOGGER_NAME).setLevel(logging.WARNING)  # the console is not what we measure
     plain_loop = _best(lambda: [plain(i) for i in range(N)])
     empty_time = statistics.median(_time(empty) for _ in range(50))
     seq = _best(sequential) - empty_time
     mapped_time = _best(mapped) - empty_time
+
+    async def plain_async_loop():
+        for i in range(N):
+            await plain_async(i)
+
+    async_plain = _best(lambda: asyncio.run(plain_async_loop()))
+    async_empty_time = statistics.median(_time(lambda: asyncio.run(async_empty())) for _ in range(50))
+    async_seq = _best(lambda: asyncio.run(async_sequential())) - async_empty_time
     return [
         ("local: 1,000 sequential tasks", seq / N * 1e3, (seq - plain_loop) / N * 1e3),
+        ("local: 1,000 sequential async tasks (await)", async_seq / N * 1e3, (async_seq - async_plain) / N * 1e3),
+        ("local: empty async flow (ms per flow)", async_empty_time * 1e3, None),
         ("local: 1,000 mapped tasks", mapped_time / N * 1e3, (mapped_time - plain_loop) / N * 1e3),
         ("local: plain loop of 1,000 calls", plain_loop / N * 1e3, None),
         ("local: empty flow (ms per flow)", empty_time * 1e3, None),
@@ -135,7 +172,7 @@ def server_rows() -> list[tuple[str, float, float | None]]:
             _wait(lambda: _healthy(api))
             api.post("/pools", json={"name": "bench", "type": "process"}).raise_for_status()
             durations = {}
-            for name in ("empty", "sequential", "mapped"):
+            for name in ("empty", "sequential", "mapped", "async_sequential"):
                 body = {
                     "name": "bench",
                     "flow_name": name,
@@ -153,6 +190,11 @@ def server_rows() -> list[tuple[str, float, float | None]]:
                     None,
                 ),
                 ("server: 1,000 mapped tasks", (durations["mapped"] - empty) / N * 1e3, None),
+                (
+                    "server: 1,000 sequential async tasks",
+                    (durations["async_sequential"] - empty) / N * 1e3,
+                    None,
+                ),
                 ("server: empty flow run (ms, RUNNING->COMPLETED)", empty * 1e3, None),
             ]
         finally:

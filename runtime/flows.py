@@ -153,6 +153,29 @@ class FlowFunction(Generic[P, R]):
             setattr(new, attribute, value)
         return new
 
+    # Deploying (runtime.deploying) -------------------------------------------------------
+
+    def to_deployment(self, name: str, **options: Any) -> Any:
+        from runtime.deploying import RunnerDeployment
+
+        return RunnerDeployment.from_flow(self, name, **options)
+
+    def deploy(self, name: str, pool: str | None = None, **options: Any) -> str:
+        """Register this flow with the control plane as deployment `name` on `pool`;
+        returns the deployment's id."""
+        return self.to_deployment(name, pool=pool, **options).apply()
+
+    def serve(self, name: str | None = None, **options: Any) -> None:
+        from runtime.deploying import serve
+
+        serve(self.to_deployment(name or self.name, **options))
+
+    @classmethod
+    def from_source(cls, source: Any, entrypoint: str) -> Any:
+        from runtime.deploying import flow_from_source
+
+        return flow_from_source(source, entrypoint)
+
     def __repr__(self) -> str:
         return f"<Flow: {self.name}>"
 
@@ -174,16 +197,28 @@ def _plain_annotations(fn: Callable[..., Any], signature: inspect.Signature) -> 
     return plain
 
 
-@overload
-def flow(fn: Callable[P, R]) -> FlowFunction[P, R]: ...
+class _FlowDecorator:
+    """`@flow` / `@flow(...)`; also `flow.from_source(source, entrypoint)`, as in Prefect."""
+
+    @overload
+    def __call__(self, fn: Callable[P, R]) -> FlowFunction[P, R]: ...
+
+    @overload
+    def __call__(self, fn: None = None, **options: Any) -> Callable[[Callable[P, R]], FlowFunction[P, R]]: ...
+
+    def __call__(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Decorate a function as a flow: `@flow` or `@flow(name="etl", log_prints=True)`."""
+        if fn is None:
+            return lambda f: FlowFunction(f, **options)
+        return FlowFunction(fn, **options)
+
+    @staticmethod
+    def from_source(source: Any, entrypoint: str) -> Any:
+        """The flow at `entrypoint` ("file.py:name") in `source` (a folder or git URL)."""
+        return FlowFunction.from_source(source, entrypoint)
+
+    def __repr__(self) -> str:
+        return "<pushflow.flow decorator>"
 
 
-@overload
-def flow(fn: None = None, **options: Any) -> Callable[[Callable[P, R]], FlowFunction[P, R]]: ...
-
-
-def flow(fn: Callable[..., Any] | None = None, **options: Any) -> Any:
-    """Decorate a function as a flow: `@flow` or `@flow(name="etl", log_prints=True)`."""
-    if fn is None:
-        return lambda f: FlowFunction(f, **options)
-    return FlowFunction(fn, **options)
+flow = _FlowDecorator()

@@ -42,8 +42,10 @@ class Flow:
         on_completion: Iterable[Any] = (),
         on_failure: Iterable[Any] = (),
         result_storage: Any = None,
+        schedule: Any = None,
     ) -> None:
         self.name = name
+        self.schedule = schedule
         self.description = description
         self.tasks: dict[Task, None] = {}  # insertion-ordered set
         self.edges: dict[Edge, None] = {}
@@ -183,12 +185,19 @@ class Flow:
 
     # Running ----------------------------------------------------------------------------
 
-    def run(self, parameters: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    def run(self, parameters: dict[str, Any] | None = None, run_on_schedule: bool | None = None, **kwargs: Any) -> Any:
         """Run the graph now, in this process; returns the flow's state, whose
-        `.result[task]` is each task's state."""
+        `.result[task]` is each task's state. A flow with a schedule sleeps until each
+        scheduled time and runs then (until the schedule's end_date, if it has one); it
+        returns the last run's state."""
         from runtime.engine import run_flow
 
-        return run_flow(self, self.validate_parameters({**(parameters or {}), **kwargs}))
+        values = self.validate_parameters({**(parameters or {}), **kwargs})
+        if self.schedule is None or run_on_schedule is False:
+            return run_flow(self, values)
+        from runtime.graph_schedule import run_on_schedule as scheduled
+
+        return scheduled(self, values)
 
     def fn(self, **parameters: Any) -> Any:
         """The flow body the engine calls: runs the graph, returns the flow's state."""
@@ -227,8 +236,25 @@ class Flow:
             "additionalProperties": False,
         }
 
+    # Registering ------------------------------------------------------------------------
+
+    def to_deployment(self, name: str, **options: Any) -> Any:
+        from runtime.deploying import RunnerDeployment
+
+        return RunnerDeployment.from_flow(self, name, **options)
+
+    def deploy(self, name: str, pool: str | None = None, **options: Any) -> str:
+        """Register this graph with the control plane as deployment `name` on `pool`, with
+        its schedule; returns the deployment's id. Then press Run: no agent needed."""
+        return self.to_deployment(name, pool=pool, **options).apply()
+
+    def register(self, project_name: str | None = None, *, name: str | None = None, **options: Any) -> str:
+        """Prefect Core's spelling of `deploy`: the deployment is named `name`, else
+        `project_name`, else "default"."""
+        return self.deploy(name or project_name or "default", **options)
+
     def copy(self) -> Flow:
-        new = Flow(self.name, self.tasks, self.edges, description=self.description)
+        new = Flow(self.name, self.tasks, self.edges, description=self.description, schedule=self.schedule)
         new.constants = {t: dict(c) for t, c in self.constants.items()}
         return new
 

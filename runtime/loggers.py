@@ -79,6 +79,10 @@ def task_logger(run: TaskRunContext) -> logging.LoggerAdapter:
     return logging.LoggerAdapter(_configure(), {"run_label": f"Task run '{run.task_run_name}'"})
 
 
+def schedule_logger(flow_name: str) -> logging.LoggerAdapter:
+    return logging.LoggerAdapter(_configure(), {"run_label": f"Flow '{flow_name}'"})
+
+
 def get_run_logger() -> logging.LoggerAdapter:
     """The logger of the current task run or flow run; its records reach the control plane."""
     task_run = task_run_var.get()

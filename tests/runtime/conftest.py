@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from runtime.loggers import LOGGER_NAME
+from tests.helpers import LiveServer
 
 
 class _Lines(logging.Handler):
@@ -28,3 +29,16 @@ def run_logs() -> Iterator[list[str]]:
         yield handler.lines
     finally:
         logger.removeHandler(handler)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real server (a process, SQLite) with a process pool named "local", shared by
+    the runtime tests that run flows from deployments."""
+    live = LiveServer(tmp_path_factory.mktemp("server") / "home").start()
+    with live.client() as api:
+        api.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
+    try:
+        yield live
+    finally:
+        live.stop()

@@ -92,14 +92,8 @@ with Flow("broken-graph") as broken:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("server") / "home").start()
-    with live.client() as api:
-        api.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
-    try:
-        yield live
-    finally:
-        live.stop()
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server
 
 
 @pytest.fixture(scope="module")
