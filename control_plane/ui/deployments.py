@@ -19,6 +19,7 @@ from control_plane.schedule_sync import ScheduleUpdate
 from control_plane.schedules import Schedule
 from control_plane.ui import paramform, queries
 from control_plane.ui.deps import FormDep, UiSessionDep
+from control_plane.ui.pools import mask_secrets
 from control_plane.ui.render import error_text, render
 from control_plane.ui.session import UiSession
 
@@ -72,6 +73,7 @@ def _detail(
         session=ui,
         status_code=status_code,
         deployment=deployment,
+        source=mask_secrets(deployment.source) if deployment.source else None,
         fields=fields,
         errors=errors or {},
         problems=problems or [],

@@ -6,18 +6,24 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from control_plane.deps import SessionDep
-from control_plane.models import FlowRun, Pool
+from control_plane.auth import Principal
+from control_plane.deps import ServicesDep, SessionDep
+from control_plane.errors import ControlPlaneError
+from control_plane.models import FlowRun, Pool, PoolUpdate
 from control_plane.orchestration.rules import ACTIVE_TYPES
-from control_plane.ui.deps import UiSessionDep
-from control_plane.ui.render import render
+from control_plane.routes import pools as pool_routes
+from control_plane.ui.deps import FormDep, UiSessionDep
+from control_plane.ui.render import error_text, render
 
 router = APIRouter(include_in_schema=False)
+ADMIN = Principal(admin=True)
 
 # A key that names a secret hides its whole value, however deep; over-masking is safe.
 _SECRET_KEY = re.compile(r"secret|passw|token|api[_-]?key|credential|private[_-]?key|secure|auth", re.IGNORECASE)
@@ -49,8 +55,22 @@ def pools_page(request: Request, session: SessionDep, ui: UiSessionDep) -> Respo
     return render(request, "pools.html", session=ui, pools=pools, active=_active_runs(session))
 
 
+@router.post("/ui/pools/{name}/pause")
+def pause_pool(name: str, session: SessionDep, services: ServicesDep, form: FormDep) -> Response:
+    paused = form.get("paused") == "true"
+    try:
+        pool_routes.update_pool(name, PoolUpdate(paused=paused), session, services, ADMIN)
+    except ControlPlaneError as exc:
+        notice = error_text(exc)
+    else:
+        notice = "Pool paused: its runs wait, nothing is submitted." if paused else "Pool resumed."
+    return RedirectResponse(f"/ui/pools/{quote(name)}?notice={quote(notice)}", status_code=303)
+
+
 @router.get("/ui/pools/{name}")
-def pool_page(request: Request, name: str, session: SessionDep, ui: UiSessionDep) -> Response:
+def pool_page(
+    request: Request, name: str, session: SessionDep, ui: UiSessionDep, notice: str | None = None
+) -> Response:
     pool = session.exec(select(Pool).where(Pool.name == name)).first()
     if pool is None:
         return render(request, "not_found.html", session=ui, status_code=404, message=f"pool {name!r} not found")
@@ -71,4 +91,4 @@ def pool_page(request: Request, name: str, session: SessionDep, ui: UiSessionDep
     ]
     variables += [v for v in extra if v["name"] not in properties]
     active = _active_runs(session).get(pool.name, 0)
-    return render(request, "pool.html", session=ui, pool=pool, variables=variables, active=active)
+    return render(request, "pool.html", session=ui, pool=pool, variables=variables, active=active, notice=notice)

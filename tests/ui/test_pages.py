@@ -105,3 +105,14 @@ def test_pool_page_masks_secrets(client: TestClient) -> None:
     page = client.get("/ui/pools/local").text
     assert "hunter2" not in page and "tok-123" not in page
     assert "eu-west-1" in page and "DB_PASSWORD" in page and "(hidden)" in page
+
+
+def test_pool_pause_and_resume_from_its_page(client: TestClient) -> None:
+    client.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/ui/pools/local").text)
+    assert csrf
+    response = client.post("/ui/pools/local/pause", data={"csrf": csrf.group(1), "paused": "true"})
+    assert "Pool paused" in response.text and "Resume pool" in response.text
+    assert client.get("/api/pools/local").json()["paused"] is True
+    client.post("/ui/pools/local/pause", data={"csrf": csrf.group(1), "paused": "false"})
+    assert client.get("/api/pools/local").json()["paused"] is False
