@@ -80,6 +80,7 @@ def test_run_from_the_form_is_followed_live_to_completed(page: Any, server: Live
     expect(gantt).to_contain_text("total-0")
     expect(page.locator("#log-lines")).to_contain_text("gate opened; total is 5")
     assert page.url == run_url  # followed without a reload
+    expect(page.locator("#live-announce")).to_have_text("Run is now COMPLETED")  # for screen readers
     # The level filter and the search narrow the panel.
     page.get_by_label("Level").select_option("30")
     expect(page.locator("#log-lines li:visible")).to_have_count(1)

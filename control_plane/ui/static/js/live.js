@@ -1,6 +1,7 @@
 // Live updates without reloading: every element with data-live-url and data-live-interval
 // is refreshed from that URL (a server-rendered fragment) until the fragment carries
-// data-done. Focus and open <details> survive the swap, so keyboard users keep their place.
+// data-done. Focus and open <details> survive the swap, so keyboard users keep their place;
+// a change of the run's state (data-state) is announced to screen readers, nothing else.
 
 function focusKey(el) {
   const form = el.closest("form");
@@ -32,8 +33,12 @@ function follow(container) {
       if (response.ok) {
         const html = await response.text();
         if (html !== last) {
+          const before = container.querySelector("[data-state]")?.dataset.state;
           swap(container, html);
           last = html;
+          const after = container.querySelector("[data-state]")?.dataset.state;
+          const announce = document.getElementById("live-announce");
+          if (announce && after && after !== before) announce.textContent = `Run is now ${after}`;
         }
         if (container.querySelector("[data-done]")) {
           document.dispatchEvent(new CustomEvent("pushflow:done"));
