@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import LiveServer
+from tests.terraform import aws_calls
 
 FLOWS = Path(__file__).parent.parent / "flows"
 
@@ -18,3 +19,10 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         yield live
     finally:
         live.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def record_aws_calls(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The AWS calls pushflow makes here feed the IAM check (tests/terraform/aws_calls.py)."""
+    with aws_calls.recording(request.module.__name__, lambda: tmp_path_factory.mktemp("aws-calls")):
+        yield
