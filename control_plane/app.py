@@ -19,6 +19,7 @@ from control_plane.routes import (
     health,
     infrastructure,
     pools,
+    results,
     schedules,
 )
 from control_plane.services import PoolAdapters, Services
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(infrastructure.router, prefix="/api")
     app.include_router(schedules.router, prefix="/api")
     app.include_router(bundles.router, prefix="/api")
+    app.include_router(results.router, prefix="/api")
     install_ui(app)
     install_error_handlers(app)
     return app

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from runtime.deployed_runs import DeployedRun, run_deployment
 from runtime.deploying import DeployError, RunnerDeployment
+from runtime.flow_results import read_flow_run_result
 
 
 def deploy(*deployments: RunnerDeployment, pool: str | None = None) -> list[str]:
@@ -15,4 +17,4 @@ def deploy(*deployments: RunnerDeployment, pool: str | None = None) -> list[str]
     return ids
 
 
-__all__ = ["DeployError", "RunnerDeployment", "deploy"]
+__all__ = ["DeployError", "DeployedRun", "RunnerDeployment", "deploy", "read_flow_run_result", "run_deployment"]

@@ -156,3 +156,22 @@ def cancel(flow_run_id: str) -> None:
     with api_errors():
         flow_run = client().cancel_flow_run(flow_run_id)
     console.print(f"Run {flow_run['name']}: {state_text(flow_run['state'])}")
+
+
+@app.command("result")
+def result(flow_run_id: str) -> None:
+    """Print a completed run's return value (its flow must use persist_result=True) as JSON."""
+    import json
+
+    from runtime.flow_results import read_flow_run_result
+
+    api = client()
+    with api_errors():
+        try:
+            value = read_flow_run_result(flow_run_id, api)
+        except KeyError as exc:
+            raise fail(str(exc.args[0])) from None
+    try:
+        print(json.dumps(value, indent=2))
+    except TypeError:
+        print(repr(value))

@@ -145,6 +145,12 @@ class PushflowClient:
     def send_logs(self, flow_run_id: str, logs: list[dict]) -> None:
         self.request("POST", f"/flow-runs/{flow_run_id}/logs", json=logs)
 
+    def record_flow_run_result(self, flow_run_id: str, result: dict[str, Any]) -> None:
+        self.request("PUT", f"/flow-runs/{flow_run_id}/result", json=result)
+
+    def read_flow_run_result(self, flow_run_id: str) -> dict:
+        return self.request("GET", f"/flow-runs/{flow_run_id}/result")  # type: ignore[no-any-return]
+
     def create_subflow_run(self, parent_id: str, **body: Any) -> dict:
         """A child run of `parent_id`, and a token scoped to the child."""
         return self.request("POST", f"/flow-runs/{parent_id}/subflow-runs", json=body)  # type: ignore[no-any-return]

@@ -143,6 +143,10 @@ class _FlowRun:
         }
 
     def finish(self, state: State) -> None:
+        if state.is_completed() and getattr(self.flow, "persist_result", None):
+            from runtime.flow_results import persist_flow_result
+
+            persist_flow_result(self.flow, self.ctx, state)
         if state.is_failed():
             self.logger.error("Flow run failed: %s", failure_text(state))
         hooks = getattr(self.flow, "on_completion" if state.is_completed() else "on_failure", ())

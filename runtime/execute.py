@@ -96,6 +96,10 @@ def execute(client: PushflowClient, run_id: str) -> int:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
         heartbeat.stop()
         reporter.close()
+    if state.is_completed() and state.result_key is not None and getattr(loaded.get("flow"), "persist_result", None):
+        from runtime.flow_results import report_flow_result
+
+        report_flow_result(client, run_id, loaded["flow"], state)
     _propose(client, run_id, state)
     if state.type is StateType.CANCELLED:
         return 143

@@ -118,6 +118,15 @@ def storage_from(spec: Any) -> ResultStorage:
     raise ValueError(f"result storage {text!r}: unknown scheme {scheme!r}; use a path, file:// or s3://")
 
 
+def storage_url(storage: Any) -> str | None:
+    """Where `storage` is, as `storage_from` reads it back (None for custom storages)."""
+    if isinstance(storage, LocalFileStorage):
+        return str(storage.basepath)
+    if isinstance(storage, S3Storage):
+        return f"s3://{storage.bucket}/{storage.prefix}"
+    return None
+
+
 # Serializers ---------------------------------------------------------------------------
 
 
