@@ -1,18 +1,16 @@
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from control_plane import passes, runs
 from control_plane.auth import mint_run_token
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
-from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
+from control_plane.errors import ConflictError, NotFoundError
 from control_plane.models import (
     FlowRun,
     FlowRunPage,
@@ -27,6 +25,7 @@ from control_plane.models import (
     TaskRunPublic,
     TaskRunReport,
 )
+from control_plane.run_listing import RunFilter, RunOrder, encode_cursor, page_query
 from runtime.states import State, StateType
 
 router = APIRouter(prefix="/flow-runs", tags=["flow runs"])
@@ -39,28 +38,19 @@ def list_flow_runs(
     deployment_id: str | None = None,
     flow_name: str | None = None,
     state: Annotated[list[StateType] | None, Query(description="Keep runs in these state types")] = None,
+    name: Annotated[str | None, Query(description="Keep runs with exactly this name")] = None,
+    id_prefix: Annotated[str | None, Query(description="Keep runs whose id starts with this")] = None,
+    expected_before: Annotated[datetime | None, Query(description="Keep runs due to start at or before this")] = None,
+    expected_after: Annotated[datetime | None, Query(description="Keep runs due to start after this")] = None,
+    sort: Annotated[RunOrder, Query(description="Order of the runs")] = RunOrder.CREATED_DESC,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> FlowRunPage:
-    """Runs, newest first; pass `next_cursor` back as `cursor` for the next page."""
-    query = select(FlowRun)
-    if deployment_id:
-        query = query.where(FlowRun.deployment_id == deployment_id)
-    if flow_name:
-        query = query.where(FlowRun.flow_name == flow_name)
-    if state:
-        query = query.where(col(FlowRun.state_type).in_(state))
-    if cursor:
-        created, run_id = _decode_cursor(cursor)
-        query = query.where(
-            or_(
-                col(FlowRun.created) < created,
-                and_(col(FlowRun.created) == created, col(FlowRun.id) < run_id),
-            )
-        )
-    query = query.order_by(col(FlowRun.created).desc(), col(FlowRun.id).desc()).limit(limit + 1)
-    rows = list(session.exec(query))
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    """Runs, newest first by default; pass `next_cursor` back as `cursor` (with the same
+    filters and sort) for the next page."""
+    where = RunFilter(deployment_id, flow_name, state, name, id_prefix, expected_before, expected_after)
+    rows = list(session.exec(page_query(where, sort, limit, cursor)))
+    next_cursor = encode_cursor(rows[limit - 1], sort) if len(rows) > limit else None
     return FlowRunPage(items=[FlowRunPublic.of(r) for r in rows[:limit]], next_cursor=next_cursor)
 
 
@@ -208,15 +198,3 @@ def _get_run(session: SessionDep, flow_run_id: str, principal: PrincipalDep | No
     if run is None:
         raise NotFoundError(f"flow run {flow_run_id!r} not found")
     return run
-
-
-def _encode_cursor(run: FlowRun) -> str:
-    return base64.urlsafe_b64encode(f"{run.created.isoformat()}|{run.id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created), run_id
-    except ValueError:
-        raise InvalidInputError("invalid cursor: pass back the next_cursor of a previous page") from None

@@ -103,3 +103,26 @@ def test_an_unknown_job_variable_names_the_one_meant(api: Any) -> None:
     assert response.json()["detail"] == (
         "invalid pool defaults: unknown job variable `workdir`; did you mean `working_dir`?"
     )
+
+
+def test_runs_are_found_by_name_or_id_prefix_and_sorted_by_expected_start(orch: Orchestra) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    deployment = orch.deploy()
+    now = datetime.now(timezone.utc)
+    later = orch.trigger(deployment, scheduled_start_time=(now + timedelta(days=1)).isoformat(), name="tomorrow")
+    soon = orch.trigger(deployment, name="now")
+    by_name = orch.api.get("/api/flow-runs", params={"name": "tomorrow"}).json()["items"]
+    assert [r["id"] for r in by_name] == [later["id"]]
+    by_prefix = orch.api.get("/api/flow-runs", params={"id_prefix": soon["id"][:8]}).json()["items"]
+    assert [r["id"] for r in by_prefix] == [soon["id"]]
+    due = orch.api.get(
+        "/api/flow-runs", params={"sort": "expected_start_desc", "expected_before": now.isoformat()}
+    ).json()["items"]
+    assert due == []
+    upcoming = orch.api.get("/api/flow-runs", params={"sort": "expected_start_asc", "limit": 1}).json()
+    assert [r["name"] for r in upcoming["items"]] == ["now"]
+    second = orch.api.get(
+        "/api/flow-runs", params={"sort": "expected_start_asc", "limit": 1, "cursor": upcoming["next_cursor"]}
+    ).json()
+    assert [r["name"] for r in second["items"]] == ["tomorrow"]

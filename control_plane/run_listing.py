@@ -1,0 +1,84 @@
+"""Which runs `GET /api/flow-runs` answers with, in what order, a page at a time. The
+cursor is the last row's sort key and id, so pages stay stable while runs are added."""
+
+from __future__ import annotations
+
+import base64
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import col, select
+
+from control_plane.errors import InvalidInputError
+from control_plane.models import FlowRun
+from runtime.states import StateType
+
+
+class RunOrder(str, enum.Enum):
+    CREATED_DESC = "created_desc"  # newest first (the default)
+    EXPECTED_START_DESC = "expected_start_desc"  # latest due first: what ran recently
+    EXPECTED_START_ASC = "expected_start_asc"  # soonest first: what runs next
+
+
+@dataclass
+class RunFilter:
+    deployment_id: str | None = None
+    flow_name: str | None = None
+    states: list[StateType] | None = None
+    name: str | None = None
+    id_prefix: str | None = None
+    expected_before: datetime | None = None
+    expected_after: datetime | None = None
+
+
+def _sort_key(order: RunOrder) -> Any:
+    if order is RunOrder.CREATED_DESC:
+        return col(FlowRun.created)
+    # A subflow run may have no expected start: it started when it was created.
+    return func.coalesce(col(FlowRun.expected_start_time), col(FlowRun.created))
+
+
+def page_query(where: RunFilter, order: RunOrder, limit: int, cursor: str | None) -> Any:
+    key = _sort_key(order)
+    query = select(FlowRun)
+    if where.deployment_id:
+        query = query.where(FlowRun.deployment_id == where.deployment_id)
+    if where.flow_name:
+        query = query.where(FlowRun.flow_name == where.flow_name)
+    if where.states:
+        query = query.where(col(FlowRun.state_type).in_(where.states))
+    if where.name:
+        query = query.where(FlowRun.name == where.name)
+    if where.id_prefix:
+        query = query.where(col(FlowRun.id).startswith(where.id_prefix.lower(), autoescape=True))
+    if where.expected_before:
+        query = query.where(_sort_key(RunOrder.EXPECTED_START_ASC) <= where.expected_before)
+    if where.expected_after:
+        query = query.where(_sort_key(RunOrder.EXPECTED_START_ASC) > where.expected_after)
+    if cursor:
+        at, run_id = decode_cursor(cursor)
+        if order is RunOrder.EXPECTED_START_ASC:
+            query = query.where(or_(key > at, and_(key == at, col(FlowRun.id) > run_id)))
+        else:
+            query = query.where(or_(key < at, and_(key == at, col(FlowRun.id) < run_id)))
+    if order is RunOrder.EXPECTED_START_ASC:
+        query = query.order_by(key.asc(), col(FlowRun.id).asc())
+    else:
+        query = query.order_by(key.desc(), col(FlowRun.id).desc())
+    return query.limit(limit + 1)
+
+
+def encode_cursor(run: FlowRun, order: RunOrder) -> str:
+    at = run.created if order is RunOrder.CREATED_DESC else (run.expected_start_time or run.created)
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{run.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(at), run_id
+    except ValueError:
+        raise InvalidInputError("invalid cursor: pass back the next_cursor of a previous page") from None
