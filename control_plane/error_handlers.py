@@ -55,6 +55,8 @@ def describe_validation(error: dict[str, Any]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "missing":
         return f"`{field}` is required" if field else f"the {where} is required"
+    if error["type"] == "value_error":  # our validators' messages name the value and the fix
+        return message
     if error["type"] == "extra_forbidden":
         return f"unknown field `{field}`"
     return f"`{field}`: {message}" if field else message

@@ -49,6 +49,11 @@ class ProcessPool:
             env.update(run.env)
             env.update(run.secret_env)
             command = job.command or [sys.executable, "-m", "pushflow_cli", "execute"]
+            if job.working_dir and not os.path.isdir(job.working_dir):
+                raise SubmissionError(
+                    f"working_dir {job.working_dir!r} does not exist on this machine; deploy from the "
+                    "folder that holds the flow, or set the job variable working_dir to one that exists"
+                )
             log = open(self.log_path(run.run_id), "ab")  # noqa: SIM115 - handed to the child
             try:
                 child = subprocess.Popen(

@@ -30,6 +30,9 @@ from runtime.states import Cancelled, Crashed, Failed, Running, State, StateType
 HEARTBEAT_SECONDS = float(os.environ.get("PUSHFLOW_HEARTBEAT_SECONDS", "15"))
 
 
+_FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+
+
 class _Terminated(BaseException):
     """SIGTERM arrived: unwinds the flow (not an Exception, so flow code cannot swallow it)."""
 
@@ -77,6 +80,13 @@ def main(flow_run_id: str | None = None) -> int:
 
 def execute(client: PushflowClient, run_id: str) -> int:
     run = client.read_flow_run(run_id)
+    if run["state"]["type"] in _FINAL:
+        print(
+            f"pushflow execute: run {run['name']!r} already ended {run['state']['type']}; nothing to run "
+            "(start a new run with `pushflow run FLOW/DEPLOYMENT`)",
+            file=sys.stderr,
+        )
+        return 1
     if not _propose(client, run_id, Running()):
         return 0
     heartbeat = _Heartbeat(client, run_id)

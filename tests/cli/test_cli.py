@@ -4,43 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.cli.shell import pushflow
 from tests.helpers import LiveServer
-
-FLOWS = Path(__file__).parent.parent / "flows"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    # No PUSHFLOW_API_KEY anywhere: the server makes one and the CLI finds it in the home.
-    live = LiveServer(tmp_path_factory.mktemp("cli") / "home", api_key=None).start()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, server: LiveServer) -> Path:
-    """A user's project folder with flows/ in it, as in the README, and the pool."""
-    folder = tmp_path_factory.mktemp("project")
-    shutil.copytree(FLOWS, folder / "flows")
-    created = pushflow(server, folder, "pool", "create", "local", "--type", "process")
-    assert created.returncode == 0, created.stderr
-    deployed = pushflow(server, folder, "deploy", "flows/etl.py:etl", "--name", "nightly", "--pool", "local")
-    assert deployed.returncode == 0, deployed.stderr
-    return folder
-
-
-def pushflow(server: LiveServer, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in server.env.items() if k != "PUSHFLOW_API_KEY"}
-    pushflow_bin = shutil.which("pushflow")
-    assert pushflow_bin, "the pushflow console script is not installed (pip install -e .)"
-    return subprocess.run([pushflow_bin, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_readme_quick_start(server: LiveServer, project: Path) -> None:
