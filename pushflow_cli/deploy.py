@@ -105,7 +105,8 @@ def upsert(
     with api_errors():
         pool_type = api.read_pool(pool)["type"]
         kind = options.pop("kind", None) or default_kind(pool_type, job_variables.get("image"))
-        options["project_dir"] = options.get("project_dir") or base_dir
+        if options.get("project_dir") is None and base_dir != Path.cwd():
+            options["project_dir"] = base_dir  # pushflow.yaml's folder
         path_part, _, attr = entrypoint.rpartition(":")
         try:
             resolved = resolve_source(kind, f"{base_dir / path_part}:{attr}", api, **options)

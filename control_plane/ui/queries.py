@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from control_plane.models import Deployment, FlowRun, Pool
-from control_plane.routes.flow_runs import _decode_cursor, _encode_cursor
+from control_plane.run_listing import RunOrder, decode_cursor, encode_cursor
 from runtime.states import StateType
 
 PAGE_SIZE = 50
@@ -63,13 +63,13 @@ def run_page(session: Session, f: RunFilter, cursor: str | None) -> tuple[list[F
     """Newest first; the second value is the next page's cursor."""
     query = select(FlowRun).where(*_conditions(session, f))
     if cursor:
-        created, run_id = _decode_cursor(cursor)
+        created, run_id = decode_cursor(cursor)
         query = query.where(
             or_(col(FlowRun.created) < created, and_(col(FlowRun.created) == created, col(FlowRun.id) < run_id))
         )
     query = query.order_by(col(FlowRun.created).desc(), col(FlowRun.id).desc()).limit(PAGE_SIZE + 1)
     rows = list(session.exec(query))
-    next_cursor = _encode_cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
+    next_cursor = encode_cursor(rows[PAGE_SIZE - 1], RunOrder.CREATED_DESC) if len(rows) > PAGE_SIZE else None
     return rows[:PAGE_SIZE], next_cursor
 
 
