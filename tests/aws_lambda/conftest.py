@@ -12,6 +12,7 @@ from control_plane.aws_lambda import handle
 from control_plane.aws_lambda.container import Container
 from control_plane.settings import Settings
 from tests.aws_lambda.lambda_worker import Context
+from tests.terraform import aws_calls
 
 ADMIN_KEY = "lambda-admin-key"
 AWS_ENV = {
@@ -20,6 +21,13 @@ AWS_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def record_aws_calls(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The AWS calls pushflow makes here feed the IAM check (tests/terraform/aws_calls.py)."""
+    with aws_calls.recording(request.module.__name__, lambda: tmp_path_factory.mktemp("aws-calls")):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -33,8 +33,9 @@ SEAMS = ("push_pools/ecs/aws.py", "control_plane/aws_lambda/aws.py")
 # Operator-run set-up (`pushflow pool provision`); terraform does this instead, with the
 # operator's credentials, so it is not the control plane's to do.
 PROVISIONING = ("push_pools/ecs/provision.py",)
-# Test modules whose AWS traffic is recorded: the ECS adapter and the ECS end to end.
-RECORDED_MODULES = ("tests.push_pools.test_ecs", "tests.e2e.test_ecs_e2e")
+# Test modules whose AWS traffic is recorded (prefixes): the ECS adapter, the ECS end to
+# end and the Lambda edge.
+RECORDED_MODULES = ("tests.push_pools.test_ecs", "tests.e2e.test_ecs_e2e", "tests.aws_lambda.")
 
 _target: Path | None = None
 
@@ -109,7 +110,7 @@ def _merge(old: dict[str, dict[str, list[str]]], new: dict[str, dict[str, list[s
 def recording(module: str, scratch: Callable[[], Path]) -> Iterator[None]:
     """Record the AWS calls made while a test module runs, here and in its subprocesses;
     afterwards, fail unless `aws_calls.json` lists every one."""
-    if module not in RECORDED_MODULES:
+    if not module.startswith(RECORDED_MODULES):
         yield
         return
     path = scratch() / "aws-calls.jsonl"

@@ -38,9 +38,13 @@ WITHOUT_A_CALL = {
         ],
         "the Lambda service attaches the function to its subnets (AWSLambdaVPCAccessExecutionRole's actions)",
     ),
-    # The Lambda edge (control_plane/aws_lambda/): its own calls, until its moto tests record them.
-    "secretsmanager:GetSecretValue": "control_plane/aws_lambda reads the admin key and database secrets by ARN",
-    "sqs:SendMessage": "control_plane/aws_lambda's tick queues the runs due before the next tick",
+}
+# Operations IAM authorizes under another action's name (SQS: "batch actions use the
+# permissions of the single-message action").
+IAM_ACTION = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
 # Permissions a module option adds; without the option the policy must leave them out.
 BY_OPTION = {
@@ -63,7 +67,8 @@ def granted(state: dict[str, Any], address: str) -> set[str]:
 
 
 def needed() -> set[str]:
-    return set(aws_calls.listed()["control_plane"]) | set(WITHOUT_A_CALL)
+    called = {IAM_ACTION.get(op, op) for op in aws_calls.listed()["control_plane"]}
+    return called | set(WITHOUT_A_CALL)
 
 
 def _difference(granted: set[str], needed: set[str]) -> str:

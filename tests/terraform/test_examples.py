@@ -1,0 +1,103 @@
+"""What the control plane reads from the examples, checked against the Python side: the
+function's settings are ones `control_plane.settings.Settings` knows and include every
+one it needs on Lambda, the handler and the tick are right, and each pool registration is
+a pool the control plane accepts with defaults valid for the pool type's job template."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import jsonschema
+import pytest
+
+from control_plane.models import PoolCreate
+from control_plane.settings import Settings
+from push_pools import registry
+from tests.terraform.conftest import EXAMPLES, resources
+
+FUNCTION = "module.control_plane.aws_lambda_function.this"
+# Read by libraries on Lambda, not by pushflow's settings (docs/settings.md).
+LIBRARY_SETTINGS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+# What the Lambda control plane cannot run without, or runs wrongly without
+# (control_plane/aws_lambda/container.py, database.py; docs/settings.md).
+REQUIRED_ON_LAMBDA = {
+    "PUSHFLOW_API_URL",  # runs call back to it
+    "PUSHFLOW_API_KEY_SECRET_ARN",  # the admin key, never as a plain value
+    "PUSHFLOW_DATABASE_URL",  # PostgreSQL: host and database
+    "PUSHFLOW_DATABASE_SECRET_ARN",  # its credentials
+    "PUSHFLOW_RUN_LOOPS",  # off: no threads on Lambda, the tick drives the passes
+    "PUSHFLOW_DISPATCH_QUEUE_URL",  # without it scheduled runs start a tick late
+    "PUSHFLOW_TICK_INTERVAL",  # must match the schedule
+}
+AWS_EXAMPLES = [e for e in EXAMPLES if e in ("aws", "multi-cloud")]
+
+
+def applied(states: Callable[[str], dict[str, Any]], example: str) -> dict[str, dict[str, Any]]:
+    return resources(states(f"examples/{example}")["apply"])
+
+
+def environment(found: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return dict(found[FUNCTION]["environment"][0]["variables"])
+
+
+@pytest.mark.parametrize("example", AWS_EXAMPLES)
+def test_function_settings_are_known_and_complete(test_run_states: Callable[..., Any], example: str) -> None:
+    env = environment(applied(test_run_states, example))
+    known = {f"PUSHFLOW_{name.upper()}" for name in Settings.model_fields} | LIBRARY_SETTINGS
+    assert not set(env) - known, f"the function sets names the control plane does not read: {set(env) - known}"
+    assert not REQUIRED_ON_LAMBDA - set(env), f"missing: {REQUIRED_ON_LAMBDA - set(env)}"
+    assert env["PUSHFLOW_RUN_LOOPS"] == "false"
+    # Each value parses as the setting's type (pydantic reads them the same way on Lambda).
+    settings = Settings(**{k.removeprefix("PUSHFLOW_").lower(): v for k, v in env.items() if k.startswith("PUSHFLOW_")})
+    assert settings.api_url == env["PUSHFLOW_API_URL"] and settings.api_url.endswith("/api")
+    fields = Settings.model_fields.items()
+    secret_fields = {f"PUSHFLOW_{n.upper()}" for n, f in fields if "SecretStr" in str(f.annotation)}
+    assert not secret_fields & set(env), "secrets travel by ARN, never as values in the function's environment"
+
+
+@pytest.mark.parametrize("example", AWS_EXAMPLES)
+def test_handler_tick_and_migration(test_run_states: Callable[..., Any], example: str) -> None:
+    found = applied(test_run_states, example)
+    function = found[FUNCTION]
+    assert function["handler"] == "control_plane.aws_lambda.handler"
+    import control_plane.aws_lambda
+
+    assert callable(control_plane.aws_lambda.handler)
+    (target,) = found["module.control_plane.aws_scheduler_schedule.tick"]["target"]
+    assert target["arn"] == function["arn"]
+    assert json.loads(target["input"]) == {"pushflow": "tick"}
+    tick = float(environment(found)["PUSHFLOW_TICK_INTERVAL"])
+    assert found["module.control_plane.aws_scheduler_schedule.tick"]["schedule_expression"] == "rate(1 minute)"
+    assert tick == 60
+    migrate = found["module.control_plane.aws_lambda_invocation.migrate"]
+    assert json.loads(migrate["input"]) == {"pushflow": "migrate"}
+    assert migrate["function_name"] == function["function_name"]
+
+
+def registrations(found: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        json.loads(values["input"])
+        for address, values in found.items()
+        if address.endswith("aws_lambda_invocation.register[0]")
+    ]
+
+
+@pytest.mark.parametrize("example", AWS_EXAMPLES)
+def test_pool_registrations_validate_against_the_job_template(
+    test_run_states: Callable[..., Any], example: str
+) -> None:
+    found = applied(test_run_states, example)
+    payloads = registrations(found)
+    assert payloads, "the example registers no pool"
+    for payload in payloads:
+        assert payload.pop("pushflow") == "upsert-pool"
+        pool = PoolCreate.model_validate(payload)  # what the handler's upsert-pool validates
+        assert set(payload) <= set(PoolCreate.model_fields), set(payload) - set(PoolCreate.model_fields)
+        job = registry.load(pool.type).Job
+        jsonschema.validate(pool.defaults, job.model_json_schema())
+        job.model_validate(pool.defaults)  # complete: the examples give an image
+        for address, values in found.items():
+            if address.endswith("aws_lambda_invocation.register[0]"):
+                assert values["function_name"] == found[FUNCTION]["function_name"]
