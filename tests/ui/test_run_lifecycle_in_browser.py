@@ -91,7 +91,9 @@ def test_run_from_the_form_is_followed_live_to_completed(page: Any, server: Live
     page.shots.take("completed")
 
 
-def test_crashed_run_shows_crashed_and_the_reason(page: Any, server: LiveServer, tmp_path: Path) -> None:
+def open_running_sleepy(page: Any, server: LiveServer, tmp_path: Path) -> tuple[dict, int]:
+    """Trigger tests/flows/sleepy.py over the API, open its page, wait until the page says
+    RUNNING; returns the run and the flow's process id."""
     api = server.client()
     pid_file = tmp_path / "pid"
     run = trigger(api, deploy(api, "sleepy.py:sleepy", SHARED_FLOWS), pid_file=str(pid_file))
@@ -99,6 +101,11 @@ def test_crashed_run_shows_crashed_and_the_reason(page: Any, server: LiveServer,
     page.goto(f"/ui/runs/{run['id']}")
     pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the flow to start"))
     expect(state_badge(page)).to_contain_text("RUNNING")
+    return run, pid
+
+
+def test_crashed_run_shows_crashed_and_the_reason(page: Any, server: LiveServer, tmp_path: Path) -> None:
+    _, pid = open_running_sleepy(page, server, tmp_path)
     os.kill(pid, signal.SIGKILL)
     expect(state_badge(page)).to_contain_text("CRASHED")
     reason = page.locator("#state-message")
@@ -113,15 +120,9 @@ def test_crashed_run_shows_crashed_and_the_reason(page: Any, server: LiveServer,
 
 
 def test_cancel_a_running_run_from_the_ui(page: Any, server: LiveServer, tmp_path: Path) -> None:
-    api = server.client()
-    pid_file = tmp_path / "pid"
-    run = trigger(api, deploy(api, "sleepy.py:sleepy", SHARED_FLOWS), pid_file=str(pid_file))
-    sign_in(page, server.api_key or "")
-    page.goto(f"/ui/runs/{run['id']}")
-    wait_for(pid_file.exists, what="the flow to start")
-    expect(state_badge(page)).to_contain_text("RUNNING")
+    run, _ = open_running_sleepy(page, server, tmp_path)
     page.get_by_role("button", name="Cancel run").click()
     expect(page.locator(".notice")).to_contain_text("Cancellation requested")
     expect(state_badge(page)).to_contain_text("CANCELLED")
-    assert api.get(f"/api/flow-runs/{run['id']}").json()["state"]["type"] == "CANCELLED"
+    assert server.client().get(f"/api/flow-runs/{run['id']}").json()["state"]["type"] == "CANCELLED"
     page.shots.take("cancelled")
