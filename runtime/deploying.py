@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import PushflowError
+from runtime.loading import load_entrypoint
 
 SERVE_POOL = "serve"
 
@@ -211,8 +212,6 @@ def flow_from_source(source: Any, entrypoint: str) -> Any:
     """Load the flow at `entrypoint` from `source`: a local folder (path or file:// URL) or
     a git URL (cloned, shallow, into ~/.pushflow/sources). A deployment of the result points
     at that folder."""
-    from runtime.loading import load_entrypoint
-
     folder = _source_folder(str(source))
     flow = load_entrypoint(entrypoint, str(folder))
     flow._source = (entrypoint, str(folder))

@@ -18,7 +18,7 @@ from runtime.context import FlowRunContext, flow_run_var, task_run_var
 from runtime.errors import FlowRunFailed
 from runtime.futures import resolve
 from runtime.loggers import flow_logger, print_capture
-from runtime.states import Crashed, State
+from runtime.states import Crashed, Running, State
 
 __all__ = ["FlowRunFailed", "call_flow", "call_flow_async", "run_flow", "run_flow_async", "run_hooks", "unwrap"]
 
@@ -119,8 +119,6 @@ class _FlowRun:
         self.logger.info("Beginning flow run '%s' for flow '%s'", self.ctx.flow_run_name, flow.name)
         on_running = getattr(flow, "on_running", ())
         if on_running:
-            from runtime.states import Running
-
             run_hooks(on_running, flow, self.ctx, Running(), self.logger)
 
     def attempt(self) -> None:

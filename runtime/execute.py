@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from runtime.client import PushflowClient
-from runtime.engine import run_flow
+from runtime.engine import run_flow, run_hooks
 from runtime.errors import APIError, FlowLoadError, ParameterError
 from runtime.loading import load_entrypoint
 from runtime.reporting import Reporter
@@ -131,8 +131,6 @@ def _terminated(client: PushflowClient, run: dict[str, Any], reporter: Reporter,
         kind = "on_cancellation"
     hooks = getattr(flow, kind, None) or ()
     if hooks:
-        from runtime.engine import run_hooks
-
         run_hooks(hooks, flow, run, state, logging.getLogger("pushflow.execute"))
         _log(reporter, logging.INFO, f"ran {len(hooks)} {kind} hook(s)")
     return state

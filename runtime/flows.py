@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
+from runtime.engine import call_flow, call_flow_async
 from runtime.states import State
 
 P = ParamSpec("P")
@@ -91,11 +92,7 @@ class FlowFunction(Generic[P, R]):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return_state = bool(kwargs.pop("return_state", False))
         if self.isasync:
-            from runtime.engine import call_flow_async
-
             return call_flow_async(self, args, kwargs, return_state=return_state)
-        from runtime.engine import call_flow
-
         return call_flow(self, args, kwargs, return_state=return_state)
 
     def call_parameters(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:

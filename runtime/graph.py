@@ -12,7 +12,9 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
+from runtime.engine import run_flow
 from runtime.graph_context import building_flow_var
+from runtime.graph_run import run_graph
 from runtime.tasks import Parameter, Task
 
 
@@ -190,8 +192,6 @@ class Flow:
         `.result[task]` is each task's state. A flow with a schedule sleeps until each
         scheduled time and runs then (until the schedule's end_date, if it has one); it
         returns the last run's state."""
-        from runtime.engine import run_flow
-
         values = self.validate_parameters({**(parameters or {}), **kwargs})
         if self.schedule is None or run_on_schedule is False:
             return run_flow(self, values)
@@ -201,8 +201,6 @@ class Flow:
 
     def fn(self, **parameters: Any) -> Any:
         """The flow body the engine calls: runs the graph, returns the flow's state."""
-        from runtime.graph_run import run_graph
-
         return run_graph(self, parameters)
 
     def validate_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:

@@ -4,19 +4,21 @@ flow run. A node whose upstream did not succeed is not run: it ends FAILED, name
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtime.context import flow_run_var
-from runtime.graph import Flow, Parameter
+from runtime.engine import run_flow
 from runtime.states import Completed, Failed, State
 from runtime.task_engine import record_not_run, run_task
+from runtime.tasks import Parameter
+
+if TYPE_CHECKING:
+    from runtime.graph import Flow
 
 
 def run_graph(flow: Flow, parameters: dict[str, Any]) -> State:
     ctx = flow_run_var.get()
     if ctx is None:  # called as a plain function: give it a flow run
-        from runtime.engine import run_flow
-
         return run_flow(flow, parameters)
     states: dict[Any, State] = {}
     upstream_edges: dict[Any, list[Any]] = {}

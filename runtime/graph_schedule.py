@@ -7,13 +7,12 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from runtime.engine import run_flow
+from runtime.loggers import schedule_logger
 from runtime.states import State
 
 
 def run_on_schedule(flow: Any, parameters: dict[str, Any]) -> State | None:
-    from runtime.engine import run_flow
-    from runtime.loggers import schedule_logger
-
     logger = schedule_logger(flow.name)
     state = None
     after = None

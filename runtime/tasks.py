@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from runtime.graph_context import building_flow_var, flow_for
+from runtime.task_engine import call_task, map_task, submit_task
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -126,23 +127,17 @@ class Task:
         building = building_flow_var.get()
         if building is not None:
             return building.call_task(self, args, kwargs)
-        from runtime.task_engine import call_task
-
         return call_task(self, args, kwargs, return_state=return_state)
 
     # Concurrency ------------------------------------------------------------------------
 
     def submit(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run in the flow's task runner; returns a future at once."""
-        from runtime.task_engine import submit_task
-
         return submit_task(self, args, kwargs, wait_for)
 
     def map(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> Any:
         """Submit one run per element of the iterable arguments (wrap constants that are
         themselves iterable in `unmapped()`); returns a list of futures."""
-        from runtime.task_engine import map_task
-
         return map_task(self, args, kwargs, wait_for)
 
     def with_options(self, **options: Any) -> Task:
