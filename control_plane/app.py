@@ -11,6 +11,7 @@ from control_plane.auth import ensure_api_key
 from control_plane.bundles import bundle_store
 from control_plane.db import create_db_engine, migrate
 from control_plane.error_handlers import install_error_handlers
+from control_plane.openapi import install_openapi
 from control_plane.routes import (
     bundles,
     concurrency_limits,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results.router, prefix="/api")
     install_ui(app)
     install_error_handlers(app)
+    install_openapi(app)
     return app
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from control_plane.auth import Principal, bearer, hashes_match, key_matches, parse_run_token
@@ -32,12 +33,22 @@ def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+# Declares the scheme in the OpenAPI document (the Authorize button of /api/docs); the
+# header itself is read below, so a missing or malformed one gets our own 401.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="The admin API key (PUSHFLOW_API_KEY, or the key the local server saved in "
+    "~/.pushflow/api_key), or a run token (only for its own run)",
+)
+
+
 def get_principal(
+    request: Request,
     services: ServicesDep,
     session: SessionDep,
-    authorization: Annotated[str | None, Header()] = None,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
 ) -> Principal:
-    token = bearer(authorization)
+    token = bearer(request.headers.get("authorization"))
     if key_matches(token, services.api_key):
         return Principal(admin=True)
     parsed = parse_run_token(token)

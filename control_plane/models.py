@@ -40,10 +40,12 @@ class PoolBase(SQLModel):
 
 
 class PoolCreate(PoolBase):
-    pass
+    """A new pool: its name, type and default job variables."""
 
 
 class PoolUpdate(SQLModel):
+    """Changes to a pool; fields left out are kept (`concurrency_limit: null` lifts the limit)."""
+
     description: str | None = None
     defaults: dict[str, Any] | None = None
     paused: bool | None = None
@@ -59,6 +61,8 @@ class Pool(PoolBase, table=True):
 
 
 class PoolPublic(PoolBase):
+    """A pool, with the JSON schema of its type's job variables."""
+
     id: str
     created: datetime
     updated: datetime
@@ -90,12 +94,16 @@ class DeploymentBase(SQLModel):
 
 
 class DeploymentCreate(DeploymentBase):
+    """A deployment, declared whole (upsert by flow name and name); `schedules` replaces its schedules."""
+
     source: Source | None = None  # type: ignore[assignment]
     # Replaces the deployment's schedules on upsert; leave out to keep them.
     schedules: list[ScheduleCreate] | None = None
 
 
 class DeploymentUpdate(SQLModel):
+    """Changes to a deployment; fields left out are kept (`concurrency_limit: null` lifts the limit)."""
+
     paused: bool | None = None
     concurrency_limit: int | None = Field(default=None, ge=0)
     retries: int | None = Field(default=None, ge=0)
@@ -111,6 +119,8 @@ class Deployment(DeploymentBase, table=True):
 
 
 class DeploymentPublic(DeploymentBase):
+    """A deployment and its schedules."""
+
     id: str
     created: datetime
     updated: datetime
@@ -121,6 +131,8 @@ class DeploymentPublic(DeploymentBase):
 
 
 class FlowRunCreate(BaseModel):
+    """What a triggered run gets beyond the deployment's defaults."""
+
     parameters: dict[str, Any] = {}
     job_variables: dict[str, Any] = {}
     idempotency_key: str | None = None
@@ -190,12 +202,16 @@ class FlowRun(SQLModel, table=True):
 
 
 class Infrastructure(BaseModel):
+    """Where a run's infrastructure is: provider, id and console link."""
+
     provider: str | None = None
     id: str | None = None
     console_url: str | None = None
 
 
 class FlowRunPublic(BaseModel):
+    """A flow run: its state, parameters, pool and infrastructure, and its timing."""
+
     id: str
     name: str
     flow_name: str
@@ -233,11 +249,15 @@ class FlowRunPublic(BaseModel):
 
 
 class FlowRunPage(BaseModel):
+    """A page of runs; pass `next_cursor` back as `cursor` for the next one."""
+
     items: list[FlowRunPublic]
     next_cursor: str | None = None
 
 
 class StateProposal(BaseModel):
+    """A state the runtime (or an admin, with `force`) proposes for a run."""
+
     state: State
     force: bool = False
     transition_id: str | None = Field(
@@ -246,10 +266,14 @@ class StateProposal(BaseModel):
 
 
 class HeartbeatResult(BaseModel):
+    """The run's current state, answered to a heartbeat."""
+
     state: State
 
 
 class OrchestrationResult(BaseModel):
+    """Whether a proposed state was accepted, the run's state after, and why not."""
+
     status: str  # ACCEPT | REJECT
     state: State
     reason: str | None = None
@@ -276,6 +300,8 @@ class FlowRunResult(FlowRunResultBase, table=True):
 
 
 class FlowRunResultPublic(FlowRunResultBase):
+    """A run's return value: inline JSON, or where result storage keeps it."""
+
     flow_run_id: str
 
 
@@ -283,6 +309,8 @@ class FlowRunResultPublic(FlowRunResultBase):
 
 
 class TaskRunReport(BaseModel):
+    """A task run as the runtime reports it."""
+
     id: str
     name: str
     task_key: str
@@ -312,6 +340,8 @@ class TaskRun(SQLModel, table=True):
 
 
 class TaskRunPublic(BaseModel):
+    """A task run of a flow run."""
+
     id: str
     flow_run_id: str
     name: str
@@ -330,6 +360,8 @@ class TaskRunPublic(BaseModel):
 
 
 class LogCreate(BaseModel):
+    """One log line sent by the runtime."""
+
     level: int = 20
     name: str = "pushflow"
     message: str
@@ -349,6 +381,8 @@ class Log(SQLModel, table=True):
 
 
 class LogPublic(BaseModel):
+    """One log line of a run."""
+
     id: int
     flow_run_id: str
     task_run_id: str | None

@@ -18,6 +18,8 @@ from runtime.states import StateType
 
 
 class RunOrder(str, enum.Enum):
+    """The order runs are listed in."""
+
     CREATED_DESC = "created_desc"  # newest first (the default)
     EXPECTED_START_DESC = "expected_start_desc"  # latest due first: what ran recently
     EXPECTED_START_ASC = "expected_start_asc"  # soonest first: what runs next

@@ -39,6 +39,8 @@ class ScheduleBase(SQLModel):
 
 
 class ScheduleCreate(ScheduleBase):
+    """One schedule: exactly one of cron, interval_seconds or rrule."""
+
     @model_validator(mode="after")
     def _one_kind(self) -> ScheduleCreate:
         given = [k for k in ("cron", "interval_seconds", "rrule") if getattr(self, k) is not None]
@@ -62,6 +64,8 @@ class Schedule(ScheduleBase, table=True):
 
 
 class SchedulePublic(ScheduleBase):
+    """One schedule of a deployment."""
+
     id: str
     deployment_id: str
     last_slot: datetime | None = None

@@ -27,10 +27,14 @@ class _Source(BaseModel):
 
 
 class ImageSource(_Source):
+    """The code is baked into the container image."""
+
     type: Literal["image"] = "image"
 
 
 class GitSource(_Source):
+    """Runs clone a git repository at a pinned commit."""
+
     type: Literal["git"] = "git"
     url: str = Field(min_length=1, description="Repository URL (https://, ssh, or a path)")
     ref: str | None = Field(default=None, description="The branch or tag that was deployed, for display")
@@ -44,12 +48,16 @@ class GitSource(_Source):
 
 
 class BundleSource(_Source):
+    """Runs fetch a bundle the CLI uploaded, by its sha256."""
+
     type: Literal["bundle"] = "bundle"
     sha256: Sha256
     size: int | None = Field(default=None, ge=0)
 
 
 class LocalSource(_Source):
+    """Runs use the deployment's folder on this machine (process pools)."""
+
     type: Literal["local"] = "local"
 
 

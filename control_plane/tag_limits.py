@@ -24,6 +24,8 @@ class TagLimit(TagLimitBase, table=True):
 
 
 class TagLimitPublic(TagLimitBase):
+    """A tag's concurrency limit and the slots in use."""
+
     active_slots: int = 0
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 
 class StateType(str, enum.Enum):
+    """A run's state type."""
+
     SCHEDULED = "SCHEDULED"
     PENDING = "PENDING"
     RUNNING = "RUNNING"

@@ -23,6 +23,8 @@ URL_SECONDS = 300
 
 
 class BundlePublic(BaseModel):
+    """A stored code bundle: its content hash and size."""
+
     sha256: str
     size: int
 

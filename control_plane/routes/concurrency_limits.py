@@ -16,15 +16,21 @@ router = APIRouter(tags=["concurrency limits"])
 
 
 class LimitBody(BaseModel):
+    """A concurrency limit for a tag."""
+
     limit: int = Field(ge=0, description="How many task runs with the tag may run at once (0 blocks them)")
 
 
 class SlotRequest(BaseModel):
+    """A task run asking for slots on its tags."""
+
     task_run_id: str = Field(min_length=1)
     tags: list[str]
 
 
 class SlotAnswer(BaseModel):
+    """Whether the slots were granted, and which tags were full."""
+
     acquired: bool
     full: list[str] = Field(default=[], description="Tags whose limit is reached; ask again later")
 
@@ -41,6 +47,7 @@ def set_limit(tag: str, body: LimitBody, session: SessionDep, _: AdminDep) -> Ta
 
 @router.get("/concurrency-limits")
 def list_limits(session: SessionDep, _: AdminDep) -> list[TagLimitPublic]:
+    """Every tag concurrency limit, with the slots in use."""
     used = tag_limits.active_slot_counts(session)
     rows = session.exec(select(TagLimit).order_by(col(TagLimit.tag)))
     return [TagLimitPublic(tag=r.tag, limit=r.limit, active_slots=used.get(r.tag, 0)) for r in rows]
@@ -48,6 +55,7 @@ def list_limits(session: SessionDep, _: AdminDep) -> list[TagLimitPublic]:
 
 @router.delete("/concurrency-limits/{tag}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_limit(tag: str, session: SessionDep, _: AdminDep) -> None:
+    """Remove a tag's concurrency limit."""
     limit = session.get(TagLimit, tag)
     if limit is None:
         raise NotFoundError(f"no concurrency limit on tag {tag!r}")
@@ -75,6 +83,7 @@ def acquire_slots(
 
 @router.delete("/flow-runs/{flow_run_id}/concurrency-slots/{task_run_id}", status_code=status.HTTP_204_NO_CONTENT)
 def release_slots(flow_run_id: str, task_run_id: str, session: SessionDep, principal: PrincipalDep) -> None:
+    """Give back the slots a task run holds (when it ends)."""
     principal.require_run(flow_run_id)
     tag_limits.release_slots(session, flow_run_id=flow_run_id, task_run_id=task_run_id)
     session.commit()

@@ -56,6 +56,7 @@ def list_flow_runs(
 
 @router.get("/{flow_run_id}")
 def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> FlowRunPublic:
+    """One flow run: its state, parameters, pool, infrastructure and timing."""
     return FlowRunPublic.of(_get_run(session, flow_run_id, principal))
 
 
@@ -119,6 +120,7 @@ def cancel_flow_run(flow_run_id: str, session: SessionDep, services: ServicesDep
 
 @router.get("/{flow_run_id}/task-runs")
 def read_task_runs(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> list[TaskRunPublic]:
+    """The run's task runs, in the order they started."""
     _get_run(session, flow_run_id, principal)
     rows = session.exec(
         select(TaskRun).where(TaskRun.flow_run_id == flow_run_id).order_by(col(TaskRun.start_time), col(TaskRun.id))
@@ -142,6 +144,7 @@ def read_logs(
     after: Annotated[int | None, Query(description="Only logs with a greater id (for following)")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[LogPublic]:
+    """The run's logs in order; pass the last id as `after` to follow."""
     _get_run(session, flow_run_id, principal)
     query = select(Log).where(Log.flow_run_id == flow_run_id)
     if after is not None:
@@ -152,12 +155,15 @@ def read_logs(
 
 @router.post("/{flow_run_id}/logs", status_code=204)
 def send_logs(flow_run_id: str, body: list[LogCreate], session: SessionDep, principal: PrincipalDep) -> None:
+    """Record log lines (the runtime sends them in batches)."""
     _get_run(session, flow_run_id, principal)
     runs.record_logs(session, flow_run_id, body)
     session.commit()
 
 
 class SubflowRunCreate(BaseModel):
+    """A child run of a RUNNING run."""
+
     flow_name: str = Field(min_length=1, max_length=200)
     name: str | None = None
     parameters: dict[str, Any] = {}
@@ -165,6 +171,8 @@ class SubflowRunCreate(BaseModel):
 
 
 class SubflowRunCreated(BaseModel):
+    """The child run and a token scoped to it."""
+
     flow_run: FlowRunPublic
     token: str = Field(description="A run token for the child run only")
 

@@ -18,6 +18,8 @@ router = APIRouter(prefix="/flow-runs", tags=["flow runs"])
 
 
 class InfrastructureLogs(BaseModel):
+    """What a run's infrastructure logged (the provider's own logs)."""
+
     provider: str
     id: str
     console_url: str | None
