@@ -24,6 +24,7 @@ def start(
     except ImportError as exc:
         raise fail(f'the server needs its extra ({exc.name} is missing): pip install "pushflow[server]"') from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)-7s | %(name)s - %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # not ten INFO lines on every start
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     console.print(

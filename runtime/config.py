@@ -21,7 +21,9 @@ def api_key_file() -> Path:
 
 
 def api_url() -> str:
-    return os.environ.get("PUSHFLOW_API_URL") or DEFAULT_API_URL
+    """`PUSHFLOW_API_URL`, else the local server on `PUSHFLOW_PORT` (the port it binds)."""
+    port = os.environ.get("PUSHFLOW_PORT") or DEFAULT_PORT
+    return os.environ.get("PUSHFLOW_API_URL") or f"http://127.0.0.1:{port}/api"
 
 
 def api_key() -> str | None:
