@@ -16,6 +16,7 @@ from control_plane.routes import (
     bundles,
     concurrency_limits,
     deployments,
+    events,
     flow_runs,
     health,
     infrastructure,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(bundles.router, prefix="/api")
     app.include_router(results.router, prefix="/api")
     install_ui(app)
+    app.include_router(events.router, prefix="/api")
     install_error_handlers(app)
     install_openapi(app)
     return app

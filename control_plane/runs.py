@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import select as select_columns
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from control_plane import events
 from control_plane.columns import utcnow
 from control_plane.models import (
     Deployment,
@@ -48,6 +50,7 @@ def create_flow_run(session: Session, deployment: Deployment, body: FlowRunCreat
         expected_start_time=when,
     )
     session.add(run)
+    events.record_transition(session, run, None, None, run.state)
     return run
 
 
@@ -75,6 +78,7 @@ def create_subflow_run(
         expected_start_time=now,
     )
     session.add(child)
+    events.record_transition(session, child, None, None, child.state)
     return child
 
 
@@ -149,6 +153,7 @@ def set_state(
                 values["start_time"] = now
         if state.type.is_terminal:
             values["end_time"] = now
+        before = (run.state_type, run.state_name)  # the update below also refreshes `run` in the session
         result = session.execute(
             update(FlowRun)
             .where(col(FlowRun.id) == run.id, col(FlowRun.state_version) == run.state_version)
@@ -157,6 +162,7 @@ def set_state(
         if result.rowcount == 1:  # type: ignore[attr-defined]
             for key, value in values.items():
                 setattr(run, key, value)
+            events.record_transition(session, run, *before, run.state, occurred=now)
             if state.type.is_terminal:
                 release_slots(session, flow_run_id=run.id)
             return OrchestrationResult(status="ACCEPT", state=run.state)
@@ -191,15 +197,50 @@ def transition_many(
     }
     if state.type.is_terminal:
         values["end_time"] = now
-    stmt = update(FlowRun).where(col(FlowRun.id).in_(list(ids)), col(FlowRun.state_type) == from_type)
+    # Lock the rows first (in id order) to know each one's state before: the event says
+    # where it came from. SQLite's writers are serialised already.
+    query = select_columns(*_EVENT_COLUMNS).where(col(FlowRun.id).in_(list(ids)), col(FlowRun.state_type) == from_type)
+    if from_names is not None:
+        query = query.where(col(FlowRun.state_name).in_(list(from_names)))
+    before = {row.id: row for row in session.execute(query.order_by(col(FlowRun.id)).with_for_update())}
+    if not before:
+        return []
+    stmt = update(FlowRun).where(col(FlowRun.id).in_(list(before)), col(FlowRun.state_type) == from_type)
     if from_names is not None:
         stmt = stmt.where(col(FlowRun.state_name).in_(list(from_names)))
     stmt = stmt.values(**values).returning(col(FlowRun.id)).execution_options(synchronize_session=False)
     moved = [row[0] for row in session.execute(stmt)]
+    for run_id in moved:
+        row = before[run_id]
+        attempt = row.dispatch_count + (1 if "dispatch_count" in columns else 0)
+        events.record_transition(session, _RunRow(row, attempt), row.state_type, row.state_name, state, occurred=now)
     if moved and state.type.is_terminal:
         for run_id in moved:
             release_slots(session, flow_run_id=run_id)
     return moved
+
+
+_EVENT_COLUMNS = [
+    col(c)
+    for c in (
+        FlowRun.id,
+        FlowRun.name,
+        FlowRun.flow_name,
+        FlowRun.deployment_id,
+        FlowRun.pool,
+        FlowRun.state_type,
+        FlowRun.state_name,
+        FlowRun.dispatch_count,
+    )
+]
+
+
+class _RunRow:
+    """A locked row's columns, as `events.record_transition` reads a run."""
+
+    def __init__(self, row: Any, dispatch_count: int) -> None:
+        self.id, self.name, self.flow_name = row.id, row.name, row.flow_name
+        self.deployment_id, self.pool, self.dispatch_count = row.deployment_id, row.pool, dispatch_count
 
 
 def heartbeat(session: Session, run: FlowRun) -> None:

@@ -10,12 +10,13 @@ import logging
 import secrets
 import time
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from control_plane import runs
+from control_plane import events, runs
 from control_plane.columns import utcnow
 from control_plane.models import Deployment, FlowRun
 from control_plane.schedules import Catchup, Schedule, latest_slot, slot_times
@@ -131,7 +132,11 @@ def _insert_runs(
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # A slot that already has a run (another scheduler, an earlier pass) is left alone.
     stmt = dialect.insert(table).values(rows).on_conflict_do_nothing().returning(table.c.id)
-    return len(session.execute(stmt).all())
+    made = {run_id for (run_id,) in session.execute(stmt)}
+    for row in rows:
+        if row["id"] in made:
+            events.record_transition(session, SimpleNamespace(**row), None, None, State(StateType.SCHEDULED))
+    return len(made)
 
 
 def _run_row(schedule: Schedule, deployment: Deployment, t: datetime, now: datetime) -> dict[str, Any]:

@@ -1,0 +1,101 @@
+"""The event stream (every run transition and pool/deployment/schedule change, in commit
+order) and a run's timeline. See control_plane/events.py for how the order is kept."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from control_plane.deps import AdminDep, PrincipalDep, SessionDep
+from control_plane.errors import InvalidInputError, NotFoundError
+from control_plane.events import Event
+from control_plane.models import FlowRun
+
+router = APIRouter(tags=["events"])
+
+
+class Resource(BaseModel):
+    id: str = Field(description="e.g. pushflow.flow-run.<id>, pushflow.deployment.<id>, pushflow.pool.<name>")
+    labels: dict[str, Any] = {}
+
+
+class RelatedResource(BaseModel):
+    id: str
+    role: str = Field(description="deployment, pool, flow, ...")
+
+
+class EventPublic(BaseModel):
+    id: int = Field(description="Increases in commit order; pass the last one seen as `after`")
+    occurred: datetime
+    event: str = Field(description="e.g. pushflow.flow-run.Completed, pushflow.deployment.updated")
+    resource: Resource
+    related: list[RelatedResource] = []
+    payload: dict[str, Any] = Field(
+        default_factory=dict, description="For a run's transition: flow_run_id, attempt, from, to, message"
+    )
+
+    @classmethod
+    def of(cls, row: Event) -> EventPublic:
+        payload = dict(row.payload)
+        if row.to_type is not None:
+            payload.update(
+                flow_run_id=row.flow_run_id,
+                attempt=row.attempt,
+                to={"type": row.to_type.value, "name": row.to_name},
+                message=row.message,
+            )
+            payload["from"] = {"type": row.from_type.value, "name": row.from_name} if row.from_type else None
+        return cls(
+            id=row.id or 0,
+            occurred=row.occurred,
+            event=row.event,
+            resource=Resource(id=row.resource_id, labels=row.resource),
+            related=[RelatedResource(**r) for r in row.related],
+            payload=payload,
+        )
+
+
+class EventPage(BaseModel):
+    items: list[EventPublic]
+    next_cursor: str = Field(description="Pass back as `after` for the events that follow (the same when none did)")
+
+
+@router.get("/events")
+def read_events(
+    session: SessionDep,
+    _: AdminDep,
+    after: Annotated[str | None, Query(description="A `next_cursor` from an earlier page; leave out to start")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EventPage:
+    """Every event in commit order. A reader that keeps passing `next_cursor` back sees
+    each event exactly once, even while events are being written."""
+    start = _parse_cursor(after)
+    rows = session.exec(select(Event).where(col(Event.id) > start).order_by(col(Event.id)).limit(limit)).all()
+    last = rows[-1].id if rows else start
+    return EventPage(items=[EventPublic.of(r) for r in rows], next_cursor=str(last))
+
+
+@router.get("/flow-runs/{flow_run_id}/events")
+def read_flow_run_events(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> list[EventPublic]:
+    """A run's timeline: each of its state changes, oldest first."""
+    principal.require_run(flow_run_id)
+    if session.get(FlowRun, flow_run_id) is None:
+        raise NotFoundError(f"flow run {flow_run_id!r} not found")
+    rows = session.exec(select(Event).where(Event.flow_run_id == flow_run_id).order_by(col(Event.id))).all()
+    return [EventPublic.of(r) for r in rows]
+
+
+def _parse_cursor(after: str | None) -> int:
+    if after is None or after == "":
+        return 0
+    try:
+        value = int(after)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InvalidInputError(f"invalid cursor {after!r}: pass back the next_cursor of an earlier page")
+    return value

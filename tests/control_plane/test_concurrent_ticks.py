@@ -1,0 +1,72 @@
+"""Eight control-plane processes calling `tick()` at once on one PostgreSQL database, with
+1,000 due runs: every run is submitted exactly once and every transition is logged once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from control_plane.db import create_db_engine
+from control_plane.events import Event
+from tests.control_plane import counting_pool
+from tests.control_plane.test_exactly_once import seed_due_runs
+
+RUNS = 1000
+PROCESSES = 8
+
+
+def test_eight_concurrent_tickers_submit_each_run_once_and_log_each_transition_once(
+    pg_schema_url: str, tmp_path: Path
+) -> None:
+    count_file = tmp_path / "submissions.txt"
+    ids = seed_due_runs(pg_schema_url, count_file, RUNS)
+    start = tmp_path / "start"
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.control_plane.tick_worker",
+                pg_schema_url,
+                str(start),
+                str(tmp_path / f"w{n}"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(PROCESSES)
+    ]
+    start.touch()
+    reports = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=180)
+        assert worker.returncode == 0, err
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+
+    submitted = [row[0] for row in counting_pool.submissions(count_file)]
+    ticks = [t for r in reports for t in r["ticks"]]
+    print(
+        f"\nconcurrent ticks: {RUNS} due runs, {PROCESSES} processes, {len(ticks)} ticks, "
+        f"{len(submitted)} submissions; per process {[sum(t['dispatched'] for t in r['ticks']) for r in reports]}; "
+        f"longest tick {max(t['seconds'] for t in ticks):.2f}s"
+    )
+    assert [t for t in ticks if t["failed"]] == []
+    assert Counter(submitted) == Counter({i: 1 for i in ids})  # each submitted once, none left out
+    engine = create_db_engine(pg_schema_url)
+    with Session(engine) as session:
+        logged = session.exec(
+            select(Event.flow_run_id, Event.from_name, Event.to_name).where(col(Event.flow_run_id).is_not(None))
+        ).all()
+    engine.dispose()
+    transitions = Counter(logged)
+    assert {k: n for k, n in transitions.items() if n > 1} == {}  # nothing logged twice
+    assert Counter((f, t) for _, f, t in logged) == {
+        ("Scheduled", "Submitting"): RUNS,
+        ("Submitting", "InfrastructurePending"): RUNS,
+    }

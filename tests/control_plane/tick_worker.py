@@ -1,0 +1,56 @@
+"""One control-plane process for the concurrent-ticks test: waits for the start signal,
+then calls `tick()` until no run is left to submit, and prints what its ticks did.
+
+    python -m tests.control_plane.tick_worker DATABASE_URL START_FILE STATE_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from sqlmodel import Session, func, select
+
+from control_plane.db import create_db_engine
+from control_plane.models import FlowRun
+from control_plane.passes import tick
+from control_plane.services import PoolAdapters, Services
+from control_plane.settings import Settings
+from push_pools.base import PoolContext
+from runtime.states import StateType
+from tests.control_plane import counting_pool
+
+SERVER_SECRET = "concurrent-ticks-secret"
+
+
+def main(url: str, start_file: str, state_dir: str) -> None:
+    counting_pool.register()
+    settings = Settings(database_url=url, api_key=SERVER_SECRET, run_loops=False, home=Path(state_dir))
+    engine = create_db_engine(url)
+    adapters = PoolAdapters(PoolContext(state_dir=Path(state_dir)))
+    services = Services(settings=settings, engine=engine, api_key=SERVER_SECRET, adapters=adapters)
+    deadline = time.monotonic() + 120
+    while not os.path.exists(start_file):  # all workers start together
+        if time.monotonic() > deadline:
+            sys.exit("no start signal")
+        time.sleep(0.01)
+    ticks = []
+    while time.monotonic() < deadline:
+        report = tick(services, budget_seconds=20)
+        ticks.append({"dispatched": report.dispatched, "seconds": report.seconds, "failed": report.failed})
+        if report.dispatched == 0:
+            with Session(engine) as session:
+                left = session.exec(
+                    select(func.count()).select_from(FlowRun).where(FlowRun.state_type == StateType.SCHEDULED)
+                ).one()
+            if left == 0:
+                break
+    engine.dispose()
+    print(json.dumps({"pid": os.getpid(), "ticks": ticks}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
