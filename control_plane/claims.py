@@ -113,7 +113,7 @@ def _mark_waiting_at_limit(session: Session, now: datetime, held_pools: Any, hel
         ids = list(session.exec(query.limit(1000)))
         if ids:
             state = State(StateType.SCHEDULED, name=AWAITING_SLOT, message=f"waiting: {reason}")
-            transition_many(session, ids, StateType.SCHEDULED, None, state)
+            transition_many(session, ids, StateType.SCHEDULED, None, state, skip_locked=True)
 
 
 def _admit(
@@ -171,7 +171,7 @@ def _mark_waiting(session: Session, waiting: list[tuple[FlowRun, str]]) -> None:
             by_reason.setdefault(reason, []).append(run.id)
     for reason, ids in by_reason.items():
         state = State(StateType.SCHEDULED, name=AWAITING_SLOT, message=f"waiting: {reason}")
-        transition_many(session, ids, StateType.SCHEDULED, None, state)
+        transition_many(session, ids, StateType.SCHEDULED, None, state, skip_locked=True)
 
 
 def _claim(session: Session, runs: Sequence[FlowRun], server_secret: str) -> list[Claim]:

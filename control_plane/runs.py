@@ -176,10 +176,14 @@ def transition_many(
     from_type: StateType,
     from_names: Sequence[str] | None,
     state: State,
+    *,
+    skip_locked: bool = False,
     **columns: Any,
 ) -> list[str]:
     """Move many runs at once: one statement, a compare-and-set on each run's current
-    state (type, and name when given). Returns the ids that moved."""
+    state (type, and name when given). Returns the ids that moved. With `skip_locked`,
+    runs another transaction is changing right now are left for the next pass (what the
+    passes' housekeeping wants: it never waits on, or deadlocks with, a dispatcher)."""
     if not ids:
         return []
     decision = decide(from_type, state.type, proposed_name=state.name)
@@ -202,7 +206,8 @@ def transition_many(
     query = select_columns(*_EVENT_COLUMNS).where(col(FlowRun.id).in_(list(ids)), col(FlowRun.state_type) == from_type)
     if from_names is not None:
         query = query.where(col(FlowRun.state_name).in_(list(from_names)))
-    before = {row.id: row for row in session.execute(query.order_by(col(FlowRun.id)).with_for_update())}
+    locked = query.order_by(col(FlowRun.id)).with_for_update(skip_locked=skip_locked)
+    before = {row.id: row for row in session.execute(locked)}
     if not before:
         return []
     stmt = update(FlowRun).where(col(FlowRun.id).in_(list(before)), col(FlowRun.state_type) == from_type)

@@ -70,7 +70,7 @@ def mark_late(services: Services) -> int:
             .limit(1000)
         ).all()
         state = State(StateType.SCHEDULED, name=LATE, message=f"not started {late_after:g}s after its scheduled time")
-        moved = runs.transition_many(session, ids, StateType.SCHEDULED, ["Scheduled"], state)
+        moved = runs.transition_many(session, ids, StateType.SCHEDULED, ["Scheduled"], state, skip_locked=True)
         session.commit()
     return len(moved)
 
@@ -117,7 +117,7 @@ def finish_cancels_without_infrastructure(services: Services) -> int:
             )
         ).all()
         state = State(StateType.CANCELLED, message="cancelled; it never got infrastructure")
-        moved = runs.transition_many(session, ids, StateType.CANCELLING, None, state)
+        moved = runs.transition_many(session, ids, StateType.CANCELLING, None, state, skip_locked=True)
         session.commit()
     return len(moved)
 

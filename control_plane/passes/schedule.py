@@ -117,7 +117,7 @@ def _catch_up(session: Session, schedule: Schedule, cutoff: datetime, *, keep_la
             name="Skipped",
             message=f"missed its scheduled time while nothing dispatched; catch-up policy {schedule.catchup!r}",
         )
-        runs.transition_many(session, overdue, StateType.SCHEDULED, _CATCHABLE, state)
+        runs.transition_many(session, overdue, StateType.SCHEDULED, _CATCHABLE, state, skip_locked=True)
 
 
 def _insert_runs(

@@ -43,9 +43,10 @@ def test_eight_concurrent_tickers_submit_each_run_once_and_log_each_transition_o
         for n in range(PROCESSES)
     ]
     start.touch()
-    reports = []
+    reports, errors = [], []
     for worker in workers:
         out, err = worker.communicate(timeout=180)
+        errors.append(err)
         assert worker.returncode == 0, err
         reports.append(json.loads(out.strip().splitlines()[-1]))
 
@@ -56,7 +57,7 @@ def test_eight_concurrent_tickers_submit_each_run_once_and_log_each_transition_o
         f"{len(submitted)} submissions; per process {[sum(t['dispatched'] for t in r['ticks']) for r in reports]}; "
         f"longest tick {max(t['seconds'] for t in ticks):.2f}s"
     )
-    assert [t for t in ticks if t["failed"]] == []
+    assert [t for t in ticks if t["failed"]] == [], "".join(errors)[-4000:]
     assert Counter(submitted) == Counter({i: 1 for i in ids})  # each submitted once, none left out
     engine = create_db_engine(pg_schema_url)
     with Session(engine) as session:
