@@ -1,7 +1,7 @@
 """events: the transition log (a row per state change and per pool/deployment/schedule change)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 15:10:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import control_plane.columns
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
