@@ -71,8 +71,20 @@ class SchedulePublic(ScheduleBase):
     last_slot: datetime | None = None
 
 
+# Interval bounds: below a second a schedule would flood the store; past ten years the
+# slot arithmetic overflows (a timedelta holds at most ~2.7 million years, and anchors add up).
+MIN_INTERVAL_SECONDS = 1.0
+MAX_INTERVAL_SECONDS = 10 * 365 * 24 * 3600.0
+
+
 def check_schedule(schedule: ScheduleBase) -> None:
     """Raise ValueError, saying what is wrong, when the schedule cannot produce times."""
+    interval = schedule.interval_seconds
+    if interval is not None and not MIN_INTERVAL_SECONDS <= interval <= MAX_INTERVAL_SECONDS:
+        raise ValueError(
+            f"interval_seconds must be between {MIN_INTERVAL_SECONDS:.0f} and {MAX_INTERVAL_SECONDS:.0f} "
+            f"(ten years), got {interval!r}; for rarer runs use a cron expression or an rrule"
+        )
     try:
         zone = ZoneInfo(schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError):
