@@ -1,0 +1,32 @@
+"""The dependency rules of docs/architecture, checked in a fresh interpreter per package:
+importing it must not load what it may not depend on (a container's runtime stays light;
+the API and the Lambda handler load no cloud SDK until a pool of that kind is used)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+RULES = {
+    "runtime": ["control_plane", "push_pools", "pydantic", "httpx"],
+    "pushflow": ["control_plane", "push_pools", "pydantic", "httpx"],
+    "push_pools": ["control_plane", "runtime"],
+    "control_plane.app": ["boto3", "botocore", "google", "azure"],
+    "control_plane.aws_lambda": ["google", "azure"],
+}
+
+
+def loaded_by(module: str) -> set[str]:
+    code = f"import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    return set(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize(("module", "forbidden"), RULES.items(), ids=list(RULES))
+def test_importing_a_package_loads_nothing_it_may_not_depend_on(module: str, forbidden: list[str]) -> None:
+    loaded = loaded_by(module)
+    offending = sorted(m for m in loaded if m.split(".")[0] in forbidden)
+    assert offending == [], f"`import {module}` loads {offending}"
