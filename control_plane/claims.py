@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from control_plane.auth import derive_run_token
+from control_plane.managed import mark_awaiting_quota, pools_over_daily_quota
 from control_plane.models import Deployment, FlowRun, Pool
 from control_plane.orchestration.rules import ACTIVE_TYPES, AWAITING_SLOT, CLAIMED
 from control_plane.runs import transition_many
@@ -43,6 +44,8 @@ def claim_due(
     """Claim up to `limit` due runs (only among `run_ids` when given); the caller
     commits, then submits them."""
     postgres = session.get_bind().dialect.name == "postgresql"
+    over_quota = pools_over_daily_quota(session, now)  # managed pools' CPU-hours per day
+    mark_awaiting_quota(session, now, over_quota)
     held_pools = select(Pool.name).where(or_(col(Pool.paused).is_(True), _at_limit(Pool, FlowRun.pool, Pool.name)))
     held_deployments = select(Deployment.id).where(
         or_(col(Deployment.paused).is_(True), _at_limit(Deployment, FlowRun.deployment_id, Deployment.id))
@@ -54,6 +57,7 @@ def claim_due(
             FlowRun.state_type == StateType.SCHEDULED,
             col(FlowRun.expected_start_time) <= now,
             col(FlowRun.pool).not_in(held_pools),
+            col(FlowRun.pool).not_in(list(over_quota)),
             or_(col(FlowRun.deployment_id).is_(None), col(FlowRun.deployment_id).not_in(held_deployments)),
         )
         .order_by(col(FlowRun.expected_start_time))

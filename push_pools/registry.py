@@ -13,6 +13,7 @@ POOL_TYPES: dict[str, tuple[str, str, str | None]] = {
     "ecs": ("push_pools.ecs", "EcsPool", "aws"),
     "cloud-run": ("push_pools.cloud_run", "CloudRunPool", "gcp"),
     "aci": ("push_pools.aci", "AciPool", "azure"),
+    "managed": ("push_pools.managed", "ManagedPool", None),
 }
 
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from control_plane import runs
 from control_plane.columns import utcnow
+from control_plane.managed import enforce_run_time_limits
 from control_plane.models import FlowRun
 from control_plane.orchestration.rules import LATE
 from control_plane.passes.dispatch import resubmit_stranded, retry_or_crash
@@ -39,6 +40,7 @@ def reconcile(services: Services, *, deadline: float | None = None) -> int:
     """One pass; returns how many runs changed state. Stops between runs at `deadline`
     (a `time.monotonic()` value); the next pass carries on."""
     changed = resubmit_stranded(services)
+    changed += enforce_run_time_limits(services)  # managed pools' max_run_seconds
     changed += mark_late(services)
     changed += crash_silent_runs(services)
     changed += finish_cancels_without_infrastructure(services)

@@ -13,6 +13,7 @@ from control_plane.columns import utcnow
 from control_plane.deps import AdminDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
 from control_plane.job_variables import check_job
+from control_plane.managed import check_author_variables
 from control_plane.models import (
     Deployment,
     DeploymentCreate,
@@ -205,4 +206,6 @@ def _existing_pool(session: SessionDep, name: str) -> Any:
 
 
 def _check_job(services: ServicesDep, pool: Any, deployment_vars: dict, run_vars: dict) -> None:
-    check_job(services.adapters.adapter_class(pool.type).Job, pool.defaults, deployment_vars, run_vars)
+    adapter_cls = services.adapters.adapter_class(pool.type)
+    check_author_variables(adapter_cls, deployment_vars, run_vars)
+    check_job(adapter_cls.Job, pool.defaults, deployment_vars, run_vars)

@@ -1,0 +1,123 @@
+"""The `managed` pool: the operator's own pool, wrapping an inner push pool (ecs,
+cloud-run or aci) that the operator configured once. Authors deploy code to it with no
+image and no cloud credentials: every run uses the stock pushflow runtime image, a size
+class (small, medium, large) instead of cpu/memory, and `pip_packages` the runtime
+installs; the inner pool's knobs are the operator's (pool defaults), not the author's.
+
+Quotas (enforced by the control plane, control_plane/managed.py): concurrent runs are the
+pool's `concurrency_limit`; `max_run_seconds` stops and CRASHES a run that runs longer;
+`cpu_hours_per_day` holds new runs once the pool's runs used that many vCPU-hours today.
+
+The adapter is stateless, like every adapter: a run's InfraRef names the inner provider,
+so status, cancel and logs go straight to the inner pool.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from push_pools import registry
+from push_pools.base import InfraRef, InfraStatus, JobVariables, PoolContext, RunSpec, parse_job
+
+STOCK_IMAGE = "pushflow/runtime:0.1.0"
+InnerType = Literal["ecs", "cloud-run", "aci"]
+Size = Literal["small", "medium", "large"]
+
+# size -> (vCPUs counted against the daily quota, the inner pool's job variables).
+# Fargate: cpu units / MiB ("Task CPU and memory"); Cloud Run: cpu / memory limits (4 CPU
+# needs at least 2 GiB); ACI: cores / GB per container group.
+SIZES: dict[str, dict[str, tuple[float, dict[str, Any]]]] = {
+    "ecs": {
+        "small": (0.5, {"cpu": 512, "memory": 1024}),
+        "medium": (1.0, {"cpu": 1024, "memory": 2048}),
+        "large": (2.0, {"cpu": 2048, "memory": 4096}),
+    },
+    "cloud-run": {
+        "small": (1.0, {"cpu": "1", "memory": "1Gi"}),
+        "medium": (2.0, {"cpu": "2", "memory": "4Gi"}),
+        "large": (4.0, {"cpu": "4", "memory": "8Gi"}),
+    },
+    "aci": {
+        "small": (1.0, {"cpu": 1.0, "memory_gb": 1.5}),
+        "medium": (2.0, {"cpu": 2.0, "memory_gb": 4.0}),
+        "large": (4.0, {"cpu": 4.0, "memory_gb": 8.0}),
+    },
+}
+
+# What a deployment or a run may set; the rest is the operator's (the pool's defaults).
+AUTHOR_VARIABLES = frozenset({"size", "pip_packages", "env"})
+
+
+class ManagedJob(JobVariables):
+    size: Size = Field(default="small", description="small, medium or large; cpu/memory per provider")
+    pip_packages: list[str] = Field(default_factory=list, description="Installed before the flow starts")
+    # The operator's (pool defaults only):
+    inner: InnerType = Field(default="ecs", description="The push pool type that runs the containers")
+    inner_job: dict[str, Any] = Field(
+        default_factory=dict, description="The inner pool's job variables (cluster, subnets, region, ...)"
+    )
+    image: str = Field(default=STOCK_IMAGE, description="The stock pushflow runtime image (docker/runtime.Dockerfile)")
+    max_run_seconds: int | None = Field(default=3600, gt=0, description="Stop and crash runs longer than this")
+    cpu_hours_per_day: float | None = Field(default=None, gt=0, description="vCPU-hours the pool's runs may use a day")
+
+    @property
+    def vcpus(self) -> float:
+        return SIZES[self.inner][self.size][0]
+
+
+class ManagedPool:
+    Job: ClassVar[type[ManagedJob]] = ManagedJob
+    type: ClassVar[str] = "managed"
+    author_variables: ClassVar[frozenset[str]] = AUTHOR_VARIABLES
+
+    def __init__(self, context: PoolContext) -> None:
+        self._context = context
+        self._inner: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def provision(defaults: Mapping[str, Any], report: Any = print) -> dict[str, Any]:
+        """Provision the inner pool's cloud side; its results land in `inner_job`."""
+        job = ManagedJob.model_validate(defaults)
+        provisioner = getattr(registry.load(job.inner), "provision", None)
+        if provisioner is None:
+            return dict(defaults)
+        inner_job = provisioner({**job.inner_job, "image": job.image}, report=report)
+        inner_job.pop("image", None)
+        return {**defaults, "inner_job": inner_job}
+
+    def inner_job(self, run: RunSpec, job: ManagedJob) -> Any:
+        """The inner pool's job: the operator's settings, the stock image, the size class."""
+        env = dict(job.env)
+        if job.pip_packages:
+            env["PUSHFLOW_PIP_PACKAGES"] = " ".join(job.pip_packages)
+        resources = SIZES[job.inner][job.size][1]
+        return parse_job(self._adapter(job.inner).Job, job.inner_job, {"image": job.image, "env": env, **resources})
+
+    def submit(self, run: RunSpec, job: ManagedJob) -> InfraRef:
+        return self._adapter(job.inner).submit(run, self.inner_job(run, job))  # type: ignore[no-any-return]
+
+    def status(self, ref: InfraRef) -> InfraStatus:
+        return self._adapter(ref.provider).status(ref)  # type: ignore[no-any-return]
+
+    def cancel(self, ref: InfraRef, *, grace_seconds: float = 10.0) -> None:
+        self._adapter(ref.provider).cancel(ref, grace_seconds=grace_seconds)
+
+    def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:
+        return self._adapter(ref.provider).logs(ref, limit=limit)  # type: ignore[no-any-return]
+
+    def release(self, ref: InfraRef) -> None:
+        release = getattr(self._adapter(ref.provider), "release", None)
+        if release is not None:
+            release(ref)
+
+    def _adapter(self, pool_type: str) -> Any:
+        with self._lock:
+            adapter = self._inner.get(pool_type)
+            if adapter is None:
+                adapter = self._inner[pool_type] = registry.load(pool_type)(self._context)
+            return adapter
