@@ -1,7 +1,7 @@
 """Turning `pushflow deploy --source ...` into the deployment's `source` (see
 control_plane/sources.py): pack and upload a bundle, resolve a git ref to a commit, or say
 the code is in the image. The default depends on the pool type: `local` on a process pool,
-`image` when an image is given, else `bundle`.
+`bundle` on a managed pool, else `image` when an image is given, else `bundle`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class ResolvedSource:
 def default_kind(pool_type: str, image: str | None) -> str:
     if pool_type == "process":
         return "local"
+    if pool_type == "managed":  # the stock image; authors bring code
+        return "bundle"
     return "image" if image else "bundle"
 
 
@@ -49,9 +51,16 @@ def resolve_source(
         raise SourceConfigError(f"unknown source {kind!r}; use one of {', '.join(SOURCE_KINDS)}")
     path_part, _, attr = entrypoint.rpartition(":")
     if kind == "image":
-        if Path(path_part).is_absolute():
-            raise SourceConfigError("with --source image, give the entrypoint relative to the image's working dir")
-        return ResolvedSource({"type": "image"}, entrypoint)
+        # Relative to the project here, as it will be to the image's working dir there.
+        path = Path(path_part)
+        if path.is_absolute():
+            base = (project_dir or Path.cwd()).resolve()
+            if not path.resolve().is_relative_to(base):
+                raise SourceConfigError(
+                    f"with --source image, give the entrypoint relative to the image's working dir, not {path}"
+                )
+            path_part = path.resolve().relative_to(base).as_posix()
+        return ResolvedSource({"type": "image"}, f"{path_part}:{attr}")
     project, relative = _project_and_entrypoint(Path(path_part), project_dir)
     relative_entrypoint = f"{relative}:{attr}"
     if kind == "local":

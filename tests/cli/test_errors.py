@@ -95,7 +95,7 @@ FAILED, USAGE = 1, 2
         (
             ("pool", "create", "p", "--type", "kubernetes"),
             FAILED,
-            "unknown pool type 'kubernetes'; choose one of: aci, cloud-run, ecs, process",
+            "unknown pool type 'kubernetes'; choose one of: aci, cloud-run, ecs, managed, process",
         ),
     ],
 )
