@@ -11,6 +11,17 @@ PG_URL = os.environ.get("PUSHFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@1
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Real AWS accounts have the AWS-managed IAM policies (AmazonECSTaskExecutionRolePolicy);
+    # moto creates them only if asked before its IAM backend is first built, and every moto
+    # server in this process shares one backend, so ask once, before any test starts one.
+    try:
+        from moto import settings
+    except ImportError:
+        return
+    settings.default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
+
+
 def _postgres_available() -> str | None:
     try:
         import psycopg
