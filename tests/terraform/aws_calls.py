@@ -27,15 +27,20 @@ ROOT = Path(__file__).resolve().parents[2]
 LISTED = Path(__file__).with_name("aws_calls.json")
 SITE = Path(__file__).with_name("aws_calls_site")
 ENV = "PUSHFLOW_TEST_AWS_CALLS"
-OWN_CODE = ("push_pools/", "control_plane/")
+OWN_CODE = ("push_pools/", "control_plane/", "runtime/")
 # Where pushflow wraps boto3: the caller one frame out is the one that means something.
-SEAMS = ("push_pools/ecs/aws.py", "control_plane/aws_lambda/aws.py")
+SEAMS = ("push_pools/ecs/aws.py", "control_plane/aws_lambda/aws.py", "runtime/results.py")
 # Operator-run set-up (`pushflow pool provision`); terraform does this instead, with the
 # operator's credentials, so it is not the control plane's to do.
 PROVISIONING = ("push_pools/ecs/provision.py",)
 # Test modules whose AWS traffic is recorded (prefixes): the ECS adapter, the ECS end to
-# end and the Lambda edge.
-RECORDED_MODULES = ("tests.push_pools.test_ecs", "tests.e2e.test_ecs_e2e", "tests.aws_lambda.")
+# end, the Lambda edge and the bundle store on S3.
+RECORDED_MODULES = (
+    "tests.push_pools.test_ecs",
+    "tests.e2e.test_ecs_e2e",
+    "tests.aws_lambda.",
+    "tests.terraform.test_bundle_store_calls",
+)
 
 _target: Path | None = None
 
@@ -83,11 +88,17 @@ def _origin() -> str | None:
 
 
 def read(path: Path) -> dict[str, dict[str, list[str]]]:
-    """{"control_plane" | "provisioning": {action: [origins]}} from a recording."""
-    found: dict[str, dict[str, set[str]]] = {"control_plane": {}, "provisioning": {}}
+    """{"control_plane" | "provisioning" | "runtime": {action: [origins]}} from a recording
+    (runtime: calls the flow runtime makes in a run's container, with the run's role)."""
+    found: dict[str, dict[str, set[str]]] = {"control_plane": {}, "provisioning": {}, "runtime": {}}
     for line in path.read_text().splitlines() if path.exists() else []:
         call = json.loads(line)
-        role = "provisioning" if call["origin"] in PROVISIONING else "control_plane"
+        origin = call["origin"]
+        role = "control_plane"
+        if origin in PROVISIONING:
+            role = "provisioning"
+        elif origin.startswith("runtime/"):
+            role = "runtime"
         found[role].setdefault(call["action"], set()).add(call["origin"])
     return {role: {a: sorted(o) for a, o in sorted(calls.items())} for role, calls in found.items()}
 
@@ -98,7 +109,7 @@ def listed() -> dict[str, dict[str, list[str]]]:
 
 def _merge(old: dict[str, dict[str, list[str]]], new: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for role in ("control_plane", "provisioning"):
+    for role in ("control_plane", "provisioning", "runtime"):
         calls = {a: set(o) for a, o in old.get(role, {}).items()}
         for action, origins in new.get(role, {}).items():
             calls.setdefault(action, set()).update(origins)

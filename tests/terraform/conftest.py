@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.terraform import aws_calls
 from tools.tfoffline.workspace import Result, Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +19,13 @@ TERRAFORM = ROOT / "terraform"
 SCHEMAS = Path(__file__).parent / "schemas"
 MODULES = sorted(p.name for p in (TERRAFORM / "modules").iterdir() if p.is_dir())
 EXAMPLES = sorted(p.name for p in (TERRAFORM / "examples").iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def record_aws_calls(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The AWS calls pushflow makes here feed the IAM check (aws_calls.py)."""
+    with aws_calls.recording(request.module.__name__, lambda: tmp_path_factory.mktemp("aws-calls")):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ a pool the control plane accepts with defaults valid for the pool type's job tem
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,12 @@ from tests.terraform.conftest import EXAMPLES, resources
 
 FUNCTION = "module.control_plane.aws_lambda_function.this"
 # Read by libraries on Lambda, not by pushflow's settings (docs/settings.md).
-LIBRARY_SETTINGS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+LIBRARY_SETTINGS = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "GOOGLE_APPLICATION_CREDENTIALS",  # google-auth: the Cloud Run pools' keyless access
+}
 # What the Lambda control plane cannot run without, or runs wrongly without
 # (control_plane/aws_lambda/container.py, database.py; docs/settings.md).
 REQUIRED_ON_LAMBDA = {
@@ -30,6 +36,7 @@ REQUIRED_ON_LAMBDA = {
     "PUSHFLOW_RUN_LOOPS",  # off: no threads on Lambda, the tick drives the passes
     "PUSHFLOW_DISPATCH_QUEUE_URL",  # without it scheduled runs start a tick late
     "PUSHFLOW_TICK_INTERVAL",  # must match the schedule
+    "PUSHFLOW_BUNDLE_STORE",  # `pushflow deploy` uploads code; a Lambda has no folder to keep it in
 }
 AWS_EXAMPLES = [e for e in EXAMPLES if e in ("aws", "multi-cloud")]
 
@@ -101,3 +108,32 @@ def test_pool_registrations_validate_against_the_job_template(
         for address, values in found.items():
             if address.endswith("aws_lambda_invocation.register[0]"):
                 assert values["function_name"] == found[FUNCTION]["function_name"]
+
+
+def test_google_access_from_aws_is_a_credential_configuration_google_auth_accepts(
+    test_run_states: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control plane's AWS credentials (as Lambda sets them) become a signed
+    GetCallerIdentity request for Google's STS, with no call to AWS and no key file."""
+    from google.auth import aws
+
+    state = test_run_states("examples/multi-cloud")["apply"]
+    found = resources(state)
+    layer = found["module.control_plane.aws_lambda_layer_version.google[0]"]
+    assert layer["layer_name"].endswith("google-credentials")
+    path = environment(found)["GOOGLE_APPLICATION_CREDENTIALS"]
+    assert path.startswith("/opt/")  # where Lambda unpacks layers
+    archive = found["module.control_plane.data.archive_file.google[0]"]
+    (source,) = archive["source"]
+    assert "/opt/" + source["filename"] == path
+    info = json.loads(source["content"])
+    for name, value in {"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    credentials = aws.Credentials.from_info(info)
+    token = json.loads(urllib.parse.unquote(credentials.retrieve_subject_token(None)))
+    assert token["url"].startswith("https://sts.eu-west-1.amazonaws.com")
+    assert {"key": "x-goog-cloud-target-resource", "value": info["audience"]} in token["headers"]
+    assert info["service_account_impersonation_url"].endswith(
+        found["module.cloud_run_pool.google_service_account.this"]["email"] + ":generateAccessToken"
+    )

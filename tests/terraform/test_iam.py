@@ -22,6 +22,7 @@ WITHOUT_A_CALL = {
     "secretsmanager:TagResource": "CreateSecret sends tags, which Secrets Manager authorizes as TagResource",
     "secretsmanager:PutSecretValue": "push_pools/ecs/adapter.py _store_secrets when the run's secret exists "
     "(a resubmission); no test reaches that path yet",
+    "s3:ListBucket": "GetObject of a missing bundle answers NoSuchKey (not AccessDenied) only with ListBucket",
     "sqs:ReceiveMessage": "the Lambda service's SQS event source mapping polls the queue as the function",
     "sqs:DeleteMessage": "the event source mapping deletes delivered messages as the function",
     "sqs:GetQueueAttributes": "the event source mapping reads the queue's attributes as the function",

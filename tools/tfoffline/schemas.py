@@ -130,7 +130,12 @@ class _Assembly:
             if name in block["attributes"] or name in block["block_types"] or name in ("fqn", "friendly_unique_id"):
                 continue
             typ = "dynamic" if "fqn" in prop["type"] else self.cty(prop["type"])
-            block["attributes"][name] = {"type": typ, "computed": True}
+            # Read-only attributes carry no registry anchor, so their names are guessed
+            # from camelCase, which is ambiguous after a digit: outputBase64Sha256 is
+            # `output_base64sha256` in the archive provider, ipv6CidrBlock `ipv6_cidr_block`
+            # in AWS. Serve both spellings.
+            for spelling in {name, re.sub(r"(?<=[0-9])_", "", name)}:
+                block["attributes"].setdefault(spelling, {"type": typ, "computed": True})
         return {"version": 0, "block": block}
 
     def provider(self) -> dict[str, Any]:

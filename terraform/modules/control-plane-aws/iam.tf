@@ -29,13 +29,25 @@ locals {
         Sid      = "ReadSecrets" # the admin key and the database credentials, read at cold start
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]
-        Resource = [aws_secretsmanager_secret.api_key.arn, local.database_secret_arn]
+        Resource = compact([aws_secretsmanager_secret.api_key.arn, local.database_secret_arn, var.azure_client_secret_arn])
       },
       {
         Sid      = "DispatchQueue" # the tick sends runs due soon; Lambda's event source mapping receives them
         Effect   = "Allow"
         Action   = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"]
         Resource = [aws_sqs_queue.dispatch.arn]
+      },
+      {
+        Sid      = "BundleObjects" # control_plane/bundles: uploads from `pushflow deploy`, downloads by runs
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["${aws_s3_bucket.bundles.arn}/bundles/*"]
+      },
+      {
+        Sid      = "BundleBucket" # without it, reading a missing bundle answers AccessDenied, not NoSuchKey
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = [aws_s3_bucket.bundles.arn]
       },
       {
         Sid      = "OwnLogs" # the Lambda service writes the function's output

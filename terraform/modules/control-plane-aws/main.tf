@@ -24,7 +24,9 @@ locals {
       PUSHFLOW_DATABASE_SECRET_ARN = local.database_secret_arn
       PUSHFLOW_DISPATCH_QUEUE_URL  = aws_sqs_queue.dispatch.url
       PUSHFLOW_TICK_INTERVAL       = tostring(var.tick_minutes * 60)
+      PUSHFLOW_BUNDLE_STORE        = "s3://${aws_s3_bucket.bundles.bucket}"
     },
+    local.google_environment,
     var.settings,
   )
 }
@@ -62,6 +64,7 @@ resource "aws_lambda_function" "this" {
   handler          = var.image_uri == null ? local.handler : null
   runtime          = var.image_uri == null ? var.python_runtime : null
   image_uri        = var.image_uri
+  layers           = aws_lambda_layer_version.google[*].arn
 
   dynamic "image_config" {
     for_each = var.image_uri == null ? [] : [local.handler]

@@ -120,6 +120,24 @@ variable "run_token_secret_prefix" {
   default     = null
 }
 
+variable "google_credentials" {
+  description = "Ship `google_credential_configuration` to the function (Cloud Run pools). A flag of its own because the configuration is unknown until the Google resources exist."
+  type        = bool
+  default     = false
+}
+
+variable "google_credential_configuration" {
+  description = "Keyless access to Google Cloud for Cloud Run pools: the cloud-run-pool output `credential_configuration` (no secret inside). Shipped to the function in a layer; GOOGLE_APPLICATION_CREDENTIALS points at it."
+  type        = string
+  default     = null
+}
+
+variable "azure_client_secret_arn" {
+  description = "Azure access for ACI pools: the aci-pool output `client_secret_arn` (a Secrets Manager secret). The function may read it; see the aci-pool README for how it is used."
+  type        = string
+  default     = null
+}
+
 variable "tick_minutes" {
   description = "Minutes between ticks (EventBridge Scheduler); each tick schedules, dispatches and reconciles, and queues the runs due before the next one."
   type        = number

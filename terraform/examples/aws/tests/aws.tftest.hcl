@@ -3,7 +3,7 @@
 # checks the resulting state against the Python side (settings, job schema, IAM).
 
 mock_provider "aws" {
-  source = "../../tests/mocks"
+  source = "../../tests/mocks/aws"
 }
 
 mock_provider "random" {}

@@ -2,7 +2,7 @@
 # tests/terraform/test_iam.py reads the policy from the "all_options" run).
 
 mock_provider "aws" {
-  source = "../../tests/mocks"
+  source = "../../tests/mocks/aws"
 }
 
 mock_provider "random" {}

@@ -43,3 +43,9 @@ mock_resource "aws_secretsmanager_secret" {
 mock_resource "aws_cloudwatch_log_group" {
   defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/pushflow/fargate" }
 }
+mock_resource "aws_s3_bucket" {
+  defaults = {
+    arn    = "arn:aws:s3:::pushflow-bundles-1"
+    bucket = "pushflow-bundles-1"
+  }
+}
