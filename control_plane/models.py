@@ -237,6 +237,8 @@ class FlowRunPublic(BaseModel):
     heartbeat_time: datetime | None = None
     dispatch_count: int = 0
     infra_retries: int = 0
+    # Filled when one run is read (GET /api/flow-runs/{id}): pushflow.runtime.deployment.name.
+    deployment_name: str | None = None
 
     @classmethod
     def of(cls, run: FlowRun) -> FlowRunPublic:

@@ -210,8 +210,8 @@ def _watch(client: Any, deployment_id: str, poll_seconds: float) -> None:
 
 def flow_from_source(source: Any, entrypoint: str) -> Any:
     """Load the flow at `entrypoint` from `source`: a local folder (path or file:// URL) or
-    a git URL (cloned, shallow, into ~/.pushflow/sources). A deployment of the result points
-    at that folder."""
+    a git repository (a URL, or a path ending in .git; cloned shallow into
+    ~/.pushflow/sources). A deployment of the result points at that folder."""
     folder = _source_folder(str(source))
     flow = load_entrypoint(entrypoint, str(folder))
     flow._source = (entrypoint, str(folder))
@@ -219,10 +219,11 @@ def flow_from_source(source: Any, entrypoint: str) -> Any:
 
 
 def _source_folder(source: str) -> Path:
-    if source.startswith("file://"):
-        source = source[len("file://") :]
-    if "://" not in source and not source.startswith("git@"):
-        folder = Path(source).expanduser().resolve()
+    is_git = (
+        source.endswith(".git") or source.startswith("git@") or ("://" in source and not source.startswith("file://"))
+    )
+    if not is_git:
+        folder = Path(source.removeprefix("file://")).expanduser().resolve()
         if not folder.is_dir():
             raise DeployError(f"source {source!r} is not a folder; give a folder or a git URL")
         return folder

@@ -12,6 +12,7 @@ from control_plane.auth import mint_run_token
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
 from control_plane.models import (
+    Deployment,
     FlowRun,
     FlowRunPage,
     FlowRunPublic,
@@ -57,7 +58,11 @@ def list_flow_runs(
 @router.get("/{flow_run_id}")
 def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> FlowRunPublic:
     """One flow run: its state, parameters, pool, infrastructure and timing."""
-    return FlowRunPublic.of(_get_run(session, flow_run_id, principal))
+    run = FlowRunPublic.of(_get_run(session, flow_run_id, principal))
+    if run.deployment_id is not None:  # what pushflow.runtime.deployment.name shows
+        deployment = session.get(Deployment, run.deployment_id)
+        run.deployment_name = deployment.name if deployment is not None else None
+    return run
 
 
 @router.post("/{flow_run_id}/state")

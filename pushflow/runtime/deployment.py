@@ -1,5 +1,5 @@
 """The deployment the current flow run came from (None when it was called directly):
-id, flow_run_id, parameters, name (when the control plane said)."""
+id, name, flow_run_id, parameters."""
 
 from __future__ import annotations
 

@@ -99,11 +99,7 @@ def test_from_source_loads_a_flow_from_a_folder_and_deploys_pointing_there(
 
 def test_serve_without_a_server_starts_nothing_and_says_so(tmp_path: Path) -> None:
     script = tmp_path / "serve_me.py"
-    script.write_text(
-        SCRIPT.replace('greet.deploy(name="from-python", pool="local", ', "greet.serve(").replace(
-            ', parameters={"name": "ada"}, interval=3600)', ")"
-        )
-    )
+    script.write_text(SCRIPT.split("if __name__")[0] + 'if __name__ == "__main__":\n    greet.serve()\n')
     env = {**os.environ, "PUSHFLOW_API_URL": "http://127.0.0.1:9/api", "PUSHFLOW_API_KEY": "k"}
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
@@ -182,3 +178,49 @@ def test_runner_deployment_body_is_what_the_api_takes() -> None:
     assert body["job_variables"] == {"image": "repo/img:1"}
     assert {"name", "flow_name", "entrypoint", "working_dir", "pool", "parameter_schema"} <= set(body)
     assert httpx is not None
+
+
+def test_from_source_clones_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "greet.py").write_text(textwrap.dedent(SCRIPT))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+    for command in (["init", "-q"], ["add", "greet.py"], ["commit", "-qm", "flows"]):
+        subprocess.run([*git, *command], cwd=work, check=True, capture_output=True)
+    subprocess.run([*git, "clone", "-q", "--bare", str(work), str(tmp_path / "repo.git")], check=True)
+    monkeypatch.setenv("PUSHFLOW_HOME", str(tmp_path / "home"))
+
+    loaded = flow.from_source(f"file://{tmp_path / 'repo.git'}", "greet.py:greet")
+    assert loaded("git") == "git"
+    entrypoint, folder = loaded._source
+    assert entrypoint == "greet.py:greet" and folder.startswith(str(tmp_path / "home" / "sources"))
+
+
+def test_serve_blocks_and_prints_each_run_as_it_ends(live_server: LiveServer, tmp_path: Path) -> None:
+    import signal
+
+    from tests.helpers import wait_for
+
+    script = tmp_path / "served.py"
+    script.write_text(SCRIPT.split("if __name__")[0] + 'if __name__ == "__main__":\n    greet.serve(name="loop")\n')
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, str(script)], env=env_for(live_server), stderr=out)
+    try:
+        with live_server.client() as api:
+
+            def deployed() -> dict | None:
+                response = api.get("/api/deployments/by-name/greet/loop")
+                return response.json() if response.status_code == 200 else None
+
+            deployment = wait_for(deployed, timeout=60, what="serve() to register greet/loop")
+            run = final(api, trigger(api, deployment, name="served"))
+            assert run["state"]["type"] == "COMPLETED"
+        wait_for(lambda: f"Flow run '{run['name']}' - Finished in state Completed" in log.read_text(), timeout=30)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+        assert "Stopped serving" in log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -18,7 +18,7 @@ from runtime.client import PushflowClient
 from tests.helpers import LiveServer
 
 FLOWS = """
-from pushflow import flow
+from pushflow import flow, runtime
 
 
 @flow(persist_result=True)
@@ -37,6 +37,15 @@ def forgetful() -> int:
 
 
 @flow(persist_result=True)
+def whereami() -> dict:
+    return {
+        "deployment": [runtime.deployment.name, runtime.deployment.id],
+        "flow_run": [runtime.flow_run.id, runtime.flow_run.name, runtime.flow_run.run_count],
+        "scheduled": runtime.flow_run.scheduled_start_time is not None,
+    }
+
+
+@flow(persist_result=True)
 def broken() -> int:
     raise ValueError("no result")
 """
@@ -48,7 +57,7 @@ def deployed(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) 
     (folder / "flows.py").write_text(textwrap.dedent(FLOWS).replace("STORAGE", repr(str(folder / "store"))))
     names = {}
     with live_server.client() as api:
-        for name in ("totals", "opaque_value", "forgetful", "broken"):
+        for name in ("totals", "opaque_value", "forgetful", "broken", "whereami"):
             body = {
                 "name": "r",
                 "flow_name": name.replace("_", "-"),
@@ -129,3 +138,16 @@ def test_a_local_call_persists_to_result_storage(tmp_path: Path) -> None:
     state = local(return_state=True)
     assert state.result() == [1, 2]
     assert load_result(state.result_key, storage) == [1, 2]
+
+
+def test_a_deployed_run_sees_its_deployment_and_itself_in_the_runtime_context(
+    live_server: LiveServer, deployed: dict[str, str], client: PushflowClient
+) -> None:
+    run = run_deployment(deployed["whereami"], timeout=60, poll_interval=0.1, client=client)
+    with live_server.client() as api:
+        deployment = api.get(f"/api/deployments/by-name/{deployed['whereami']}").json()
+    assert run.result() == {
+        "deployment": ["r", deployment["id"]],
+        "flow_run": [run.id, run.name, 1],
+        "scheduled": True,
+    }
