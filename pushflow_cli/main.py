@@ -32,7 +32,9 @@ def main() -> int:
         return _error(f"{exc.format_message().rstrip('.')}{where}", 2)
     except errors.ClickException as exc:
         return _error(exc.format_message(), exc.exit_code)
-    except (typer_abort(), EOFError, KeyboardInterrupt):
+    except KeyboardInterrupt:  # Ctrl-C, e.g. ending `runs logs --follow`: the shell's convention
+        return 130
+    except (typer_abort(), EOFError):  # a confirmation not given
         return _error("aborted", 1)
     return code if isinstance(code, int) else 0
 

@@ -13,7 +13,7 @@ app = typer.Typer(help="Run the control plane.", no_args_is_help=True)
 @app.command("start")
 def start(
     host: str = typer.Option(None, help="Address to bind (default 127.0.0.1)"),
-    port: int = typer.Option(None, help="Port to bind (default 4300)"),
+    port: int = typer.Option(None, min=0, max=65535, help="Port to bind (default 4300)"),
 ) -> None:
     """Serve the API and run the dispatcher and reconciler (SQLite under ~/.pushflow by default)."""
     try:
@@ -27,6 +27,8 @@ def start(
     logging.getLogger("alembic").setLevel(logging.WARNING)  # not ten INFO lines on every start
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
+    _check_address(settings.host, settings.port)
+    _check_database(settings.resolved_database_url)
     console.print(
         f"pushflow API on http://{settings.host}:{settings.port}/api "
         f"(docs: /api/docs), database {_redact(settings.resolved_database_url)}"
@@ -34,6 +36,39 @@ def start(
     if not settings.api_key:
         console.print(f"API key: {settings.api_key_file} (the CLI reads it from there)")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail in one line, before anything starts, when the address cannot be bound."""
+    import socket
+
+    if not 0 <= port <= 65535:
+        raise fail(f"port {port} is out of range; give --port or PUSHFLOW_PORT between 0 and 65535", 2)
+    try:
+        with socket.socket() as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        raise fail(
+            f"cannot listen on {host}:{port} ({exc.strerror}); stop what uses it (another pushflow "
+            "server?) or choose another port with --port or PUSHFLOW_PORT"
+        ) from None
+
+
+def _check_database(url: str) -> None:
+    """Fail in one line when the database cannot be reached (instead of a startup traceback)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from control_plane.db import create_db_engine
+
+    engine = create_db_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"cannot reach the database {_redact(url)}: {reason}; check PUSHFLOW_DATABASE_URL") from None
+    finally:
+        engine.dispose()
 
 
 def _redact(url: str) -> str:

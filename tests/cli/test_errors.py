@@ -181,3 +181,20 @@ def test_executing_a_finished_run_fails(server: LiveServer, project: Path) -> No
         f"pushflow execute: run '{run_name}' already ended COMPLETED; nothing to run "
         "(start a new run with `pushflow run FLOW/DEPLOYMENT`)"
     )
+
+
+def test_server_start_problems_are_one_line(server: LiveServer, project: Path) -> None:
+    busy = pushflow(server, project, "server", "start", "--port", str(server.port))
+    assert busy.returncode == FAILED
+    assert one_error_line(busy) == (
+        f"Error: cannot listen on 127.0.0.1:{server.port} (Address already in use); stop what uses it "
+        "(another pushflow server?) or choose another port with --port or PUSHFLOW_PORT"
+    )
+    no_database = pushflow(
+        server, project, "server", "start", "--port", "0",
+        env={"PUSHFLOW_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/x"},
+    )  # fmt: skip
+    assert no_database.returncode == FAILED
+    line = one_error_line(no_database)
+    assert line.startswith("Error: cannot reach the database postgresql+psycopg://nobody@127.0.0.1:1/x: ")
+    assert line.endswith("; check PUSHFLOW_DATABASE_URL")
