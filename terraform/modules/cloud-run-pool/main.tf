@@ -9,8 +9,9 @@ data "google_project" "this" {
 locals {
   federated = var.aws_federation
   # arn:aws:iam::ACCOUNT:role/NAME -> ACCOUNT, NAME (a role's sessions are assumed-role ARNs)
-  aws_account   = local.federated ? split(":", var.aws_control_plane_role_arn)[4] : null
-  aws_role_name = local.federated ? element(split("/", var.aws_control_plane_role_arn), -1) : null
+  role_arn      = coalesce(var.aws_control_plane_role_arn, "arn:aws:iam::none:role/none") # the precondition below reports a missing one
+  aws_account   = split(":", local.role_arn)[4]
+  aws_role_name = element(split("/", local.role_arn), -1)
 
   # Names and types are the `cloud-run` job template's (push_pools/cloud_run/job.py).
   job_variables = merge(

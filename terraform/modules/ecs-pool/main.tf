@@ -26,6 +26,7 @@ locals {
       region             = data.aws_region.current.region
     },
     var.image == null ? {} : { image = var.image },
+    var.run_token_secret_prefix == null ? {} : { run_token_secret_prefix = var.run_token_secret_prefix },
     var.job_variables,
   )
 }
@@ -88,6 +89,24 @@ resource "aws_iam_role_policy_attachment" "execution" {
 }
 
 data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+# With run tokens in Secrets Manager, ECS reads each run's secret when it starts the task.
+resource "aws_iam_role_policy" "execution_run_tokens" {
+  count = var.run_token_secret_prefix == null ? 0 : 1
+
+  name = "read-run-tokens"
+  role = aws_iam_role.execution.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = ["arn:${data.aws_partition.current.partition}:secretsmanager:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:secret:${var.run_token_secret_prefix}*"]
+    }]
+  })
+}
 
 # The flow code runs as this role.
 resource "aws_iam_role" "task" {

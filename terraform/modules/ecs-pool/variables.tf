@@ -72,6 +72,12 @@ variable "job_variables" {
   default     = {}
 }
 
+variable "run_token_secret_prefix" {
+  description = "Pass each run's token as a Secrets Manager secret under this name prefix instead of a task override (the control plane needs the same prefix: control-plane-aws `run_token_secret_prefix`). Null: overrides."
+  type        = string
+  default     = null
+}
+
 variable "control_plane_function_name" {
   description = "The control plane's Lambda function (module control-plane-aws output `function_name`). When set, `terraform apply` registers the pool with it; null: register it yourself with `pushflow pool create`."
   type        = string
