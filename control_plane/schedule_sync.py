@@ -6,7 +6,6 @@ running for the days it had already scheduled, and resuming it makes them again.
 
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from control_plane import runs
@@ -39,8 +38,8 @@ def drop_runs_ahead(session: Session, schedule: Schedule) -> int:
     )
     now = utcnow()
     if schedule.last_slot is not None and schedule.last_slot > now:
-        session.execute(update(Schedule).where(col(Schedule.id) == schedule.id).values(last_slot=now))
         schedule.last_slot = now
+        session.add(schedule)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

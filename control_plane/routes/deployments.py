@@ -123,7 +123,10 @@ def delete_deployment(deployment_id: str, session: SessionDep, _: AdminDep) -> R
     gone = State(StateType.CANCELLED, message="its deployment was deleted before the retry started")
     runs.transition_many(session, list(retries), StateType.SCHEDULED, None, gone)
     session.execute(update(FlowRun).where(col(FlowRun.deployment_id) == deployment.id).values(deployment_id=None))
-    session.execute(sa_delete(Schedule).where(col(Schedule.deployment_id) == deployment.id))
+    # One by one through the session, so each deletion is seen as a change (the event log).
+    for schedule in session.exec(select(Schedule).where(Schedule.deployment_id == deployment.id)).all():
+        session.delete(schedule)
+    session.flush()
     session.delete(deployment)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
