@@ -17,7 +17,7 @@ from control_plane.errors import ControlPlaneError, NotFoundError
 from control_plane.models import Deployment, FlowRun, FlowRunCreate, Log, TaskRun
 from control_plane.routes import deployments as deployment_routes
 from control_plane.routes import flow_runs as run_routes
-from control_plane.ui import charts, queries
+from control_plane.ui import charts, history, queries
 from control_plane.ui.deps import FormDep, UiSessionDep
 from control_plane.ui.render import error_text, render
 
@@ -59,6 +59,7 @@ def _run_context(session: Session, run: FlowRun) -> dict[str, Any]:
         "run": run,
         "deployment": deployment,
         "task_runs": sorted(task_runs, key=lambda t: (t.start_time is None, t.start_time, t.name)),
+        "events": history.transitions(session, run.id),
         "gantt": rows,
         "gantt_height": height,
         "chart_width": charts.CHART_WIDTH,

@@ -81,6 +81,10 @@ def test_run_from_the_form_is_followed_live_to_completed(page: Any, server: Live
     expect(page.locator("#log-lines")).to_contain_text("gate opened; total is 5")
     assert page.url == run_url  # followed without a reload
     expect(page.locator("#live-announce")).to_have_text("Run is now COMPLETED")  # for screen readers
+    changes = page.get_by_role("region", name="State changes").get_by_role("listitem")
+    expect(changes.first).to_contain_text("SCHEDULED")
+    expect(changes.last).to_contain_text("RUNNING")
+    expect(changes.last).to_contain_text("COMPLETED")
     # The level filter and the search narrow the panel.
     page.get_by_label("Level").select_option("30")
     expect(page.locator("#log-lines li:visible")).to_have_count(1)
@@ -111,6 +115,9 @@ def test_crashed_run_shows_crashed_and_the_reason(page: Any, server: LiveServer,
     reason = page.locator("#state-message")
     expect(reason).to_contain_text("Why it crashed")
     expect(reason).to_contain_text("SIGKILL")
+    crash = page.get_by_role("region", name="State changes").get_by_role("listitem").last
+    expect(crash).to_contain_text("CRASHED")
+    expect(crash).to_contain_text("SIGKILL")
     expect(page.get_by_role("button", name="Retry")).to_be_visible()
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
     page.shots.take("crashed")
