@@ -268,3 +268,29 @@ def test_states_read_like_prefects() -> None:
     with pytest.raises(ValueError, match="no"):
         failed.result()
     assert isinstance(failed.result(raise_on_failure=False), ValueError)
+
+
+@flow
+def counted(n: int, label: str = "x") -> int:
+    return n
+
+
+def test_a_bad_parameter_reads_the_same_called_or_sent_to_a_deployment(live_server) -> None:
+    with pytest.raises(ParameterError) as caught:
+        counted("lots")
+    with live_server.client() as api:
+        deployment = api.post(
+            "/api/deployments",
+            json={
+                "name": "params",
+                "flow_name": counted.name,
+                "entrypoint": "test_options.py:counted",
+                "working_dir": str(Path(__file__).parent),
+                "pool": "local",
+                "parameter_schema": counted.parameter_schema(),
+            },
+        ).json()
+        refused = api.post(f"/api/deployments/{deployment['id']}/runs", json={"parameters": {"n": "lots"}})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == str(caught.value)
+    assert str(caught.value).startswith("invalid parameters: parameter 'n': expected integer, got 'lots'")
