@@ -41,6 +41,10 @@ class RunnerDeployment:
     job_variables: dict[str, Any] = dataclasses.field(default_factory=dict)
     schedules: list[dict[str, Any]] | None = None
     concurrency_limit: int | None = None
+    # How runs get the code (pushflow_cli.sources): bundle, git, image or local; None
+    # picks by pool type as `pushflow deploy` does. Not part of the API body.
+    source_kind: str | None = dataclasses.field(default=None, metadata={"body": False})
+    git_url: str | None = dataclasses.field(default=None, metadata={"body": False})
 
     @classmethod
     def from_flow(
@@ -63,9 +67,11 @@ class RunnerDeployment:
         concurrency_limit: int | None = None,
         entrypoint: str | None = None,
         working_dir: str | None = None,
+        source: str | None = None,
     ) -> RunnerDeployment:
+        git_url = None
         if entrypoint is None:
-            entrypoint, working_dir = _entrypoint_of(flow, working_dir)
+            entrypoint, working_dir, git_url = _entrypoint_of(flow, working_dir)
         variables = dict(job_variables or {})
         if image:
             variables["image"] = image
@@ -82,13 +88,15 @@ class RunnerDeployment:
             job_variables=variables,
             schedules=_schedules(cron, interval, rrule, timezone, schedule or getattr(flow, "schedule", None)),
             concurrency_limit=concurrency_limit,
+            source_kind=source or ("git" if git_url else None),
+            git_url=git_url,
         )
 
     def body(self) -> dict[str, Any]:
         if not self.pool:
             raise DeployError(f"deployment {self.name!r} needs a pool: pass pool='...' (see `pushflow pool ls`)")
-        body = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-        return body
+        fields = [f.name for f in dataclasses.fields(self) if f.metadata.get("body", True)]
+        return {name: getattr(self, name) for name in fields if getattr(self, name) is not None}
 
     def apply(self, client: Any = None) -> str:
         """Register (create or update) the deployment; returns its id."""
@@ -97,7 +105,9 @@ class RunnerDeployment:
         own = client is None
         api = client or PushflowClient()
         try:
-            deployment = api.upsert_deployment(self.body())
+            body = self.body()
+            body.update(self._code(api))
+            deployment = api.upsert_deployment(body)
         finally:
             if own:
                 api.close()
@@ -107,6 +117,20 @@ class RunnerDeployment:
             file=sys.stderr,
         )
         return str(deployment["id"])
+
+    def _code(self, api: Any) -> dict[str, Any]:
+        """Where runs get the code, resolved as `pushflow deploy --source` does (a bundle is
+        uploaded for a cloud pool without an image; a process pool runs it in place)."""
+        from pushflow_cli.sources import SourceConfigError, default_kind, resolve_source
+
+        kind = self.source_kind or default_kind(api.read_pool(self.pool)["type"], self.job_variables.get("image"))
+        base = Path(self.working_dir or Path.cwd())
+        path_part, _, attr = self.entrypoint.rpartition(":")
+        try:
+            resolved = resolve_source(kind, f"{base / path_part}:{attr}", api, project_dir=base, git_url=self.git_url)
+        except SourceConfigError as exc:
+            raise DeployError(str(exc)) from None
+        return {"entrypoint": resolved.entrypoint, "working_dir": resolved.working_dir, "source": resolved.source}
 
 
 def _schedules(cron: Any, interval: Any, rrule: Any, timezone: str, schedule: Any) -> list[dict[str, Any]] | None:
@@ -125,11 +149,12 @@ def _schedules(cron: Any, interval: Any, rrule: Any, timezone: str, schedule: An
     return None
 
 
-def _entrypoint_of(flow: Any, working_dir: str | None) -> tuple[str, str]:
-    """`file.py:name` for the module-level name bound to `flow`, and the file's folder."""
+def _entrypoint_of(flow: Any, working_dir: str | None) -> tuple[str, str, str | None]:
+    """`file.py:name` for the module-level name bound to `flow`, the file's folder, and
+    the git URL it came from (flow.from_source), if any."""
     source = getattr(flow, "_source", None)
     if source is not None:  # flow.from_source(...): the code lives where it was loaded from
-        return source
+        return source  # type: ignore[no-any-return]
     fn = getattr(flow, "fn", None)
     home = sys.modules.get(getattr(fn, "__module__", None) or "")
     candidates = [home, *list(sys.modules.values())]
@@ -145,7 +170,7 @@ def _entrypoint_of(flow: Any, working_dir: str | None) -> tuple[str, str]:
                     relative = file.relative_to(base)
                 except ValueError:
                     raise DeployError(f"flow file {file} is not under working_dir {base}") from None
-                return f"{relative.as_posix()}:{attr}", str(base)
+                return f"{relative.as_posix()}:{attr}", str(base), None
     raise DeployError(
         f"cannot find a file that defines flow {flow.name!r} at module level; define it at the top level of "
         "a .py file (not in a function or notebook), or pass entrypoint='file.py:name'"
@@ -212,13 +237,13 @@ def flow_from_source(source: Any, entrypoint: str) -> Any:
     """Load the flow at `entrypoint` from `source`: a local folder (path or file:// URL) or
     a git repository (a URL, or a path ending in .git; cloned shallow into
     ~/.pushflow/sources). A deployment of the result points at that folder."""
-    folder = _source_folder(str(source))
+    folder, git_url = _source_folder(str(source))
     flow = load_entrypoint(entrypoint, str(folder))
-    flow._source = (entrypoint, str(folder))
+    flow._source = (entrypoint, str(folder), git_url)
     return flow
 
 
-def _source_folder(source: str) -> Path:
+def _source_folder(source: str) -> tuple[Path, str | None]:
     is_git = (
         source.endswith(".git") or source.startswith("git@") or ("://" in source and not source.startswith("file://"))
     )
@@ -226,7 +251,7 @@ def _source_folder(source: str) -> Path:
         folder = Path(source.removeprefix("file://")).expanduser().resolve()
         if not folder.is_dir():
             raise DeployError(f"source {source!r} is not a folder; give a folder or a git URL")
-        return folder
+        return folder, None
     import hashlib
     import subprocess
 
@@ -239,4 +264,6 @@ def _source_folder(source: str) -> Path:
         )
         if done.returncode != 0:
             raise DeployError(f"cannot clone {source}: {done.stderr.strip().splitlines()[-1:]}")
-    return target
+    else:  # a clone from before: bring it up to date
+        subprocess.run(["git", "-C", str(target), "pull", "--ff-only", "-q"], capture_output=True, timeout=300)
+    return target, source

@@ -180,7 +180,9 @@ def test_runner_deployment_body_is_what_the_api_takes() -> None:
     assert httpx is not None
 
 
-def test_from_source_clones_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_from_source_clones_a_git_repository_and_its_runs_fetch_the_commit(
+    live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     work = tmp_path / "work"
     work.mkdir()
     (work / "greet.py").write_text(textwrap.dedent(SCRIPT))
@@ -192,8 +194,20 @@ def test_from_source_clones_a_git_repository(tmp_path: Path, monkeypatch: pytest
 
     loaded = flow.from_source(f"file://{tmp_path / 'repo.git'}", "greet.py:greet")
     assert loaded("git") == "git"
-    entrypoint, folder = loaded._source
+    entrypoint, folder, url = loaded._source
     assert entrypoint == "greet.py:greet" and folder.startswith(str(tmp_path / "home" / "sources"))
+    assert url == f"file://{tmp_path / 'repo.git'}"
+
+    for key, value in env_for(live_server).items():
+        monkeypatch.setenv(key, value)
+    deployment_id = loaded.deploy(name="from-git", pool="local")
+    with live_server.client() as api:
+        deployment = api.get(f"/api/deployments/{deployment_id}").json()
+        assert deployment["source"]["type"] == "git" and deployment["source"]["url"] == url
+        run = final(api, trigger(api, deployment, name="cloned"))
+        assert run["state"]["type"] == "COMPLETED", run["state"]
+        logs = [line["message"] for line in api.get(f"/api/flow-runs/{run['id']}/logs").json()]
+        assert "hello cloned" in logs
 
 
 def test_serve_blocks_and_prints_each_run_as_it_ends(live_server: LiveServer, tmp_path: Path) -> None:
