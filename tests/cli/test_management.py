@@ -157,3 +157,7 @@ def test_a_failed_task_shows_its_traceback_once_without_engine_frames(server: Li
     assert "Flow run failed: RuntimeError: disk full (traceback above)" in out
     assert "runtime/engine.py" not in out and "runtime/attempts.py" not in out
     assert 'task_fail.py", line 6, in load' in out
+    run_name = out.split("flow run ", 1)[1].split(" ", 1)[0]
+    logs = pushflow(server, project, "runs", "logs", run_name).stdout
+    assert logs.count("Traceback (most recent call last):") == 1 and "| ERROR   | load-0 - Task run failed:" in logs
+    assert "runtime/engine.py" not in logs
