@@ -46,9 +46,16 @@ def runs_page(
         "deployments": {d.id: d for d in all_deployments},
         "pools": queries.pool_names(session),
         "tags": sorted({t for d in all_deployments for t in d.tags or []}),
+        "last_event": history.last_event_id(session),
     }
     template = "runs_live.html" if fragment else "runs.html"
     return render(request, template, session=ui, **context)
+
+
+@router.get("/ui/events/last")
+def last_event(session: SessionDep, _: UiSessionDep) -> JSONResponse:
+    """The newest event's id, for pages that re-read themselves when something changed."""
+    return JSONResponse({"id": history.last_event_id(session)}, headers={"Cache-Control": "no-store"})
 
 
 def _run_context(session: Session, run: FlowRun) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 // Live updates without reloading: every element with data-live-url and data-live-interval
 // is refreshed from that URL (a server-rendered fragment) until the fragment carries
-// data-done. Focus and open <details> survive the swap, so keyboard users keep their place;
+// data-done. With data-live-version-url (the newest event's id), the fragment is read only
+// when that number moved, i.e. when some run changed. Focus and open <details> survive the swap, so keyboard users keep their place;
 // a change of the run's state (data-state) is announced to screen readers, nothing else.
 
 function focusKey(el) {
@@ -23,8 +24,22 @@ function swap(container, html) {
 function follow(container) {
   const interval = Number(container.dataset.liveInterval);
   let last = null;
+  let version = container.dataset.liveVersion;
+  const changed = async () => {
+    if (!container.dataset.liveVersionUrl) return true;
+    const response = await fetch(container.dataset.liveVersionUrl, { cache: "no-store", credentials: "same-origin" });
+    if (!response.ok || response.redirected) return response.redirected;
+    const now = String((await response.json()).id);
+    if (now === version) return false;
+    version = now;
+    return true;
+  };
   const tick = async () => {
     try {
+      if (!(await changed())) {
+        window.setTimeout(tick, interval);
+        return;
+      }
       const response = await fetch(container.dataset.liveUrl, { cache: "no-store", credentials: "same-origin" });
       if (response.redirected && new URL(response.url).pathname === "/ui/login") {
         window.location.reload();
