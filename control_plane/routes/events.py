@@ -19,16 +19,22 @@ router = APIRouter(tags=["events"])
 
 
 class Resource(BaseModel):
+    """What an event is about."""
+
     id: str = Field(description="e.g. pushflow.flow-run.<id>, pushflow.deployment.<id>, pushflow.pool.<name>")
     labels: dict[str, Any] = {}
 
 
 class RelatedResource(BaseModel):
+    """Another resource the event concerns, and its role."""
+
     id: str
     role: str = Field(description="deployment, pool, flow, ...")
 
 
 class EventPublic(BaseModel):
+    """One event: a run's transition, or a change of a pool, deployment or schedule."""
+
     id: int = Field(description="Increases in commit order; pass the last one seen as `after`")
     occurred: datetime
     event: str = Field(description="e.g. pushflow.flow-run.Completed, pushflow.deployment.updated")
@@ -60,6 +66,8 @@ class EventPublic(BaseModel):
 
 
 class EventPage(BaseModel):
+    """Events in commit order, and the cursor for the ones that follow."""
+
     items: list[EventPublic]
     next_cursor: str = Field(description="Pass back as `after` for the events that follow (the same when none did)")
 
