@@ -83,12 +83,10 @@ def test_handler_tick_and_migration(test_run_states: Callable[..., Any], example
     assert migrate["function_name"] == function["function_name"]
 
 
-def registrations(found: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        json.loads(values["input"])
-        for address, values in found.items()
-        if address.endswith("aws_lambda_invocation.register[0]")
-    ]
+def registrations(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every `upsert-pool` invocation, by resource address."""
+    invocations = {a: v for a, v in found.items() if ".aws_lambda_invocation." in a}
+    return {a: v for a, v in invocations.items() if json.loads(v["input"]).get("pushflow") == "upsert-pool"}
 
 
 @pytest.mark.parametrize("example", AWS_EXAMPLES)
@@ -96,18 +94,20 @@ def test_pool_registrations_validate_against_the_job_template(
     test_run_states: Callable[..., Any], example: str
 ) -> None:
     found = applied(test_run_states, example)
-    payloads = registrations(found)
-    assert payloads, "the example registers no pool"
-    for payload in payloads:
+    invocations = registrations(found)
+    assert len(invocations) >= 2, "the example registers its pools"
+    for invocation in invocations.values():
+        assert invocation["function_name"] == found[FUNCTION]["function_name"]
+        payload = json.loads(invocation["input"])
         assert payload.pop("pushflow") == "upsert-pool"
         pool = PoolCreate.model_validate(payload)  # what the handler's upsert-pool validates
         assert set(payload) <= set(PoolCreate.model_fields), set(payload) - set(PoolCreate.model_fields)
         job = registry.load(pool.type).Job
         jsonschema.validate(pool.defaults, job.model_json_schema())
         job.model_validate(pool.defaults)  # complete: the examples give an image
-        for address, values in found.items():
-            if address.endswith("aws_lambda_invocation.register[0]"):
-                assert values["function_name"] == found[FUNCTION]["function_name"]
+        if pool.type == "managed":  # the inner pool's part, as the managed pool will parse it
+            inner = registry.load(pool.defaults["inner"]).Job
+            inner.model_validate({**pool.defaults["inner_job"], "image": "stock:1"})
 
 
 def test_google_access_from_aws_is_a_credential_configuration_google_auth_accepts(

@@ -1,4 +1,5 @@
-# pushflow on AWS: the control plane on Lambda and one ECS (Fargate) pool, registered.
+# pushflow on AWS: the control plane on Lambda, an ECS (Fargate) pool and a managed pool
+# over it, both registered.
 
 provider "aws" {
   region = var.region
@@ -19,5 +20,15 @@ module "ecs_pool" {
   name                        = "fargate"
   subnet_ids                  = var.run_subnet_ids
   image                       = var.image
+  control_plane_function_name = module.control_plane.function_name
+}
+
+# Authors deploy code here with no image: the stock runtime image runs it on the ECS pool.
+module "managed_pool" {
+  source = "../../modules/managed-pool"
+
+  name                        = "managed"
+  inner_type                  = "ecs"
+  inner_job_variables         = module.ecs_pool.job_variables
   control_plane_function_name = module.control_plane.function_name
 }

@@ -13,6 +13,11 @@ output "pool_name" {
   value       = module.ecs_pool.pool_name
 }
 
+output "managed_pool_name" {
+  description = "Deploy code with no image: `pushflow deploy ... --pool <this>`."
+  value       = module.managed_pool.pool_name
+}
+
 output "pool_job_variables" {
   description = "The pool's defaults as registered."
   value       = module.ecs_pool.job_variables
