@@ -113,6 +113,10 @@ def local_rows() -> list[tuple[str, float, float | None]]:
     async def async_empty():
         pass
 
+    @flow
+    def async_mapped():
+        anoop.map(range(N)).wait()
+
     empty()  # first call warms imports and configures the run logger
     asyncio.run(async_empty())
     logging.getLogger(LOGGER_NAME).setLevel(logging.WARNING)  # the console is not what we measure
@@ -128,10 +132,16 @@ def local_rows() -> list[tuple[str, float, float | None]]:
     async_plain = _best(lambda: asyncio.run(plain_async_loop()))
     async_empty_time = statistics.median(_time(lambda: asyncio.run(async_empty())) for _ in range(50))
     async_seq = _best(lambda: asyncio.run(async_sequential())) - async_empty_time
+    async_mapped_time = _best(async_mapped) - empty_time
     return [
         ("local: 1,000 sequential tasks", seq / N * 1e3, (seq - plain_loop) / N * 1e3),
         ("local: 1,000 sequential async tasks (await)", async_seq / N * 1e3, (async_seq - async_plain) / N * 1e3),
         ("local: empty async flow (ms per flow)", async_empty_time * 1e3, None),
+        (
+            "local: 1,000 mapped async tasks (sync flow)",
+            async_mapped_time / N * 1e3,
+            (async_mapped_time - plain_loop) / N * 1e3,
+        ),
         ("local: 1,000 mapped tasks", mapped_time / N * 1e3, (mapped_time - plain_loop) / N * 1e3),
         ("local: plain loop of 1,000 calls", plain_loop / N * 1e3, None),
         ("local: empty flow (ms per flow)", empty_time * 1e3, None),

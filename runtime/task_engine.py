@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import logging
+import threading
 import uuid
 from typing import Any
 
@@ -233,12 +234,48 @@ def _attempts(
 
 
 def run_body(task: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
-    """Call the task's body once; an async body runs to its end on an event loop of its own."""
+    """Call the task's body once; an async body runs to its end on this thread's event loop."""
     if task.isasync:
+        return _run_on_thread_loop(task.run(*args, **kwargs))
+    return task.run(*args, **kwargs)
+
+
+def _run_on_thread_loop(coroutine: Any) -> Any:
+    import asyncio
+
+    loop = _thread_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        # As asyncio.run would: what the body left running does not outlive it.
+        leftovers = asyncio.all_tasks(loop)
+        if leftovers:
+            for leftover in leftovers:
+                leftover.cancel()
+            loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+
+
+class _Loop:
+    """One event loop per task-runner thread, reused by every async task it runs (a new
+    loop per task would cost more than the task); closed when the thread ends."""
+
+    def __init__(self) -> None:
         import asyncio
 
-        return asyncio.run(task.run(*args, **kwargs))
-    return task.run(*args, **kwargs)
+        self.loop = asyncio.new_event_loop()
+
+    def __del__(self) -> None:
+        self.loop.close()
+
+
+_loops = threading.local()
+
+
+def _thread_loop() -> Any:
+    holder = getattr(_loops, "holder", None)
+    if holder is None:
+        holder = _loops.holder = _Loop()
+    return holder.loop
 
 
 def task_attempts(

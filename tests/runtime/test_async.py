@@ -174,3 +174,24 @@ def test_async_runs_log_like_sync_ones(run_logs: list[str]) -> None:
         "Task run 'double-0' - Finished in state Completed()",
         "Flow run 'logged' - Finished in state Completed()",
     ]
+
+
+def test_a_submitted_async_task_does_not_leave_background_work_running() -> None:
+    finished: list[str] = []
+
+    @task
+    async def spawns(i: int) -> str:
+        async def linger() -> None:
+            await asyncio.sleep(5)
+            finished.append("leftover ran")
+
+        asyncio.get_running_loop().create_task(linger())
+        return "done"
+
+    @flow
+    def f() -> list[str]:
+        return spawns.map(range(3)).result()
+
+    start = time.monotonic()
+    assert f() == ["done", "done", "done"]
+    assert time.monotonic() - start < 3 and finished == []
