@@ -6,7 +6,7 @@ nothing unless a task asks for them.
 
 Calling an async task inside a flow run returns a coroutine (await it, or gather many);
 it runs on the caller's event loop. Submitted tasks run in the flow's task runner; an
-async one there gets an event loop of its own in the runner's thread.
+async one there runs on its runner thread's event loop (one per thread, reused).
 """
 
 from __future__ import annotations
