@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy import delete as sa_delete
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -25,7 +24,7 @@ from control_plane.models import (
 )
 from control_plane.parameters import check_parameters
 from control_plane.routes.pools import get_pool
-from control_plane.schedule_sync import NOT_STARTED, replace_schedules
+from control_plane.schedule_sync import remove_unstarted_runs, replace_schedules
 from control_plane.schedules import Schedule, SchedulePublic
 from control_plane.sources import check_source
 from runtime.states import State, StateType
@@ -110,13 +109,8 @@ def delete_deployment(deployment_id: str, session: SessionDep, _: AdminDep) -> R
             f"deployment '{deployment.flow_name}/{deployment.name}' has {len(active)} active run(s) "
             f"({', '.join(active[:3])}); cancel them (`pushflow runs cancel NAME`) or wait, then delete it"
         )
-    session.execute(
-        sa_delete(FlowRun).where(
-            col(FlowRun.deployment_id) == deployment.id,
-            col(FlowRun.state_type) == StateType.SCHEDULED,
-            col(FlowRun.state_name).in_(NOT_STARTED),
-        )
-    )
+    label = f"{deployment.flow_name}/{deployment.name}"
+    remove_unstarted_runs(session, f"deployment {label} was deleted", col(FlowRun.deployment_id) == deployment.id)
     retries = session.exec(
         select(FlowRun.id).where(FlowRun.deployment_id == deployment.id, FlowRun.state_type == StateType.SCHEDULED)
     ).all()

@@ -126,3 +126,24 @@ def test_runs_are_found_by_name_or_id_prefix_and_sorted_by_expected_start(orch: 
         "/api/flow-runs", params={"sort": "expected_start_asc", "limit": 1, "cursor": upcoming["next_cursor"]}
     ).json()
     assert [r["name"] for r in second["items"]] == ["tomorrow"]
+
+
+def _events(orch: Orchestra) -> list[dict]:
+    return orch.api.get("/api/events", params={"limit": 500}).json()["items"]  # type: ignore[no-any-return]
+
+
+def test_management_changes_are_in_the_event_log(orch: Orchestra) -> None:
+    deployment = orch.deploy(schedules=[{"interval_seconds": 3600}])
+    schedule_id = deployment["schedules"][0]["id"]
+    made = orch.schedule()
+    seen = len(_events(orch))
+    orch.api.patch(f"/api/deployments/{deployment['id']}/schedules/{schedule_id}", json={"active": False})
+    after_pause = _events(orch)[seen:]
+    removed = [e for e in after_pause if e["event"] == "pushflow.flow-run.deleted"]
+    assert len(removed) == made
+    assert all("was paused or deleted" in e["payload"]["reason"] for e in removed)
+    assert any(e["event"] == "pushflow.schedule.updated" for e in after_pause)
+    seen += len(after_pause)
+    assert orch.api.delete(f"/api/deployments/{deployment['id']}").status_code == 204
+    after_delete = [e["event"] for e in _events(orch)[seen:]]
+    assert "pushflow.schedule.deleted" in after_delete and "pushflow.deployment.deleted" in after_delete
