@@ -23,7 +23,7 @@ from pushflow_cli.console import (
 app = typer.Typer(help="Create, list, change and delete push pools.", no_args_is_help=True)
 
 # The pool types a user can create today (`pool create --type`).
-POOL_TYPES = "process, ecs, cloud-run or aci"
+POOL_TYPES = "process, ecs, cloud-run, aci or managed"
 
 
 @app.command("create")

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/pools", tags=["pools"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_pool(body: PoolCreate, session: SessionDep, services: ServicesDep, _: AdminDep) -> PoolPublic:
-    """Create a pool of one type (process, ecs, cloud-run, aci) with default job variables."""
+    """Create a pool of one type (process, ecs, cloud-run, aci, managed) with default job variables."""
     if body.type not in registry.POOL_TYPES:
         raise InvalidInputError(f"unknown pool type {body.type!r}; choose one of: {', '.join(registry.pool_types())}")
     job_cls = services.adapters.adapter_class(body.type).Job
