@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class SimulatedContainer:
         self.command = list(command)
         self.env = dict(env)
         self.log_path = log_path
+        self.started_at = time.time()  # when the provider started it (lateness of scheduled runs)
         base = {k: v for k, v in os.environ.items() if k not in _NOT_IN_CONTAINERS}
         with open(log_path, "wb") as log:
             self.process = subprocess.Popen(
