@@ -66,10 +66,37 @@ def build_services(settings: Settings, aws: AwsClients) -> Any:
     engine = create_lambda_engine(settings, aws)
     # Lambda's only writable path is /tmp; cloud adapters keep nothing there.
     adapters = PoolAdapters(PoolContext(state_dir=Path("/tmp/pushflow-runs")))
-    services = Services(settings=settings, engine=engine, api_key=_api_key(settings, aws), adapters=adapters)
+    services = Services(
+        settings=settings, engine=engine, api_key=_api_key(settings, aws), adapters=adapters, bundles=_bundles(settings)
+    )
     # No loop to wake on Lambda: what a request made due is dispatched within that request.
     services.wake = lambda: dispatch_due(services)
     return services
+
+
+def _bundles(settings: Settings) -> Any:
+    """Deployed code bundles in object storage: a container's folder is neither shared nor kept."""
+    if not settings.bundle_store:
+        return NoBundleStore()
+    if "://" not in settings.bundle_store:
+        raise LambdaConfigError(
+            f"PUSHFLOW_BUNDLE_STORE={settings.bundle_store!r} is a folder; on Lambda use s3://bucket/prefix"
+        )
+    from control_plane.bundles import bundle_store
+
+    return bundle_store(settings.bundle_store)
+
+
+class NoBundleStore:
+    """What the bundle routes meet when no store is configured: a clear refusal, not a crash."""
+
+    def __getattr__(self, name: str) -> Any:
+        from control_plane.errors import ConflictError
+
+        raise ConflictError(
+            "this control plane keeps no code bundles: set PUSHFLOW_BUNDLE_STORE to s3://bucket/prefix, "
+            "or deploy with --source image or --source git"
+        )
 
 
 def _api_key(settings: Settings, aws: AwsClients) -> str:

@@ -148,6 +148,7 @@ def _run_row(schedule: Schedule, deployment: Deployment, t: datetime, now: datet
         "pool": deployment.pool,
         "entrypoint": deployment.entrypoint,
         "working_dir": deployment.working_dir,
+        "source": deployment.source,
         "parameters": dict(deployment.parameters),
         "job_variables": {},
         "state_type": StateType.SCHEDULED,

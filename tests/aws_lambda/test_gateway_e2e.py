@@ -1,12 +1,10 @@
 """The Lambda control plane end to end, with nothing of AWS but moto: a local gateway
-turns HTTP requests into API Gateway 2.0 events for handler processes, so the CLI, the
-user and each run's runtime all reach "Lambda" over real HTTP. Runs go to ECS (moto) and
+turns HTTP requests into API Gateway 2.0 events for handler processes, so the user
+and each run's runtime reach "Lambda" over real HTTP. Runs go to ECS (moto) and
 the container simulator runs exactly what was submitted."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -79,54 +77,68 @@ def gateway(emulator: EcsEmulator, pg_schema_url: str, tmp_path: Path) -> Iterat
     assert not (tmp_path / "no-home").exists()
 
 
-def cli(gateway: LocalGateway, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**gateway.env, "PUSHFLOW_API_URL": f"{gateway.url}/api"}
-    env.pop("PUSHFLOW_DATABASE_URL")
-    done = subprocess.run(
-        [sys.executable, "-m", "pushflow_cli", *args], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done
-
-
 def api(gateway: LocalGateway) -> httpx.Client:
     return httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30)
 
 
-def deploy(gateway: LocalGateway, tmp_path: Path, *extra: str) -> dict[str, Any]:
-    flows = tmp_path / "lambda_flows.py"
+def deploy(
+    gateway: LocalGateway, emulator: EcsEmulator, tmp_path: Path, schedules: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    project = tmp_path / "project"
+    project.mkdir()
+    flows = project / "lambda_flows.py"
     flows.write_text(FLOWS)
-    cli(gateway, "pool", "create", "fargate", "--type", "ecs", "--set", "image=pushflow/flows:e2e")
-    cli(gateway, "pool", "provision", "fargate")
-    cli(gateway, "deploy", f"{flows}:doubler", "--name", "e2e", "--pool", "fargate", *extra)
+    emulator.ensure_cluster_and_log_group("pushflow", "/pushflow/runs")  # what terraform's ecs-pool makes
+    defaults = {
+        "image": "pushflow/flows:e2e",
+        "cluster": "pushflow",
+        "log_group": "/pushflow/runs",
+        "subnets": [emulator.default_subnet()],
+        "execution_role_arn": "arn:aws:iam::123456789012:role/pushflow-ecs-execution",
+        # the image's WORKDIR holds the flow code (`--source image`)
+        "command": ["sh", "-c", f"cd {project} && exec pushflow execute"],
+    }
+    # registered the way infrastructure code does it: a direct invocation
+    gateway.invoke({"pushflow": "upsert-pool", "name": "fargate", "type": "ecs", "defaults": defaults})
+    body: dict[str, Any] = {
+        "name": "e2e",
+        "flow_name": "doubler",
+        "entrypoint": f"{flows.name}:doubler",
+        "source": {"type": "image"},
+        "pool": "fargate",
+        "schedules": schedules,
+    }
     with api(gateway) as client:
-        return client.get("/api/deployments/by-name/doubler/e2e").json()  # type: ignore[no-any-return]
+        answer = client.post("/api/deployments", json=body)
+        assert answer.status_code in (200, 201), answer.text
+        return answer.json()  # type: ignore[no-any-return]
 
 
 def test_a_triggered_run_is_submitted_in_its_request_and_completes(
     gateway: LocalGateway, emulator: EcsEmulator, tmp_path: Path
 ) -> None:
-    deployment = deploy(gateway, tmp_path)
+    deployment = deploy(gateway, emulator, tmp_path)
     with api(gateway) as client:
         run = trigger(client, deployment, n=3)
         # no tick has run: the trigger's own invocation handed the run to ECS
         submitted = client.get(f"/api/flow-runs/{run['id']}").json()
-        assert submitted["infrastructure"]["provider"] == "ecs", submitted
+        assert submitted["infrastructure"]["provider"] == "ecs", submitted["state"]
         assert submitted["infrastructure"]["id"].startswith("arn:aws:ecs:us-east-1:")
         done = final(client, run)
-        assert done["state"]["type"] == "COMPLETED", done["state"]
+        assert done["state"]["type"] == "COMPLETED", done["state"]["message"]
         task_runs = client.get(f"/api/flow-runs/{run['id']}/task-runs").json()
         assert sorted(t["name"] for t in task_runs) == ["double-0", "double-1", "double-2"]
         logs = "\n".join(e["message"] for e in client.get(f"/api/flow-runs/{run['id']}/logs").json())
         assert "total is 6" in logs
     container = emulator.simulator.get(done["infrastructure"]["id"])
     assert container is not None and container.env["PUSHFLOW_API_URL"] == f"{gateway.url}/api"
+    assert container.command[-1].endswith("exec pushflow execute")
 
 
 def test_a_scheduled_run_arrives_through_tick_and_sqs_on_time(
     gateway: LocalGateway, emulator: EcsEmulator, tmp_path: Path
 ) -> None:
-    deployment = deploy(gateway, tmp_path, "--interval", "7")
+    deployment = deploy(gateway, emulator, tmp_path, [{"interval_seconds": 7}])
     gateway.poll_queue(gateway.sqs, gateway.queue_url)  # type: ignore[attr-defined]
     tick = gateway.invoke(load("eventbridge-scheduled-rule.json"))
     assert tick["queued"] >= 2, tick
