@@ -1,10 +1,11 @@
 """Result storage and serializers: where persisted task results and cache records live.
 
 A storage is anything with `read(key) -> bytes | None` and `write(key, data)`. Built in:
-a local folder (the default, `~/.pushflow/storage`) and S3 (boto3, imported on first
-use). GCS and Azure Blob plug in by implementing the same two methods; `storage_from`
-names the URL schemes it knows. `PUSHFLOW_RESULT_STORAGE` sets the default (a path or an
-`s3://bucket/prefix` URL) so that every container of a deployment shares one store.
+a local folder (the default, `~/.pushflow/storage`), S3 (boto3), and Google Cloud Storage
+and Azure Blob Storage (runtime/cloud_storage.py); each SDK is imported on first use.
+`storage_from` names the URL schemes it knows. `PUSHFLOW_RESULT_STORAGE` sets the default
+(a path or an `s3://`, `gs://` or `az://` URL) so every container of a deployment shares one
+store. The cloud ones also answer `exists(key)` and `presigned_url(key, seconds)`.
 
 A record is one JSON header line (serializer, expiry) followed by the serialized value.
 """
@@ -43,6 +44,9 @@ class LocalFileStorage:
             fh.write(data)
         os.replace(tmp, path)
 
+    def exists(self, key: str) -> bool:
+        return (self.basepath / key).is_file()
+
     def __repr__(self) -> str:
         return f"LocalFileStorage({str(self.basepath)!r})"
 
@@ -79,6 +83,20 @@ class S3Storage:
     def write(self, key: str, data: bytes) -> None:
         self._s3().put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
+    def exists(self, key: str) -> bool:
+        s3 = self._s3()
+        try:
+            s3.head_object(Bucket=self.bucket, Key=self._key(key))
+        except s3.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def presigned_url(self, key: str, seconds: int) -> str:
+        params = {"Bucket": self.bucket, "Key": self._key(key)}
+        return self._s3().generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)  # type: ignore[no-any-return]
+
     def __getstate__(self) -> dict[str, Any]:  # clients do not pickle (Dask workers)
         return {**self.__dict__, "_client": None}
 
@@ -96,7 +114,7 @@ def default_storage() -> ResultStorage:
 
 
 def storage_from(spec: Any) -> ResultStorage:
-    """A storage from a storage object, a folder path, or a URL (file://, s3://)."""
+    """A storage from a storage object, a folder path, or a URL (file://, s3://, gs://, az://)."""
     if spec is None:
         return default_storage()
     if not isinstance(spec, (str, Path)):
@@ -110,12 +128,12 @@ def storage_from(spec: Any) -> ResultStorage:
     if scheme == "s3":
         bucket, _, prefix = rest.partition("/")
         return S3Storage(bucket, prefix)
-    if scheme in ("gs", "az", "abfs"):
-        raise ValueError(
-            f"result storage {text!r}: {scheme}:// is not built in yet; pass an object with "
-            "read(key) and write(key, data) as result_storage="
-        )
-    raise ValueError(f"result storage {text!r}: unknown scheme {scheme!r}; use a path, file:// or s3://")
+    if scheme in ("gs", "az"):
+        from runtime.cloud_storage import AzureBlobStorage, GcsStorage
+
+        bucket, _, prefix = rest.partition("/")
+        return GcsStorage(bucket, prefix) if scheme == "gs" else AzureBlobStorage(bucket, prefix)
+    raise ValueError(f"result storage {text!r}: unknown scheme {scheme!r}; use a path, file://, s3://, gs:// or az://")
 
 
 def storage_url(storage: Any) -> str | None:
@@ -124,7 +142,7 @@ def storage_url(storage: Any) -> str | None:
         return str(storage.basepath)
     if isinstance(storage, S3Storage):
         return f"s3://{storage.bucket}/{storage.prefix}"
-    return None
+    return getattr(storage, "url", None)  # gs://, az:// (runtime/cloud_storage.py)
 
 
 # Serializers ---------------------------------------------------------------------------

@@ -134,8 +134,10 @@ def test_storage_urls() -> None:
     assert isinstance(storage_from("s3://bucket/some/prefix"), S3Storage)
     assert storage_from("s3://bucket/some/prefix").prefix == "some/prefix"
     assert isinstance(storage_from("/tmp/x"), LocalFileStorage)
-    with pytest.raises(ValueError, match="gs:// is not built in yet"):
-        storage_from("gs://bucket")
+    assert repr(storage_from("gs://bucket/p")) == "GcsStorage('gs://bucket/p')"
+    assert repr(storage_from("az://container/p")) == "AzureBlobStorage('az://container/p')"
+    with pytest.raises(ValueError, match="unknown scheme 'ftp'"):
+        storage_from("ftp://host/x")
 
 
 @pytest.fixture
