@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from control_plane.deps import SessionDep
 from control_plane.models import FlowRun
 from control_plane.orchestration.rules import LATE
-from control_plane.ui import charts, queries
+from control_plane.ui import charts, history, queries
 from control_plane.ui.deps import UiSessionDep
 from control_plane.ui.render import render
 from runtime.states import StateType
@@ -23,7 +23,7 @@ ATTENTION = 20
 
 
 @router.get("/ui")
-def dashboard(request: Request, session: SessionDep, ui: UiSessionDep) -> Response:
+def dashboard(request: Request, session: SessionDep, ui: UiSessionDep, fragment: bool = False) -> Response:
     since = datetime.now(timezone.utc) - timedelta(hours=HOURS)
     rows = session.exec(select(FlowRun.created, FlowRun.state_type).where(col(FlowRun.created) >= since))
     buckets, peak = charts.runs_over_time(((c, StateType(s).value) for c, s in rows), hours=HOURS)
@@ -48,7 +48,7 @@ def dashboard(request: Request, session: SessionDep, ui: UiSessionDep) -> Respon
             totals[state] = totals.get(state, 0) + count
     return render(
         request,
-        "dashboard.html",
+        "dashboard_live.html" if fragment else "dashboard.html",
         session=ui,
         buckets=buckets,
         peak=peak,
@@ -57,4 +57,5 @@ def dashboard(request: Request, session: SessionDep, ui: UiSessionDep) -> Respon
         deployments={d.id: d for d in queries.deployments(session)},
         chart_width=charts.CHART_WIDTH,
         hours=HOURS,
+        last_event=history.last_event_id(session),
     )

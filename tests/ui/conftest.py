@@ -37,7 +37,10 @@ CHROMIUM_ARGS = [
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium chromium-driver (.ci/run does this)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Pages poll every 1-3 s and the machine is shared: give assertions room, not sleeps.
+    expect.set_options(timeout=20_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -76,14 +76,18 @@ def test_keyboard_reaches_skip_link_navigation_and_actions(page: Any, server: Li
     expect(page.get_by_role("combobox", name=re.compile("^Deployment"))).to_be_focused()
 
 
-def test_runs_page_shows_new_runs_and_their_states_without_reloading(page: Any, server: LiveServer) -> None:
+def test_dashboard_and_runs_page_follow_runs_without_reloading(page: Any, server: LiveServer) -> None:
     api = server.client()
     etl = deploy(api, "etl.py:etl", SHARED_FLOWS)
     sign_in(page, server.api_key or "")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    first = trigger(api, etl, n=1)
+    expect(page.locator("svg.bars rect.s-COMPLETED")).to_have_count(1)
+    assert page.url.endswith("/ui")
     page.goto("/ui/runs")
-    expect(page.get_by_text("No runs match these filters.")).to_be_visible()
+    expect(page.get_by_role("link", name=first["name"])).to_be_visible()
     run = trigger(api, etl, n=2)
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=run["name"]))
     expect(row).to_contain_text("COMPLETED")
-    expect(page.get_by_role("list", name="Runs per state")).to_contain_text("COMPLETED 1")
+    expect(page.get_by_role("list", name="Runs per state")).to_contain_text("COMPLETED 2")
     assert page.url.endswith("/ui/runs")
