@@ -71,6 +71,8 @@ def environment() -> Environment:
     env.filters["time"] = format_time
     env.filters["duration"] = format_duration
     env.filters["pretty_json"] = lambda value: json.dumps(value, indent=2, sort_keys=True, default=str)
+    # Only http(s) links from stored values: never a javascript: or data: URL.
+    env.tests["web_url"] = lambda value: str(value).startswith(("https://", "http://"))
     env.globals["STATE_SYMBOLS"] = STATE_SYMBOLS
     env.globals["STATE_ORDER"] = STATE_ORDER
     env.globals["run_duration"] = run_duration

@@ -116,3 +116,23 @@ def test_pool_pause_and_resume_from_its_page(client: TestClient) -> None:
     assert client.get("/api/pools/local").json()["paused"] is True
     client.post("/ui/pools/local/pause", data={"csrf": csrf.group(1), "paused": "false"})
     assert client.get("/api/pools/local").json()["paused"] is False
+
+
+def test_run_page_links_only_web_console_urls(client: TestClient) -> None:
+    from sqlmodel import Session
+
+    from control_plane.models import FlowRun
+
+    target = deployment(client, "nightly", "local", [])
+    run = client.post(f"/api/deployments/{target['id']}/runs", json={"parameters": {"label": "x"}}).json()
+    engine = client.app.state.services.engine  # type: ignore[attr-defined]
+    for url, linked in (("https://console.aws.amazon.com/ecs/task/1", True), ("javascript:alert(1)", False)):
+        with Session(engine) as session:
+            row = session.get(FlowRun, run["id"])
+            assert row is not None
+            row.infra_provider, row.infra_id, row.infra_console_url = "ecs", "task/1", url
+            session.add(row)
+            session.commit()
+        page = client.get(f"/ui/runs/{run['id']}").text
+        assert (f'href="{url}"' in page) is linked
+        assert "javascript:" not in page
