@@ -49,11 +49,14 @@ _configured = False
 _configure_lock = threading.Lock()
 
 
+_logger: logging.Logger | None = None  # once configured: no getLogger (and its lock) per run
+
+
 def _configure() -> logging.Logger:
-    global _configured
+    global _configured, _logger
+    if _logger is not None:
+        return _logger
     logger = logging.getLogger(LOGGER_NAME)
-    if _configured:
-        return logger
     with _configure_lock:
         if not _configured:
             logger.setLevel(logging.INFO)
@@ -68,7 +71,13 @@ def _configure() -> logging.Logger:
             )
             logger.addHandler(console)
             _configured = True
+    _logger = logger
     return logger
+
+
+def logs_at(level: int) -> bool:
+    """Whether a run log at `level` would go anywhere (one cached check)."""
+    return _configure().isEnabledFor(level)
 
 
 def flow_logger(ctx: FlowRunContext) -> logging.LoggerAdapter:

@@ -23,7 +23,7 @@ from runtime.attempts import run_attempts, run_attempts_async
 from runtime.context import FlowRunContext, TaskRunContext, flow_run_var, task_run_var
 from runtime.engine import failure_text, run_hooks
 from runtime.futures import PushflowFuture, PushflowFutureList
-from runtime.loggers import print_capture, task_logger
+from runtime.loggers import logs_at, print_capture, task_logger
 from runtime.states import Completed, Failed, Running, State, StateType, now
 from runtime.tag_context import tags_var
 
@@ -213,9 +213,8 @@ def _finish(task: Any, run: TaskRunContext, state: State) -> None:
     if task.on_completion or task.on_failure:
         hooks = task.on_completion if state.is_completed() else task.on_failure
         run_hooks(hooks, task, run, state, task_logger(run))
-    logger = task_logger(run)
-    if logger.isEnabledFor(logging.INFO):  # the console costs nothing when it is off
-        logger.info("Finished in state %s", state)
+    if logs_at(logging.INFO):  # costs one cached level check when INFO is off
+        task_logger(run).info("Finished in state %s", state)
 
 
 def _attempts(
