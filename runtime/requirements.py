@@ -1,7 +1,8 @@
 """Installing a run's declared requirements before its flow starts.
 
-What is declared: `requirements.txt` in the code's root, else `[project.dependencies]` in
-its `pyproject.toml`, plus `PUSHFLOW_PIP_PACKAGES` (a managed pool's `pip_packages`).
+What is declared: for code that travelled (a bundle, a git checkout), `requirements.txt`
+in the code's root, else `[project.dependencies]` in its `pyproject.toml`; for every run,
+`PUSHFLOW_PIP_PACKAGES` (a managed pool's `pip_packages`).
 They go into an environment named by the hash of what was asked (the requirements, the
 Python version, the index settings), under `PUSHFLOW_DEPS_CACHE` (default
 ~/.pushflow/deps; point it at a volume where the provider has one). A second run with the
@@ -29,10 +30,12 @@ from runtime.sources import ERROR, INFO, Log
 COMPLETE = ".pushflow-complete"
 
 
-def declared_requirements(root: Path) -> list[str]:
+def declared_requirements(root: Path, *, read_files: bool = True) -> list[str]:
     lines: list[str] = []
     requirements = root / "requirements.txt"
-    if requirements.is_file():
+    if not read_files:
+        pass
+    elif requirements.is_file():
         lines = [f"-r {requirements}"]
     elif (root / "pyproject.toml").is_file():
         lines = list(_pyproject_dependencies(root / "pyproject.toml"))
@@ -40,9 +43,10 @@ def declared_requirements(root: Path) -> list[str]:
     return lines
 
 
-def install_requirements(root: Path, log: Log) -> Path | None:
-    """Make the declared requirements importable; return their environment (None: none declared)."""
-    lines = declared_requirements(root)
+def install_requirements(root: Path, log: Log, *, read_files: bool = True) -> Path | None:
+    """Make the declared requirements importable; return their environment (None: none
+    declared). `read_files=False` installs only PUSHFLOW_PIP_PACKAGES."""
+    lines = declared_requirements(root, read_files=read_files)
     if not lines:
         return None
     options = _index_options()

@@ -46,7 +46,9 @@ def prepare_code(client: Any, run: dict[str, Any], log: Log) -> str | None:
         os.chdir(root)
     from runtime.requirements import install_requirements
 
-    install_requirements(Path(root or os.getcwd()), log)
+    # Code that travelled brings its requirements; a local folder or an image has its
+    # environment already (only `pip_packages`, PUSHFLOW_PIP_PACKAGES, applies there).
+    install_requirements(Path(root or os.getcwd()), log, read_files=kind in ("bundle", "git"))
     return root
 
 
