@@ -120,6 +120,11 @@ def _capturing_print(*args: Any, **kwargs: Any) -> None:
     _original_print(*args, **kwargs)
 
 
+def capturing(enabled: bool) -> bool:
+    """Whether `print_capture(enabled)` would change anything here."""
+    return enabled or _log_prints_var.get()
+
+
 @contextlib.contextmanager
 def print_capture(enabled: bool) -> Iterator[None]:
     """While active, `print` inside this run (its thread and context) goes to the run

@@ -23,7 +23,7 @@ from runtime.attempts import run_attempts, run_attempts_async
 from runtime.context import FlowRunContext, TaskRunContext, flow_run_var, task_run_var
 from runtime.engine import failure_text, run_hooks
 from runtime.futures import PushflowFuture, PushflowFutureList
-from runtime.loggers import logs_at, print_capture, task_logger
+from runtime.loggers import capturing, logs_at, print_capture, task_logger
 from runtime.states import Completed, Failed, Running, State, StateType, now
 from runtime.tag_context import tags_var
 
@@ -38,7 +38,9 @@ def call_task(task: Any, args: tuple, kwargs: dict[str, Any], *, return_state: b
             return _plain_state(task, args, kwargs)
         return task.run(*args, **kwargs)
     state = orchestrate_task(task, new_task_run(task, ctx, args, kwargs), args, kwargs, ctx, None, None)
-    return state if return_state else state.result()
+    if return_state:
+        return state
+    return state.data if state.type is StateType.COMPLETED else state.result()
 
 
 async def call_task_async(task: Any, args: tuple, kwargs: dict[str, Any], *, return_state: bool) -> Any:
@@ -202,7 +204,7 @@ def _resolve_inputs(run: TaskRunContext, args: tuple, kwargs: dict[str, Any], wa
 
 
 def _cache_plan(task: Any, run: TaskRunContext, args: tuple, kwargs: dict[str, Any], ctx: FlowRunContext) -> Any:
-    if task.cache_policy is None and not task.persists(ctx):
+    if task.cache_policy is None and task.cache_key_fn is None and not task.persist_result:
         return None
     from runtime.caching import CachePlan
 
@@ -285,15 +287,28 @@ def task_attempts(
     token = task_run_var.set(run) if task_run_var.get() is None else None
     try:
         logger = task_logger(run)
+        calls = 0
 
         def body() -> Any:
-            run.run_count += 0 if body.calls == 0 else 1  # type: ignore[attr-defined]
-            body.calls += 1  # type: ignore[attr-defined]
+            nonlocal calls
+            calls += 1
+            run.run_count = calls
+            if not capturing(log_prints):  # the common case: no context manager to enter
+                return run_body(task, args, kwargs)
             with print_capture(log_prints):
                 return run_body(task, args, kwargs)
 
-        body.calls = 0  # type: ignore[attr-defined]
-        state, attempts = run_attempts(body, **_attempt_options(task, run, logger))
+        condition = task.retry_condition_fn
+        state, attempts = run_attempts(
+            body,
+            retries=task.retries,
+            delay=task.retry_delay_seconds,
+            timeout=task.timeout_seconds,
+            label=f"Task run '{run.task_run_name}'",
+            logger=logger,
+            should_retry=(lambda s: condition(task, run, s)) if condition else None,
+            jitter=task.retry_jitter_factor,
+        )
         if state.is_failed():
             logger.error("Task run failed: %s", failure_text(state))
         return state, attempts
