@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     dispatch_queue_url: str | None = None  # SQS queue delivering scheduled runs on time
     tick_interval: float = 60.0  # how often EventBridge ticks; runs due before the next tick are queued
     tick_margin: float = 10.0  # seconds of the invocation's remaining time a tick leaves unused
+    azure_credentials_secret_arn: str | None = None  # ACI pools: {tenant_id, client_id, client_secret} JSON secret
     # Where deployed code bundles live: a folder (local mode) or s3://, gs://, az:// URL.
     bundle_store: str | None = None
     bundle_max_bytes: int = 100 * 1024 * 1024

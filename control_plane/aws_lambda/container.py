@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from control_plane.aws_lambda.aws import AwsClients
+from control_plane.aws_lambda.azure import load_azure_credentials
 from control_plane.aws_lambda.errors import LambdaConfigError
 from control_plane.aws_lambda.observability import Observability
 from control_plane.settings import Settings
@@ -64,6 +65,7 @@ def build_services(settings: Settings, aws: AwsClients) -> Any:
     if not settings.api_url:
         raise LambdaConfigError("set PUSHFLOW_API_URL to this function's HTTPS address + /api; runs call back to it")
     engine = create_lambda_engine(settings, aws)
+    load_azure_credentials(settings, aws)
     # Lambda's only writable path is /tmp; cloud adapters keep nothing there.
     adapters = PoolAdapters(PoolContext(state_dir=Path("/tmp/pushflow-runs")))
     services = Services(

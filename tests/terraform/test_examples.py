@@ -137,3 +137,13 @@ def test_google_access_from_aws_is_a_credential_configuration_google_auth_accept
     assert info["service_account_impersonation_url"].endswith(
         found["module.cloud_run_pool.google_service_account.this"]["email"] + ":generateAccessToken"
     )
+
+
+def test_azure_sign_in_travels_by_secret_arn(test_run_states: Callable[..., Any]) -> None:
+    found = resources(test_run_states("examples/multi-cloud")["apply"])
+    secret_arn = found["module.aci_pool.aws_secretsmanager_secret.this[0]"]["arn"]
+    assert environment(found)["PUSHFLOW_AZURE_CREDENTIALS_SECRET_ARN"] == secret_arn
+    stored = json.loads(found["module.aci_pool.aws_secretsmanager_secret_version.this[0]"]["secret_string"])
+    from control_plane.aws_lambda.azure import FIELDS
+
+    assert set(stored) == set(FIELDS)  # what the function reads at cold start

@@ -28,7 +28,7 @@ module "control_plane" {
   run_log_group_arns              = [module.ecs_pool.log_group_arn]
   google_credentials              = true
   google_credential_configuration = module.cloud_run_pool.credential_configuration
-  azure_client_secret_arn         = module.aci_pool.client_secret_arn
+  azure_credentials_secret_arn    = module.aci_pool.credentials_secret_arn
 }
 
 module "ecs_pool" {

@@ -28,7 +28,7 @@ output "control_plane_principal_id" {
   value       = local.principal_id
 }
 
-output "client_secret_arn" {
-  description = "Secrets Manager secret with the control plane's Azure sign-in (control-plane-aws `azure_client_secret_arn`); null when `control_plane_principal_id` was given."
+output "credentials_secret_arn" {
+  description = "Secrets Manager secret with the control plane's Azure sign-in (control-plane-aws `azure_credentials_secret_arn`); null when `control_plane_principal_id` was given."
   value       = one(aws_secretsmanager_secret.this[*].arn)
 }

@@ -29,7 +29,7 @@ locals {
         Sid      = "ReadSecrets" # the admin key and the database credentials, read at cold start
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]
-        Resource = compact([aws_secretsmanager_secret.api_key.arn, local.database_secret_arn, var.azure_client_secret_arn])
+        Resource = compact([aws_secretsmanager_secret.api_key.arn, local.database_secret_arn, var.azure_credentials_secret_arn])
       },
       {
         Sid      = "DispatchQueue" # the tick sends runs due soon; Lambda's event source mapping receives them

@@ -27,6 +27,7 @@ locals {
       PUSHFLOW_BUNDLE_STORE        = "s3://${aws_s3_bucket.bundles.bucket}"
     },
     local.google_environment,
+    var.azure_credentials_secret_arn == null ? {} : { PUSHFLOW_AZURE_CREDENTIALS_SECRET_ARN = var.azure_credentials_secret_arn },
     var.settings,
   )
 }

@@ -132,8 +132,8 @@ variable "google_credential_configuration" {
   default     = null
 }
 
-variable "azure_client_secret_arn" {
-  description = "Azure access for ACI pools: the aci-pool output `client_secret_arn` (a Secrets Manager secret). The function may read it; see the aci-pool README for how it is used."
+variable "azure_credentials_secret_arn" {
+  description = "Azure sign-in for ACI pools: the aci-pool output `credentials_secret_arn` (a Secrets Manager secret with tenant_id, client_id, client_secret), read by the function at cold start (PUSHFLOW_AZURE_CREDENTIALS_SECRET_ARN)."
   type        = string
   default     = null
 }

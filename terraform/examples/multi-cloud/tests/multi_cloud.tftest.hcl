@@ -47,7 +47,7 @@ run "apply" {
   }
 
   assert {
-    condition     = module.aci_pool.client_secret_arn != null
+    condition     = module.aci_pool.credentials_secret_arn != null
     error_message = "the Azure client secret is kept in Secrets Manager"
   }
 }
