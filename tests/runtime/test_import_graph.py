@@ -40,6 +40,7 @@ def test_lazy_imports_in_the_engine_are_for_optional_or_heavy_modules_only() -> 
         "caching",
         "cache_policies",
         "client",
+        "cloud_storage",
         "config",
         "deploying",
         "flow_results",
