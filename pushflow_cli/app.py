@@ -7,7 +7,7 @@ from __future__ import annotations
 import typer
 
 from pushflow_cli import deploy as deploy_cmd
-from pushflow_cli import deployments, pools, runs, server
+from pushflow_cli import deployments, lambda_package, pools, runs, server
 
 app = typer.Typer(
     help="pushflow: run Python flows on push pools, no workers. "
@@ -19,6 +19,7 @@ app.add_typer(server.app, name="server")
 app.add_typer(pools.app, name="pool")
 app.add_typer(deployments.app, name="deployment")
 app.add_typer(runs.app, name="runs")
+app.add_typer(lambda_package.app, name="lambda")
 app.command("deploy")(deploy_cmd.deploy)
 app.command("run")(runs.run)
 
