@@ -77,7 +77,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def build_services(settings: Settings) -> Services:
     engine = create_db_engine(settings.resolved_database_url)
     migrate(engine)
-    api_key = ensure_api_key(settings.api_key.get_secret_value() if settings.api_key else None, settings.api_key_file)
+    api_key = ensure_api_key(
+        settings.api_key.get_secret_value() if settings.api_key else None,
+        settings.saved_api_key_file,
+        given_file=settings.api_key_file,
+    )
     adapters = PoolAdapters(PoolContext(state_dir=settings.runs_dir))
     store = bundle_store(settings.resolved_bundle_store)
     return Services(settings=settings, engine=engine, api_key=api_key, adapters=adapters, bundles=store)

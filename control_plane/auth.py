@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from control_plane.errors import ForbiddenError, UnauthorizedError
+from control_plane.errors import ConfigurationError, ForbiddenError, UnauthorizedError
 
 RUN_TOKEN_PREFIX = "pfr_"
 
@@ -33,11 +33,14 @@ class Principal:
             raise ForbiddenError("a run token may only read and report on its own run")
 
 
-def ensure_api_key(configured: str | None, key_file: Path) -> str:
-    """The admin key: the configured one, else the saved one, else a new one saved with
-    0600 permissions for the CLI to find."""
+def ensure_api_key(configured: str | None, key_file: Path, *, given_file: Path | None = None) -> str:
+    """The admin key: the configured one, else the one in `given_file`
+    (PUSHFLOW_API_KEY_FILE), else the saved one, else a new one saved with 0600
+    permissions for the CLI to find."""
     if configured:
         return configured
+    if given_file is not None:
+        return read_key_file(given_file)
     try:
         saved = key_file.read_text().strip()
         if saved:
@@ -49,6 +52,16 @@ def ensure_api_key(configured: str | None, key_file: Path) -> str:
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")
+    return key
+
+
+def read_key_file(path: Path) -> str:
+    try:
+        key = path.read_text().strip()
+    except OSError as exc:
+        raise ConfigurationError(f"PUSHFLOW_API_KEY_FILE={path} cannot be read ({exc.strerror})") from exc
+    if not key:
+        raise ConfigurationError(f"PUSHFLOW_API_KEY_FILE={path} is empty; put the admin key in it")
     return key
 
 

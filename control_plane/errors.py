@@ -7,7 +7,10 @@ ControlPlaneError (500)
 ├── UnauthorizedError (401)
 ├── ForbiddenError (403)
 ├── NotFoundError (404)
-└── ConflictError (409)
+├── ConflictError (409)
+├── PayloadTooLargeError (413)
+├── TooManyRequestsError (429)
+└── ConfigurationError (500: the server cannot start as configured)
 """
 
 from __future__ import annotations
@@ -51,3 +54,15 @@ class NotFoundError(ControlPlaneError):
 
 class ConflictError(ControlPlaneError):
     status_code = 409
+
+
+class PayloadTooLargeError(ControlPlaneError):
+    status_code = 413
+
+
+class TooManyRequestsError(ControlPlaneError):
+    status_code = 429
+
+
+class ConfigurationError(ControlPlaneError):
+    pass

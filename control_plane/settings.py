@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=config.home)
     database_url: str | None = None
     api_key: SecretStr | None = None
+    # A file holding the admin key (a mounted secret), so the key need not sit in the
+    # server's environment where /proc/<pid>/environ shows it.
+    api_key_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = config.DEFAULT_PORT
     # Where runs call back to; defaults to this server's own address.
@@ -64,7 +67,8 @@ class Settings(BaseSettings):
         return self.api_url or f"http://{self.host}:{self.port}/api"
 
     @property
-    def api_key_file(self) -> Path:
+    def saved_api_key_file(self) -> Path:
+        """Where a local server saves the admin key it generates (0600)."""
         return self.home / "api_key"
 
     @property

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,8 +18,23 @@ from pydantic import Field
 from push_pools.base import InfraPhase, InfraRef, InfraStatus, JobVariables, PoolContext, RunSpec
 from push_pools.errors import SubmissionError
 
-# The server's own credentials never reach a run: it gets its run-scoped token only.
-_WITHHELD_ENV = ("PUSHFLOW_API_KEY", "PUSHFLOW_DATABASE_URL")
+# A run starts from a minimal environment, never the server's (which may hold the admin
+# key, database URL or cloud credentials): these names pass through (docs/pools/process.md),
+# then the job's `env` and the run's own variables and token are added.
+PASSED_ENV = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+        "PYTHONPATH", "VIRTUAL_ENV", "PUSHFLOW_HOME",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    }
+)  # fmt: skip
+PASSED_ENV_PREFIXES = ("LC_", "PIP_")
+
+
+def minimal_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of `environ` a run may see."""
+    return {k: v for k, v in environ.items() if k in PASSED_ENV or k.startswith(PASSED_ENV_PREFIXES)}
 
 
 class ProcessJob(JobVariables):
@@ -44,7 +60,7 @@ class ProcessPool:
         with self._lock:
             if pid_file.exists():  # submitted before (perhaps before a restart): never twice
                 return self._ref(int(pid_file.read_text()))
-            env = {k: v for k, v in os.environ.items() if k not in _WITHHELD_ENV}
+            env = minimal_env(os.environ)
             env.update(job.env)
             env.update(run.env)
             env.update(run.secret_env)

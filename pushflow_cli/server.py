@@ -33,8 +33,8 @@ def start(
         f"pushflow API on http://{settings.host}:{settings.port}/api "
         f"(docs: /api/docs), database {_redact(settings.resolved_database_url)}"
     )
-    if not settings.api_key:
-        console.print(f"API key: {settings.api_key_file} (the CLI reads it from there)")
+    if not settings.api_key and not settings.api_key_file:
+        console.print(f"API key: {settings.saved_api_key_file} (the CLI reads it from there)")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 

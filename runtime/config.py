@@ -27,11 +27,13 @@ def api_url() -> str:
 
 
 def api_key() -> str | None:
-    """`PUSHFLOW_API_KEY`, else the key the local server saved on its first start."""
+    """`PUSHFLOW_API_KEY`, else the file `PUSHFLOW_API_KEY_FILE` names, else the key the
+    local server saved on its first start."""
     key = os.environ.get("PUSHFLOW_API_KEY")
     if key:
         return key
+    path = os.environ.get("PUSHFLOW_API_KEY_FILE")
     try:
-        return api_key_file().read_text().strip() or None
+        return (Path(path) if path else api_key_file()).read_text().strip() or None
     except OSError:
         return None

@@ -4,6 +4,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from control_plane.auth import ensure_api_key
 
 
@@ -74,3 +76,56 @@ def test_generated_key_is_saved_with_0600_and_reused(tmp_path: Path) -> None:
     assert key_file.read_text().strip() == key
     assert ensure_api_key(None, key_file) == key
     assert ensure_api_key("given", key_file) == "given"
+
+
+def test_the_admin_key_can_come_from_a_file_instead_of_the_environment(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from control_plane.app import create_app
+    from control_plane.settings import Settings
+
+    key_file = tmp_path / "secret" / "admin_key"
+    key_file.parent.mkdir()
+    key_file.write_text("key-from-a-mounted-secret\n")
+    settings = Settings(
+        home=tmp_path / "home",
+        api_key_file=key_file,
+        run_loops=False,
+        dispatch_on_trigger=False,
+    )
+    with TestClient(create_app(settings)) as client:
+        good = {"Authorization": "Bearer key-from-a-mounted-secret"}
+        assert client.get("/api/pools", headers=good).status_code == 200
+        assert client.get("/api/pools", headers={"Authorization": "Bearer other"}).status_code == 401
+    assert not (tmp_path / "home" / "api_key").exists()  # nothing generated beside it
+
+
+def test_a_missing_key_file_stops_the_server_with_its_name(tmp_path: Path) -> None:
+    from control_plane.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="PUSHFLOW_API_KEY_FILE=.*nowhere"):
+        ensure_api_key(None, tmp_path / "api_key", given_file=tmp_path / "nowhere")
+
+
+def test_the_cli_reads_the_key_file_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtime import config
+
+    (tmp_path / "k").write_text("from-file\n")
+    monkeypatch.delenv("PUSHFLOW_API_KEY", raising=False)
+    monkeypatch.setenv("PUSHFLOW_API_KEY_FILE", str(tmp_path / "k"))
+    assert config.api_key() == "from-file"
+
+
+def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from control_plane.app import create_app
+    from control_plane.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", api_key="k", run_loops=False, dispatch_on_trigger=False)
+    with TestClient(create_app(settings), headers={"Authorization": "Bearer k"}) as client:
+        client.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
+        files = [p for p in (tmp_path / "home").iterdir() if p.name.startswith("pushflow.db")]
+        assert files
+        for path in files:  # the database and its -wal/-shm files
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

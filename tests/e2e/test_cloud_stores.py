@@ -32,7 +32,7 @@ FLOW = textwrap.dedent(
 
 
 @pytest.fixture(params=["s3", "gs", "az"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[LiveServer, str]]:
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[LiveServer, str, dict[str, str]]]:
     scheme = request.param
     emulators = {"s3": lambda: moto_s3("pushflow"), "gs": lambda: gcs_emulator("pushflow")}
     with emulators.get(scheme, lambda: azurite(tmp_path))() as env, pytest.MonkeyPatch.context() as patch:
@@ -41,14 +41,20 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Liv
         url = f"{scheme}://pushflow/pf"
         live = LiveServer(tmp_path / "home", extra_env={**env, "PUSHFLOW_BUNDLE_STORE": url}).start()
         try:
-            yield live, url
+            yield live, url, env
         finally:
             live.stop()
 
 
-def test_a_bundle_and_its_result_live_in_the_cloud_store(server: tuple[LiveServer, str], tmp_path: Path) -> None:
-    live, url = server
-    created = cli(live, "pool", "create", "local", "--type", "process", "--set", f"env.PUSHFLOW_RESULT_STORAGE={url}")
+def test_a_bundle_and_its_result_live_in_the_cloud_store(
+    server: tuple[LiveServer, str, dict[str, str]], tmp_path: Path
+) -> None:
+    live, url, env = server
+    # A process run sees only what its job sets, not the server's environment: hand it the store.
+    store_env = [arg for key, value in env.items() for arg in ("--set", f"env.{key}={value}")]
+    created = cli(
+        live, "pool", "create", "local", "--type", "process", "--set", f"env.PUSHFLOW_RESULT_STORAGE={url}", *store_env
+    )
     assert created.returncode == 0, created.stderr
     project = tmp_path / "project"
     project.mkdir()

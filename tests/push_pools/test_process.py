@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,25 @@ class TestProcessPool(PushPoolContract):
         code = f"import os; open({str(out)!r}, 'w').write(os.environ.get('PUSHFLOW_API_KEY', 'absent'))"
         wait_ended(pool, pool.submit(spec(), ProcessJob(command=python(code))))
         assert out.read_text() == "absent"
+
+    def test_a_run_gets_a_minimal_environment_not_the_servers(
+        self, pool: ProcessPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from tests.push_pools.contract import python, spec, wait_ended
+
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "server-cloud-secret")
+        monkeypatch.setenv("PUSHFLOW_SERVER_SECRET", "signs-run-tokens")
+        monkeypatch.setenv("PUSHFLOW_API_KEY_FILE", "/somewhere/api_key")
+        out = tmp_path / "env.json"
+        code = f"import json, os; open({str(out)!r}, 'w').write(json.dumps(dict(os.environ)))"
+        job = ProcessJob(command=python(code), env={"FROM_JOB": "yes"})
+        wait_ended(pool, pool.submit(spec(), job))
+        seen = json.loads(out.read_text())
+        assert not {"AWS_SECRET_ACCESS_KEY", "PUSHFLOW_SERVER_SECRET", "PUSHFLOW_API_KEY_FILE"} & set(seen)
+        assert seen["FROM_JOB"] == "yes"
+        # the run imports the same pushflow as the server (PYTHONPATH, PATH are kept)
+        assert seen.get("PYTHONPATH") == os.environ.get("PYTHONPATH")
+        assert seen["PATH"] == os.environ["PATH"]
 
     # The first adapter is dropped with its child running, as in a real restart.
     @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
