@@ -22,6 +22,7 @@ from sqlmodel import Session, col, or_, select
 
 from control_plane import runs
 from control_plane.columns import utcnow
+from control_plane.db import read_only
 from control_plane.errors import InvalidInputError
 from control_plane.models import Deployment, FlowRun, Pool
 from push_pools.base import InfraRef
@@ -64,27 +65,37 @@ def _managed_pools(session: Session) -> list[tuple[Pool, ManagedJob]]:
 
 
 def enforce_run_time_limits(services: Any) -> int:
-    """Stop and crash runs of managed pools active past their pool's `max_run_seconds`."""
+    """Stop and crash runs of managed pools active past their pool's `max_run_seconds`.
+    The provider is called outside any transaction: no database lock waits on a cloud API."""
     now = utcnow()
-    crashed = 0
-    with Session(services.engine, expire_on_commit=False) as session:
+    overdue: list[tuple[FlowRun, str, int]] = []
+    with Session(read_only(services.engine), expire_on_commit=False) as session:
         for pool, job in _managed_pools(session):
             if job.max_run_seconds is None:
                 continue
             cutoff = now - timedelta(seconds=job.max_run_seconds)
-            overdue = session.exec(
+            found = session.exec(
                 select(FlowRun).where(
                     FlowRun.pool == pool.name,
                     col(FlowRun.state_type).in_([StateType.RUNNING, StateType.CANCELLING]),
                     col(FlowRun.start_time) < cutoff,
                 )
             ).all()
-            for run in overdue:
-                _stop(services, run)
-                limit = describe_seconds(job.max_run_seconds)
-                message = f"exceeded the pool's {limit} limit (pool {pool.name!r} stops runs after {limit})"
-                result = runs.set_state(session, run, State(StateType.CRASHED, message=message))
-                crashed += result.status == "ACCEPT"
+            overdue += [(run, pool.name, job.max_run_seconds) for run in found]
+    if not overdue:
+        return 0
+    for run, _, _ in overdue:
+        _stop(services, run)
+    crashed = 0
+    with Session(services.engine, expire_on_commit=False) as session:
+        for run, pool_name, seconds in overdue:
+            current = session.get(FlowRun, run.id)
+            if current is None:
+                continue
+            limit = describe_seconds(seconds)
+            message = f"exceeded the pool's {limit} limit (pool {pool_name!r} stops runs after {limit})"
+            result = runs.set_state(session, current, State(StateType.CRASHED, message=message))
+            crashed += result.status == "ACCEPT"
         session.commit()
     return crashed
 
