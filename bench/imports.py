@@ -41,6 +41,11 @@ PAIRS = [
         "control_plane.app",
         "prefect.server.api.server",
     ),
+    (
+        "import Lambda handler (control_plane.aws_lambda vs prefect.server.api.server)",
+        "control_plane.aws_lambda",
+        "prefect.server.api.server",
+    ),
 ]
 
 
