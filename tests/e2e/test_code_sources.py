@@ -294,3 +294,35 @@ def test_a_missing_requirement_fails_the_run_naming_it(server: LiveServer, pool:
     assert "pfdemo-nowhere" in done["state"]["message"]
     assert "installing requirements failed" in done["state"]["message"]
     assert "No matching distribution found for pfdemo-nowhere" in logs_of(server, done)
+
+
+# The same source from pushflow.yaml and from Python ------------------------------------
+
+
+def test_pushflow_yaml_and_flow_deploy_take_a_source(server: LiveServer, pool: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "project", greeting="declared")
+    entry = f"  - name: from-yaml\n    entrypoint: flows.py:travelling\n    pool: {pool}\n    source: bundle\n"
+    (project / "pushflow.yaml").write_text("deployments:\n" + entry)
+    (project / "deploy_it.py").write_text(
+        f"from flows import travelling\n\ntravelling.deploy('from-python', pool={pool!r}, source='bundle')\n"
+    )
+    from_yaml = cli(server, "deploy", "--all", cwd=project)
+    assert from_yaml.returncode == 0, from_yaml.stdout + from_yaml.stderr
+    from_python = subprocess.run(
+        [sys.executable, "deploy_it.py"],
+        cwd=project,
+        env={**server.env, "PUSHFLOW_API_URL": server.url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert from_python.returncode == 0, from_python.stdout + from_python.stderr
+    shutil.rmtree(project)
+
+    api = server.client()
+    for name in ("from-yaml", "from-python"):
+        deployment = api.get(f"/api/deployments/by-name/travelling/{name}").json()
+        assert deployment["source"]["type"] == "bundle", name
+        done = final(api, trigger(api, deployment, name=name))
+        assert done["state"]["type"] == "COMPLETED", (name, done["state"])
+        assert f"declared, {name}" in logs_of(server, done)
