@@ -16,6 +16,7 @@ from control_plane.routes import (
     bundles,
     concurrency_limits,
     deployments,
+    event_ingest,
     events,
     flow_runs,
     health,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(results.router, prefix="/api")
     install_ui(app)
     app.include_router(events.router, prefix="/api")
+    app.include_router(event_ingest.router, prefix="/api")
     install_error_handlers(app)
     install_openapi(app)
     return app

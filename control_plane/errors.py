@@ -8,6 +8,7 @@ ControlPlaneError (500)
 ├── ForbiddenError (403)
 ├── NotFoundError (404)
 ├── ConflictError (409)
+├── BadRequestError (400: a webhook template that does not render)
 ├── PayloadTooLargeError (413)
 ├── TooManyRequestsError (429)
 └── ConfigurationError (500: the server cannot start as configured)
@@ -54,6 +55,10 @@ class NotFoundError(ControlPlaneError):
 
 class ConflictError(ControlPlaneError):
     status_code = 409
+
+
+class BadRequestError(ControlPlaneError):
+    status_code = 400
 
 
 class PayloadTooLargeError(ControlPlaneError):

@@ -36,7 +36,7 @@ _WATCHED = {"pool": "pool", "deployment": "deployment", "schedule": "schedule"}
 
 class Event(SQLModel, table=True):
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_flow_run", "flow_run_id", "id"),)
+    __table_args__ = (Index("ix_event_flow_run", "flow_run_id", "id"), Index("ix_event_occurred", "occurred"))
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     )
@@ -54,11 +54,15 @@ class Event(SQLModel, table=True):
     to_type: StateType | None = Field(default=None, sa_column=state_type_column(nullable=True))
     to_name: str | None = None
     message: str | None = None
+    # When the control plane accepted an event posted to it (the API, a webhook): what the
+    # ingest rate limit counts, since `occurred` is the sender's clock.
+    received: datetime | None = Field(default=None, sa_column=utc_column(nullable=True, index=True))
 
 
 # Every column a queued row may leave out (one INSERT needs the same keys in every row).
 _EMPTY: dict[str, Any] = {
-    key: None for key in ("flow_run_id", "attempt", "from_type", "from_name", "to_type", "to_name", "message")
+    key: None
+    for key in ("flow_run_id", "attempt", "from_type", "from_name", "to_type", "to_name", "message", "received")
 }
 
 

@@ -15,7 +15,7 @@ import time
 from sqlmodel import Session
 
 from control_plane.columns import utcnow
-from control_plane.passes import dispatch_due, next_due_time, reconcile, schedule_runs, tick
+from control_plane.passes import dispatch_due, next_due_time, reconcile, schedule_runs, tick, trim_events
 from control_plane.services import Services
 
 log = logging.getLogger("pushflow.loops")
@@ -58,6 +58,7 @@ class BackgroundLoops:
             try:
                 if woken or time.monotonic() - last_schedule >= settings.schedule_interval:
                     schedule_runs(self.services)
+                    trim_events(self.services)
                     last_schedule = time.monotonic()
                 dispatch_due(self.services)
                 if woken or time.monotonic() - last_reconcile >= settings.reconcile_interval:

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     tick_interval: float = 60.0  # how often EventBridge ticks; runs due before the next tick are queued
     tick_margin: float = 10.0  # seconds of the invocation's remaining time a tick leaves unused
     azure_credentials_secret_arn: str | None = None  # ACI pools: {tenant_id, client_id, client_secret} JSON secret
+    # Events (docs/concepts/events.md): kept this long, then trimmed by the retention pass.
+    event_retention_days: float = 7.0
+    event_max_bytes: int = 64 * 1024  # one posted event, as JSON
+    event_rate_limit: int = 6000  # events accepted (API, webhooks) per window, all senders together
+    event_rate_window: float = 60.0
     # Where deployed code bundles live: a folder (local mode) or s3://, gs://, az:// URL.
     bundle_store: str | None = None
     bundle_max_bytes: int = 100 * 1024 * 1024

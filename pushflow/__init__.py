@@ -10,6 +10,7 @@ docs/prefect-migration.md.
 from runtime.annotations import allow_failure, unmapped
 from runtime.attempts import RunTimeoutError, exponential_backoff
 from runtime.errors import FlowRunFailed, ParameterError, PushflowError
+from runtime.events import emit_event
 from runtime.flows import FlowFunction, flow
 from runtime.futures import PushflowFuture, wait
 from runtime.graph import Flow
@@ -34,6 +35,7 @@ __all__ = [
     "Task",
     "ThreadPoolTaskRunner",
     "allow_failure",
+    "emit_event",
     "exponential_backoff",
     "flow",
     "get_run_logger",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from control_plane.passes.dispatch import dispatch_due, dispatch_now, dispatch_run
 from control_plane.passes.reconcile import cancel_now, reconcile, send_cancel
+from control_plane.passes.retention import trim_events
 from control_plane.passes.schedule import next_due_time, schedule_runs
 from control_plane.passes.tick import TickReport, tick
 
@@ -24,4 +25,5 @@ __all__ = [
     "schedule_runs",
     "send_cancel",
     "tick",
+    "trim_events",
 ]

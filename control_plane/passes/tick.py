@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from control_plane.passes.dispatch import dispatch_due
 from control_plane.passes.reconcile import reconcile
+from control_plane.passes.retention import trim_events
 from control_plane.passes.schedule import schedule_runs
 from control_plane.services import Services
 
@@ -25,13 +26,14 @@ class TickReport:
     scheduled: int = 0
     dispatched: int = 0
     reconciled: int = 0
+    trimmed: int = 0
     failed: list[str] = dataclasses.field(default_factory=list)
     out_of_budget: bool = False
     seconds: float = 0.0
 
 
 def tick(services: Services, budget_seconds: float = 50.0) -> TickReport:
-    """Run schedule, dispatch and reconcile once (dispatch again if reconciling freed
+    """Run schedule, dispatch, reconcile and event retention once (dispatch again if reconciling freed
     slots or scheduled retries). Each pass stops between items when the budget is spent."""
     started = time.monotonic()
     deadline = started + budget_seconds
@@ -53,6 +55,7 @@ def tick(services: Services, budget_seconds: float = 50.0) -> TickReport:
     report.reconciled = run("reconcile", lambda: reconcile(services, deadline=deadline))
     if report.reconciled:
         report.dispatched += run("dispatch", lambda: dispatch_due(services, deadline=deadline))
+    report.trimmed = run("retention", lambda: trim_events(services, deadline=deadline))
     report.out_of_budget = report.out_of_budget or time.monotonic() >= deadline
     report.seconds = time.monotonic() - started
     return report

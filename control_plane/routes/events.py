@@ -8,14 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import or_
 from sqlmodel import col, select
 
 from control_plane.deps import AdminDep, PrincipalDep, SessionDep
 from control_plane.errors import InvalidInputError, NotFoundError
+from control_plane.event_filters import like_pattern, parse_labels, resource_matches
 from control_plane.events import Event
 from control_plane.models import FlowRun
 
 router = APIRouter(tags=["events"])
+_LABEL_SCAN = 5000  # rows a label-filtered page reads at most
 
 
 class Resource(BaseModel):
@@ -78,13 +81,42 @@ def read_events(
     _: AdminDep,
     after: Annotated[str | None, Query(description="A `next_cursor` from an earlier page; leave out to start")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    event: Annotated[
+        list[str] | None, Query(description="Event names to keep; `*` matches anything (pushflow.flow-run.*)")
+    ] = None,
+    resource_id: Annotated[str | None, Query(description="Resource id to keep; `*` matches anything")] = None,
+    label: Annotated[
+        list[str] | None, Query(description="key=value resource labels to keep (value may hold `*`), e.g. env=prod")
+    ] = None,
 ) -> EventPage:
-    """Every event in commit order. A reader that keeps passing `next_cursor` back sees
-    each event exactly once, even while events are being written."""
+    """Every event in commit order, optionally filtered. A reader that keeps passing
+    `next_cursor` back sees each matching event exactly once, even while events are being
+    written (with filters, a page may be short or empty before the end: keep paging until
+    `next_cursor` stops moving)."""
     start = _parse_cursor(after)
-    rows = session.exec(select(Event).where(col(Event.id) > start).order_by(col(Event.id)).limit(limit)).all()
-    last = rows[-1].id if rows else start
-    return EventPage(items=[EventPublic.of(r) for r in rows], next_cursor=str(last))
+    try:
+        labels = parse_labels(label or [])
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from exc
+    query = select(Event).where(col(Event.id) > start).order_by(col(Event.id))
+    if event:
+        query = query.where(or_(*(col(Event.event).like(like_pattern(p), escape="\\") for p in event)))
+    if resource_id:
+        query = query.where(col(Event.resource_id).like(like_pattern(resource_id), escape="\\"))
+    if not labels:
+        rows = session.exec(query.limit(limit)).all()
+        last = rows[-1].id if rows else start
+        return EventPage(items=[EventPublic.of(r) for r in rows], next_cursor=str(last))
+    # Labels live in a JSON column: filter here, over a bounded scan, and say how far it got.
+    kept: list[Event] = []
+    last = start
+    for scanned in session.exec(query.limit(_LABEL_SCAN)).all():
+        last = scanned.id or last
+        if resource_matches(labels, {"labels": scanned.resource}):
+            kept.append(scanned)
+            if len(kept) == limit:
+                break
+    return EventPage(items=[EventPublic.of(r) for r in kept], next_cursor=str(last))
 
 
 @router.get("/flow-runs/{flow_run_id}/events")

@@ -27,6 +27,7 @@ def test_the_top_level_exports_are_pinned() -> None:
         "Task",
         "ThreadPoolTaskRunner",
         "allow_failure",
+        "emit_event",
         "exponential_backoff",
         "flow",
         "get_run_logger",
