@@ -8,13 +8,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, StringConstraints, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from control_plane import events as _events  # noqa: F401 - registers its table
 from control_plane import tag_limits as _tag_limits  # noqa: F401 - registers its tables
 from control_plane.columns import json_column, state_type_column, utc_column, utcnow
+from control_plane.masking import masked
 from control_plane.schedules import ScheduleCreate, SchedulePublic
 from control_plane.sources import Source
 from runtime.states import State, StateType
@@ -68,6 +69,8 @@ class PoolPublic(PoolBase):
     created: datetime
     updated: datetime
     job_schema: dict[str, Any] = {}
+
+    _masked = field_validator("defaults")(masked)
 
 
 # Deployments ---------------------------------------------------------------------------
@@ -126,6 +129,8 @@ class DeploymentPublic(DeploymentBase):
     created: datetime
     updated: datetime
     schedules: list[SchedulePublic] = []
+
+    _masked = field_validator("job_variables")(masked)
 
 
 # Flow runs -----------------------------------------------------------------------------
@@ -239,6 +244,8 @@ class FlowRunPublic(BaseModel):
     infra_retries: int = 0
     # Filled when one run is read (GET /api/flow-runs/{id}): pushflow.runtime.deployment.name.
     deployment_name: str | None = None
+
+    _masked = field_validator("job_variables")(masked)
 
     @classmethod
     def of(cls, run: FlowRun) -> FlowRunPublic:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from control_plane.auth import Principal
 from control_plane.deps import ServicesDep, SessionDep
 from control_plane.errors import ControlPlaneError
+from control_plane.masking import mask_secrets
 from control_plane.models import Deployment, DeploymentUpdate, FlowRun, FlowRunCreate
 from control_plane.routes import deployments as deployment_routes
 from control_plane.routes import schedules as schedule_routes
@@ -19,7 +20,6 @@ from control_plane.schedule_sync import ScheduleUpdate
 from control_plane.schedules import Schedule
 from control_plane.ui import paramform, queries
 from control_plane.ui.deps import FormDep, UiSessionDep
-from control_plane.ui.pools import mask_secrets
 from control_plane.ui.render import error_text, render
 from control_plane.ui.session import UiSession
 

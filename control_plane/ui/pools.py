@@ -4,8 +4,6 @@ defaults, secrets masked."""
 from __future__ import annotations
 
 import json
-import re
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -16,6 +14,7 @@ from sqlmodel import col, select
 from control_plane.auth import Principal
 from control_plane.deps import ServicesDep, SessionDep
 from control_plane.errors import ControlPlaneError
+from control_plane.masking import mask_secrets
 from control_plane.models import FlowRun, Pool, PoolUpdate
 from control_plane.orchestration.rules import ACTIVE_TYPES
 from control_plane.routes import pools as pool_routes
@@ -24,20 +23,6 @@ from control_plane.ui.render import error_text, render
 
 router = APIRouter(include_in_schema=False)
 ADMIN = Principal(admin=True)
-
-# A key that names a secret hides its whole value, however deep; over-masking is safe.
-_SECRET_KEY = re.compile(r"secret|passw|token|api[_-]?key|credential|private[_-]?key|secure|auth", re.IGNORECASE)
-MASK = "•••••• (hidden)"
-
-
-def mask_secrets(value: Any, key: str = "") -> Any:
-    if key and _SECRET_KEY.search(key):
-        return MASK
-    if isinstance(value, dict):
-        return {k: mask_secrets(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
 
 
 def _active_runs(session: SessionDep) -> dict[str, int]:
