@@ -2,8 +2,9 @@
 for the same files (sorted names, zeroed times and owners), so its sha256 names the code
 and an unchanged project uploads nothing.
 
-Left out: `.git/`, `__pycache__/`, `*.pyc`, and whatever the project's `.gitignore` and
-`.pushflowignore` (same syntax) exclude, both read from the project's top directory.
+Left out: `.git/`, `__pycache__/`, `*.pyc`, and whatever the project's `.pushflowignore`
+(top folder; .gitignore syntax) and its `.gitignore` files (in any folder, a deeper one
+overriding, as in git) exclude.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import io
 import os
 import tarfile
 from pathlib import Path
+from typing import Any
 
 ALWAYS_IGNORED = [".git/", "__pycache__/", "*.pyc", ".pushflow/"]
-IGNORE_FILES = (".gitignore", ".pushflowignore")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,22 +32,39 @@ def project_files(project: Path) -> list[str]:
     """The project's files to ship, as sorted POSIX paths relative to `project`."""
     import pathspec
 
-    patterns = list(ALWAYS_IGNORED)
-    for name in IGNORE_FILES:
-        ignore_file = project / name
-        if ignore_file.is_file():
-            patterns += ignore_file.read_text().splitlines()
-    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    # The top folder's rules: always-ignored, .gitignore, then .pushflowignore (which can
+    # re-include with "!"); deeper .gitignore files override them for their folder, as in git.
+    top = list(ALWAYS_IGNORED)
+    for name in (".gitignore", ".pushflowignore"):
+        if (project / name).is_file():
+            top += (project / name).read_text().splitlines()
+    rules: dict[Path, Any] = {Path("."): pathspec.GitIgnoreSpec.from_lines(top)}
     files: list[str] = []
     for folder, dirnames, filenames in os.walk(project):
         relative_folder = Path(folder).relative_to(project)
+        if ".gitignore" in filenames and relative_folder != Path("."):
+            lines = (Path(folder) / ".gitignore").read_text().splitlines()
+            rules[relative_folder] = pathspec.GitIgnoreSpec.from_lines(lines)
+        applicable = [
+            (base, spec) for base, spec in rules.items() if base == relative_folder or base in relative_folder.parents
+        ]
         # Prune ignored folders so their contents are never read.
-        dirnames[:] = sorted(d for d in dirnames if not spec.match_file(f"{(relative_folder / d).as_posix()}/"))
+        dirnames[:] = sorted(d for d in dirnames if not _ignored(applicable, relative_folder / d, folder=True))
         for name in filenames:
-            path = (relative_folder / name).as_posix()
-            if not spec.match_file(path) and (Path(folder) / name).is_file():
-                files.append(path)
+            path = relative_folder / name
+            if not _ignored(applicable, path) and (Path(folder) / name).is_file():
+                files.append(path.as_posix())
     return sorted(files)
+
+
+def _ignored(rules: list[tuple[Path, Any]], path: Path, *, folder: bool = False) -> bool:
+    ignored = False
+    for base, spec in sorted(rules, key=lambda rule: len(rule[0].parts)):
+        relative = path.relative_to(base).as_posix() if base != Path(".") else path.as_posix()
+        result = spec.check_file(relative + ("/" if folder else ""))
+        if result.include is not None:
+            ignored = result.include
+    return ignored
 
 
 def pack(project: Path) -> Bundle:

@@ -32,10 +32,22 @@ def test_the_same_files_pack_to_the_same_hash(tmp_path: Path) -> None:
     (project / ".pushflowignore").write_text("!keep.log\nbuild/\n")
     (project / "build").mkdir()
     (project / "build" / "out.bin").write_bytes(b"big")
+    (project / "pkg" / ".gitignore").write_text("*.csv\n!wanted.csv\n")  # a nested .gitignore, for pkg/ only
+    (project / "pkg" / "cache.csv").write_text("a,b")
+    (project / "pkg" / "wanted.csv").write_text("a,b")
+    (project / "top.csv").write_text("a,b")
     first = pack(project)
     (project / "flows.py").touch()  # a new mtime changes nothing
     assert pack(project).sha256 == first.sha256
-    assert project_files(project) == [".gitignore", ".pushflowignore", "flows.py", "pkg/mod.py"]
+    assert project_files(project) == [
+        ".gitignore",
+        ".pushflowignore",
+        "flows.py",
+        "pkg/.gitignore",
+        "pkg/mod.py",
+        "pkg/wanted.csv",
+        "top.csv",
+    ]
     (project / "flows.py").write_text("x = 2\n")
     assert pack(project).sha256 != first.sha256
 
