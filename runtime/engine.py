@@ -18,7 +18,7 @@ from runtime.context import FlowRunContext, flow_run_var, task_run_var
 from runtime.errors import FlowRunFailed
 from runtime.futures import resolve
 from runtime.loggers import flow_logger, print_capture
-from runtime.states import Crashed, Running, State
+from runtime.states import Crashed, Running, State, now
 
 __all__ = ["FlowRunFailed", "call_flow", "call_flow_async", "run_flow", "run_flow_async", "run_hooks", "unwrap"]
 
@@ -102,7 +102,7 @@ class _FlowRun:
             task_runner=getattr(flow, "task_runner", None),
             result_storage=getattr(flow, "result_storage", None),
             run_count=run.get("run_count") or 1,
-            scheduled_start_time=run.get("scheduled_start_time"),
+            scheduled_start_time=run.get("scheduled_start_time") or now(),  # a call starts now
             deployment_id=run.get("deployment_id"),
             record=run.get("record"),
         )

@@ -214,9 +214,17 @@ def test_runtime_context_reads_the_current_runs() -> None:
             "params": pf_runtime.flow_run.parameters,
             "count": pf_runtime.flow_run.run_count,
             "deployment": pf_runtime.deployment.id,
+            "scheduled": pf_runtime.flow_run.scheduled_start_time <= datetime.datetime.now(datetime.timezone.utc),
         }
 
-    assert outer(7) == {"task": "inner", "flow": "outer", "params": {"a": 7}, "count": 1, "deployment": None}
+    assert outer(7) == {
+        "task": "inner",
+        "flow": "outer",
+        "params": {"a": 7},
+        "count": 1,
+        "deployment": None,
+        "scheduled": True,
+    }
     assert pf_runtime.task_run.id is None and pf_runtime.flow_run.parameters == {}
     with pytest.raises(AttributeError, match="has no attribute 'idd'"):
         pf_runtime.flow_run.idd  # noqa: B018
