@@ -61,12 +61,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def managed_pool(server: LiveServer, name: str, concurrency_limit: int | None = None, **quotas: Any) -> str:
-    """A managed pool over ecs, made by the operator once (create, then provision)."""
-    body = {"name": name, "type": "managed", "defaults": {"inner": "ecs", **quotas}}
+    """A managed pool over ecs, made by the operator once, as docs/pools/managed.md shows."""
+    settings = [f"--set={key}={value}" for key, value in {"inner": "ecs", **quotas}.items()]
+    created = cli(server, "pool", "create", name, "--type", "managed", *settings)
+    assert created.returncode == 0, created.stdout + created.stderr
     if concurrency_limit is not None:
-        body["concurrency_limit"] = concurrency_limit
-    response = server.client().post("/api/pools", json=body)
-    assert response.status_code == 201, response.text
+        limited = cli(server, "pool", "update", name, "--concurrency-limit", str(concurrency_limit))
+        assert limited.returncode == 0, limited.stdout + limited.stderr
     provisioned = cli(server, "pool", "provision", name)
     assert provisioned.returncode == 0, provisioned.stdout + provisioned.stderr
     return name
