@@ -32,12 +32,12 @@ def worker(url: str, start_file: str, state_dir: str) -> None:
     from control_plane.passes import dispatch_due
     from control_plane.services import PoolAdapters, Services
     from control_plane.settings import Settings
-    from push_pools.base import PoolContext
     from runtime.states import StateType
 
+    os.environ["PUSHFLOW_HOME"] = state_dir  # where the process pool puts pid and log files
     settings = Settings(database_url=url, api_key="bench", run_loops=False, home=Path(state_dir))
     engine = create_db_engine(url)
-    services = Services(settings, engine, "bench", PoolAdapters(PoolContext(state_dir=Path(state_dir))))
+    services = Services(settings, engine, "bench", PoolAdapters())
     while not os.path.exists(start_file):
         time.sleep(0.005)
     started, claimed = time.perf_counter(), 0

@@ -28,7 +28,6 @@ from control_plane.routes import (
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
 from control_plane.ui import install_ui
-from push_pools.base import PoolContext
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -84,6 +83,6 @@ def build_services(settings: Settings) -> Services:
         settings.saved_api_key_file,
         given_file=settings.api_key_file,
     )
-    adapters = PoolAdapters(PoolContext(state_dir=settings.runs_dir))
+    adapters = PoolAdapters()
     store = bundle_store(settings.resolved_bundle_store)
     return Services(settings=settings, engine=engine, api_key=api_key, adapters=adapters, bundles=store)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from control_plane.columns import utcnow
 from control_plane.passes import dispatch_due, next_due_time, reconcile, schedule_runs, tick, trim_events
+from control_plane.release import release_ended
 from control_plane.services import Services
 
 log = logging.getLogger("pushflow.loops")
@@ -64,6 +65,7 @@ class BackgroundLoops:
                 if woken or time.monotonic() - last_reconcile >= settings.reconcile_interval:
                     if reconcile(self.services):  # slots freed, retries scheduled: go again
                         dispatch_due(self.services)
+                    release_ended(self.services)
                     last_reconcile = time.monotonic()
                 timeout = self._until_next_due(settings.loop_interval)
             except Exception:  # a bad pass must not end the loop

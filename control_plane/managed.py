@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from control_plane import runs
+from control_plane import attempts, runs
+from control_plane.attempts import ref_of
 from control_plane.columns import utcnow
 from control_plane.db import read_only
 from control_plane.errors import InvalidInputError
 from control_plane.models import Deployment, FlowRun, Pool
-from push_pools.base import InfraRef
 from push_pools.managed import SIZES, ManagedJob
 from runtime.states import State, StateType
 
@@ -103,9 +103,12 @@ def enforce_run_time_limits(services: Any) -> int:
 def _stop(services: Any, run: FlowRun) -> None:
     if not run.infra_id:
         return
-    ref = InfraRef(provider=run.infra_provider or "", id=run.infra_id, console_url=run.infra_console_url)
+    with Session(services.engine) as session:
+        attempt = attempts.latest(session, [run.id]).get(run.id)
+    if attempt is None:
+        return
     try:
-        services.adapters.get("managed").cancel(ref, grace_seconds=services.settings.cancel_grace)
+        services.adapters.get("managed").cancel(ref_of(attempt), grace=services.settings.cancel_grace)
     except Exception:  # crash it anyway; the reconciler keeps asking about its infrastructure
         log.exception("stopping run %s past its pool's time limit failed", run.id)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, StringConstraints, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from control_plane import attempts as _attempts  # noqa: F401 - registers its table
 from control_plane import events as _events  # noqa: F401 - registers its table
 from control_plane import tag_limits as _tag_limits  # noqa: F401 - registers its tables
 from control_plane.columns import json_column, state_type_column, utc_column, utcnow

@@ -11,26 +11,26 @@ from sqlalchemy.engine import Engine
 
 from control_plane.settings import Settings
 from push_pools import registry
-from push_pools.base import PoolContext
+from push_pools.base import PushPool
 
 
 class PoolAdapters:
-    """One adapter instance per pool type, created on first use."""
+    """One adapter per pool kind, built on first use. Adapters are stateless (they keep
+    SDK clients only), so sharing one per kind is just a saving of client set-up."""
 
-    def __init__(self, context: PoolContext) -> None:
-        self._context = context
-        self._adapters: dict[str, Any] = {}
+    def __init__(self) -> None:
+        self._adapters: dict[str, PushPool[Any]] = {}
         self._lock = threading.Lock()
 
-    def adapter_class(self, pool_type: str) -> Any:
-        return registry.load(pool_type)
+    def adapter_class(self, kind: str) -> type[Any]:
+        """The adapter's class (for its `Job` template)."""
+        return type(self.get(kind))
 
-    def get(self, pool_type: str) -> Any:
+    def get(self, kind: str) -> PushPool[Any]:
         with self._lock:
-            adapter = self._adapters.get(pool_type)
+            adapter = self._adapters.get(kind)
             if adapter is None:
-                adapter = self.adapter_class(pool_type)(self._context)
-                self._adapters[pool_type] = adapter
+                adapter = self._adapters[kind] = registry.load(kind)()
             return adapter
 
 

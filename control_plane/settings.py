@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     heartbeat_timeout: float = 90.0  # RUNNING without a heartbeat this long -> CRASHED
     submit_timeout: float = 30.0  # claimed but never handed over -> submitted again
     cancel_grace: float = 10.0  # SIGTERM, then SIGKILL (or the provider's equivalent)
+    release_grace: float = 5.0  # a final run's infrastructure is released this long after
     infra_retries: int = 3  # retryable provider errors before CRASHED
     infra_retry_backoff: float = 2.0
     infra_retry_backoff_cap: float = 60.0

@@ -1,13 +1,23 @@
-"""The adapter protocol and the typed records passed across it."""
+"""The adapter protocol and the typed records passed across it.
+
+Adapters are stateless; everything needed to reach a run is in its `InfraRef`. An adapter
+keeps no file, thread or cache that another control-plane process would need: the id and
+`locator` it returns from `submit` are persisted by the control plane (one row per attempt),
+and any process -- a fresh Lambda invocation, a second replica, a restarted server with an
+empty home -- builds a new adapter and passes that ref back to `status`, `cancel`, `logs`
+and `release`.
+
+    PushPool[J]         kind, Job, submit, status, cancel, logs, release
+    BatchedStatus       optional: statuses(refs), up to `max_batch` per provider call
+    Provisioning        optional: provision(defaults, report) for `pushflow pool provision`
+"""
 
 from __future__ import annotations
 
-import builtins
 import dataclasses
 import enum
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -24,6 +34,7 @@ class JobVariables(BaseModel):
 
 
 J = TypeVar("J", bound=JobVariables)
+J_contra = TypeVar("J_contra", bound=JobVariables, contravariant=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,15 +52,19 @@ class RunSpec:
 
     @property
     def idempotency_token(self) -> str:
+        """Run id and attempt: one piece of infrastructure per token, ever."""
         return f"pushflow-{self.run_id}" if self.attempt <= 1 else f"pushflow-{self.run_id}-{self.attempt}"
 
 
 @dataclasses.dataclass(frozen=True)
 class InfraRef:
-    """Where a run went: enough to find it again after a restart."""
+    """Where an attempt went: the provider's id, and in `locator` whatever else status,
+    cancel, logs and release need to reach it (endpoint override, region, cluster,
+    credential kind, per-run resources to delete). Persisted by the control plane."""
 
     provider: str
     id: str
+    locator: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
     console_url: str | None = None
 
 
@@ -74,24 +89,63 @@ class InfraStatus:
 
 
 @dataclasses.dataclass(frozen=True)
-class PoolContext:
-    """What the control plane lends every adapter."""
+class Released:
+    """What `release` saw before it deleted an attempt's resources."""
 
-    state_dir: Path
+    last_status: InfraStatus
+    log_tail: Sequence[str] = ()
 
 
-class PushPool(Protocol):
-    type: ClassVar[str]
-    Job: ClassVar[builtins.type[JobVariables]]
+class PushPool(Protocol[J_contra]):
+    """One provider. Adapters are stateless; everything needed to reach a run is in its
+    `InfraRef`. Adapters report facts; the control plane decides run states."""
 
-    def submit(self, run: RunSpec, job: Any) -> InfraRef:
-        """Start `run`; calling it again for the same run must not start a second one."""
+    kind: ClassVar[str]
 
-    def status(self, ref: InfraRef) -> InfraStatus: ...
+    @property
+    def Job(self) -> type[JobVariables]:  # noqa: N802 - a class attribute in every adapter
+        """The pool's job template (pydantic model of its job variables)."""
+        ...
 
-    def cancel(self, ref: InfraRef, *, grace_seconds: float = 10.0) -> None: ...
+    def submit(self, run: RunSpec, job: J_contra, *, timeout: float) -> InfraRef:
+        """Start `run` at most once per `run.idempotency_token` (run id and attempt), and
+        return as soon as the provider accepted it -- never wait for provisioning. A
+        repeated call, from any process, returns the same infrastructure."""
+        ...
+
+    def status(self, ref: InfraRef) -> InfraStatus:
+        """A pure read: never deletes, stops or caches."""
+        ...
+
+    def cancel(self, ref: InfraRef, *, grace: float) -> None:
+        """Ask the infrastructure to stop (SIGTERM, then SIGKILL after `grace` seconds
+        where the provider lets us choose)."""
+        ...
 
     def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]: ...
+
+    def release(self, ref: InfraRef) -> Released:
+        """Delete every per-run resource of an ended attempt (stopping it first if it is
+        still alive); idempotent: releasing twice, or what is already gone, is fine."""
+        ...
+
+
+@runtime_checkable
+class BatchedStatus(Protocol):
+    """An adapter that reads many refs in one provider call (ECS describe_tasks: 100)."""
+
+    max_batch: ClassVar[int]
+
+    def statuses(self, refs: Sequence[InfraRef]) -> dict[str, InfraStatus]:
+        """Status of each ref, by `ref.id`; pure reads, like `status`."""
+        ...
+
+
+@runtime_checkable
+class Provisioning(Protocol):
+    """An adapter that can create the cloud side a pool needs (`pushflow pool provision`)."""
+
+    def provision(self, defaults: Mapping[str, Any], report: Callable[[str], Any] = print) -> dict[str, Any]: ...
 
 
 def parse_job(job_cls: type[J], *layers: Mapping[str, Any]) -> J:

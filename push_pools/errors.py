@@ -10,9 +10,17 @@ PushPoolError                 retryable=False unless said otherwise
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from push_pools.base import InfraRef
+
 
 class PushPoolError(Exception):
     retryable = False
+    # Set when the failure left something behind at the provider (a Cloud Run job whose
+    # create operation failed still exists): the control plane records it and releases it.
+    ref: InfraRef | None = None
 
 
 class JobConfigError(PushPoolError):

@@ -15,13 +15,13 @@ so status, cancel and logs go straight to the inner pool.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from push_pools import registry
-from push_pools.base import InfraRef, InfraStatus, JobVariables, PoolContext, RunSpec, parse_job
+from push_pools.base import InfraRef, InfraStatus, JobVariables, Provisioning, PushPool, Released, RunSpec, parse_job
 
 STOCK_IMAGE = "pushflow/runtime:0.1.0"
 InnerType = Literal["ecs", "cloud-run", "aci"]
@@ -70,23 +70,21 @@ class ManagedJob(JobVariables):
 
 
 class ManagedPool:
+    kind: ClassVar[str] = "managed"
     Job: ClassVar[type[ManagedJob]] = ManagedJob
-    type: ClassVar[str] = "managed"
     author_variables: ClassVar[frozenset[str]] = AUTHOR_VARIABLES
 
-    def __init__(self, context: PoolContext) -> None:
-        self._context = context
-        self._inner: dict[str, Any] = {}
+    def __init__(self) -> None:
+        self._inner: dict[str, PushPool[Any]] = {}  # the inner adapters (stateless too)
         self._lock = threading.Lock()
 
-    @staticmethod
-    def provision(defaults: Mapping[str, Any], report: Any = print) -> dict[str, Any]:
+    def provision(self, defaults: Mapping[str, Any], report: Callable[[str], Any] = print) -> dict[str, Any]:
         """Provision the inner pool's cloud side; its results land in `inner_job`."""
         job = ManagedJob.model_validate(defaults)
-        provisioner = getattr(registry.load(job.inner), "provision", None)
-        if provisioner is None:
+        inner = self._adapter(job.inner)
+        if not isinstance(inner, Provisioning):
             return dict(defaults)
-        inner_job = provisioner({**job.inner_job, "image": job.image}, report=report)
+        inner_job = inner.provision({**job.inner_job, "image": job.image}, report=report)
         inner_job.pop("image", None)
         return {**defaults, "inner_job": inner_job}
 
@@ -98,26 +96,24 @@ class ManagedPool:
         resources = SIZES[job.inner][job.size][1]
         return parse_job(self._adapter(job.inner).Job, job.inner_job, {"image": job.image, "env": env, **resources})
 
-    def submit(self, run: RunSpec, job: ManagedJob) -> InfraRef:
-        return self._adapter(job.inner).submit(run, self.inner_job(run, job))  # type: ignore[no-any-return]
+    def submit(self, run: RunSpec, job: ManagedJob, *, timeout: float = 30.0) -> InfraRef:
+        return self._adapter(job.inner).submit(run, self.inner_job(run, job), timeout=timeout)
 
     def status(self, ref: InfraRef) -> InfraStatus:
-        return self._adapter(ref.provider).status(ref)  # type: ignore[no-any-return]
+        return self._adapter(ref.provider).status(ref)
 
-    def cancel(self, ref: InfraRef, *, grace_seconds: float = 10.0) -> None:
-        self._adapter(ref.provider).cancel(ref, grace_seconds=grace_seconds)
+    def cancel(self, ref: InfraRef, *, grace: float = 10.0) -> None:
+        self._adapter(ref.provider).cancel(ref, grace=grace)
 
     def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:
-        return self._adapter(ref.provider).logs(ref, limit=limit)  # type: ignore[no-any-return]
+        return self._adapter(ref.provider).logs(ref, limit=limit)
 
-    def release(self, ref: InfraRef) -> None:
-        release = getattr(self._adapter(ref.provider), "release", None)
-        if release is not None:
-            release(ref)
+    def release(self, ref: InfraRef) -> Released:
+        return self._adapter(ref.provider).release(ref)
 
-    def _adapter(self, pool_type: str) -> Any:
+    def _adapter(self, kind: str) -> PushPool[Any]:
         with self._lock:
-            adapter = self._inner.get(pool_type)
+            adapter = self._inner.get(kind)
             if adapter is None:
-                adapter = self._inner[pool_type] = registry.load(pool_type)(self._context)
+                adapter = self._inner[kind] = registry.load(kind)()
             return adapter

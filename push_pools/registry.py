@@ -1,35 +1,87 @@
-"""Pool types, by name, imported on first use."""
+"""Pool kinds, by name, each a typed factory that imports its SDK on first use.
+
+Each factory's return type is `PushPool[Any]`, so mypy checks every adapter class against
+the protocol where it is built here (tests/push_pools/test_protocol.py pins it)."""
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
+from push_pools.base import PushPool
 from push_pools.errors import MissingDependencyError
 
-# type -> (module, class, pip extra that brings its SDK)
-POOL_TYPES: dict[str, tuple[str, str, str | None]] = {
-    "process": ("push_pools.process", "ProcessPool", None),
-    "ecs": ("push_pools.ecs", "EcsPool", "aws"),
-    "cloud-run": ("push_pools.cloud_run", "CloudRunPool", "gcp"),
-    "aci": ("push_pools.aci", "AciPool", "azure"),
-    "managed": ("push_pools.managed", "ManagedPool", None),
+PoolFactory = Callable[[], PushPool[Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class PoolKind:
+    factory: PoolFactory
+    extra: str | None  # the pip extra that brings its SDK
+
+
+def _process() -> PushPool[Any]:
+    from push_pools.process import ProcessPool
+
+    return ProcessPool()
+
+
+def _ecs() -> PushPool[Any]:
+    from push_pools.ecs import EcsPool
+
+    return EcsPool()
+
+
+def _cloud_run() -> PushPool[Any]:
+    from push_pools.cloud_run import CloudRunPool
+
+    return CloudRunPool()
+
+
+def _aci() -> PushPool[Any]:
+    from push_pools.aci import AciPool
+
+    return AciPool()
+
+
+def _managed() -> PushPool[Any]:
+    from push_pools.managed import ManagedPool
+
+    return ManagedPool()
+
+
+POOL_KINDS: dict[str, PoolKind] = {
+    "process": PoolKind(_process, None),
+    "ecs": PoolKind(_ecs, "aws"),
+    "cloud-run": PoolKind(_cloud_run, "gcp"),
+    "aci": PoolKind(_aci, "azure"),
+    "managed": PoolKind(_managed, None),
 }
+POOL_TYPES = POOL_KINDS  # the name the API and CLI validate pool types against
 
 
 def pool_types() -> list[str]:
-    return sorted(POOL_TYPES)
+    return sorted(POOL_KINDS)
 
 
-def load(pool_type: str) -> Any:
-    """The adapter class for `pool_type`. Raises KeyError for an unknown type and
-    MissingDependencyError, naming the extra to install, when its SDK is absent."""
-    module_name, class_name, extra = POOL_TYPES[pool_type]
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        hint = f'pip install "pushflow[{extra}]"' if extra else "reinstall pushflow"
-        raise MissingDependencyError(
-            f"pool type {pool_type!r} needs a package that is not installed ({exc.name}): {hint}"
-        ) from exc
-    return getattr(module, class_name)
+def register(kind: str, factory: PoolFactory, extra: str | None = None) -> None:
+    """Add a pool kind (tests, plugins)."""
+    POOL_KINDS[kind] = PoolKind(factory, extra)
+
+
+def load(kind: str) -> PoolFactory:
+    """A factory of adapters for `kind`. Raises KeyError for an unknown kind; calling the
+    factory raises MissingDependencyError, naming the extra to install, when its SDK is absent."""
+    entry = POOL_KINDS[kind]
+
+    def build() -> PushPool[Any]:
+        try:
+            return entry.factory()
+        except ImportError as exc:
+            hint = f'pip install "pushflow[{entry.extra}]"' if entry.extra else "reinstall pushflow"
+            raise MissingDependencyError(
+                f"pool type {kind!r} needs a package that is not installed ({exc.name}): {hint}"
+            ) from exc
+
+    return build

@@ -130,17 +130,19 @@ def provision(name: str) -> None:
     """Create the cloud side of a pool (cluster, roles, log group) where its provider
     allows, and write what was made into the pool's defaults. Safe to re-run."""
     from push_pools import registry
+    from push_pools.base import Provisioning
     from push_pools.errors import PushPoolError
 
     api = client()
     with api_errors():
         pool = api.read_pool(name)
-    extra = registry.POOL_TYPES.get(pool["type"], ("", "", None))[2]
+    kind = registry.POOL_KINDS.get(pool["type"])
+    extra = kind.extra if kind else None
     try:
-        provisioner = getattr(registry.load(pool["type"]), "provision", None)
-        if provisioner is None:
+        adapter = registry.load(pool["type"])()
+        if not isinstance(adapter, Provisioning):
             raise fail(f"pool type {pool['type']!r} has nothing to provision")
-        defaults = provisioner(pool["defaults"], report=lambda line: console.print(f"  {line}"))
+        defaults = adapter.provision(pool["defaults"], report=lambda line: console.print(f"  {line}"))
     except ImportError as exc:
         hint = f'pip install "pushflow[{extra}]"' if extra else "reinstall pushflow"
         raise fail(

@@ -9,7 +9,6 @@ apply. The store stays the only state: any container can serve any invocation.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from control_plane.aws_lambda.aws import AwsClients
@@ -60,14 +59,12 @@ def build_services(settings: Settings, aws: AwsClients) -> Any:
     from control_plane.aws_lambda.database import create_lambda_engine
     from control_plane.passes import dispatch_due
     from control_plane.services import PoolAdapters, Services
-    from push_pools.base import PoolContext
 
     if not settings.api_url:
         raise LambdaConfigError("set PUSHFLOW_API_URL to this function's HTTPS address + /api; runs call back to it")
     engine = create_lambda_engine(settings, aws)
     load_azure_credentials(settings, aws)
-    # Lambda's only writable path is /tmp; cloud adapters keep nothing there.
-    adapters = PoolAdapters(PoolContext(state_dir=Path("/tmp/pushflow-runs")))
+    adapters = PoolAdapters()  # stateless: each attempt's ref (id + locator) is in the store
     services = Services(
         settings=settings, engine=engine, api_key=_api_key(settings, aws), adapters=adapters, bundles=_bundles(settings)
     )

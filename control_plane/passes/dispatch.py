@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from control_plane import runs
+from control_plane import attempts, runs
 from control_plane.auth import derive_run_token
 from control_plane.claims import Claim, claim_due
 from control_plane.columns import utcnow
@@ -24,7 +24,7 @@ from control_plane.models import Deployment, FlowRun, Pool
 from control_plane.orchestration.rules import CLAIMED, INFRA_PENDING, retry_backoff
 from control_plane.services import Services
 from control_plane.settings import Settings
-from push_pools.base import InfraRef, RunSpec, parse_job
+from push_pools.base import InfraPhase, InfraRef, InfraStatus, RunSpec, parse_job
 from push_pools.errors import PushPoolError
 from runtime.states import State, StateType
 
@@ -92,9 +92,15 @@ def submit_all(services: Services, claims: list[Claim]) -> None:
             outcomes = list(ex.map(lambda c: _submit(services, c, pools, deployments), claims))
     submitted = [(c.run.id, ref) for c, ref in zip(claims, outcomes, strict=True) if isinstance(ref, InfraRef)]
     failed = [(c.run, err) for c, err in zip(claims, outcomes, strict=True) if isinstance(err, PushPoolError)]
+    numbers = {c.run.id: c.run.dispatch_count for c in claims}
     with Session(services.engine, expire_on_commit=False) as session:
+        attempts.record(session, [(i, numbers[i], ref) for i, ref in submitted])
         record_infrastructure(session, submitted)
         for run, error in failed:
+            if error.ref is not None:  # it left something behind (a Cloud Run job whose
+                # create failed): an attempt that has already ended, for the release pass
+                ended = InfraStatus(InfraPhase.EXITED, reason=str(error))
+                attempts.record(session, [(run.id, run.dispatch_count, error.ref)], ended=ended)
             current = session.get(FlowRun, run.id)
             if current is not None:
                 retry_or_crash(session, services.settings, current, str(error), retryable=error.retryable)
@@ -128,7 +134,7 @@ def _submit(
             secret_env={"PUSHFLOW_RUN_TOKEN": claim.token},
             labels={"pushflow.flow": run.flow_name, "pushflow.flow-run": run.id},
         )
-        return adapter.submit(spec, job)  # type: ignore[no-any-return]
+        return adapter.submit(spec, job, timeout=services.settings.submit_timeout)
     except PushPoolError as exc:
         log.warning("submitting run %s to pool %r failed: %s", run.id, run.pool, exc)
         return exc

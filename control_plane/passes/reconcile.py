@@ -9,6 +9,9 @@
 - due runs not started after `late_after` -> SCHEDULED "Late" (still runnable);
 - runs a dispatcher claimed but never handed over (it crashed) -> submitted again.
 
+It reaches each run's infrastructure through its latest attempt's ref (id + locator, see
+attempts.py), reading many at once where the adapter can (ECS: 100 tasks per call).
+
 Stateless: everything it knows is in the store, so any number of processes may run it.
 """
 
@@ -22,14 +25,15 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from control_plane import runs
+from control_plane import attempts, runs
+from control_plane.attempts import Attempt, ref_of
 from control_plane.columns import utcnow
 from control_plane.managed import enforce_run_time_limits
 from control_plane.models import FlowRun
 from control_plane.orchestration.rules import LATE
 from control_plane.passes.dispatch import resubmit_stranded, retry_or_crash
 from control_plane.services import Services
-from push_pools.base import InfraRef, InfraStatus
+from push_pools.base import BatchedStatus, InfraRef, InfraStatus, PushPool
 from push_pools.errors import PushPoolError
 from runtime.states import State, StateType
 
@@ -44,18 +48,48 @@ def reconcile(services: Services, *, deadline: float | None = None) -> int:
     changed += mark_late(services)
     changed += crash_silent_runs(services)
     changed += finish_cancels_without_infrastructure(services)
+    changed += watch_infrastructure(services, deadline=deadline)
+    return changed
+
+
+def watch_infrastructure(services: Services, *, deadline: float | None = None) -> int:
+    """Ask each pool about the current attempt of every run whose infrastructure may be
+    alive (sending pending cancels first); returns how many runs changed state."""
     with Session(services.engine, expire_on_commit=False) as session:
         watched = list(runs.active_runs(session))
+        current = attempts.latest(session, [r.id for r in watched])
+    by_kind: dict[str, list[tuple[FlowRun, Attempt]]] = {}
     for run in watched:
+        attempt = current.get(run.id)
+        if attempt is not None and attempt.infra_id == run.infra_id:
+            by_kind.setdefault(attempt.provider, []).append((run, attempt))
+    changed = 0
+    for kind, members in by_kind.items():
         if deadline is not None and time.monotonic() >= deadline:
             break
         try:
-            changed += _reconcile_run(services, run)
-        except PushPoolError as exc:  # the provider is unreachable: try next pass
-            log.warning("cannot check run %s: %s", run.id, exc)
-        except Exception:  # one broken run or adapter must not stop the pass for the others
-            log.exception("reconciling run %s failed", run.id)
+            adapter = services.adapters.get(kind)
+            for run, attempt in members:
+                send_cancel(services, run, ref_of(attempt))
+            statuses = _statuses(adapter, [ref_of(a) for _, a in members])
+        except (PushPoolError, KeyError) as exc:  # the provider is unreachable: try next pass
+            log.warning("cannot check %d %s run(s): %s", len(members), kind, exc)
+            continue
+        for run, attempt in members:
+            try:
+                changed += _reconcile_run(services, run, attempt, statuses.get(attempt.infra_id))
+            except Exception:  # one broken run must not stop the pass for the others
+                log.exception("reconciling run %s failed", run.id)
     return changed
+
+
+def _statuses(adapter: PushPool[Any], refs: list[InfraRef]) -> dict[str, InfraStatus]:
+    if isinstance(adapter, BatchedStatus):
+        out: dict[str, InfraStatus] = {}
+        for start in range(0, len(refs), adapter.max_batch):
+            out.update(adapter.statuses(refs[start : start + adapter.max_batch]))
+        return out
+    return {ref.id: adapter.status(ref) for ref in refs}
 
 
 def mark_late(services: Services) -> int:
@@ -124,11 +158,15 @@ def finish_cancels_without_infrastructure(services: Services) -> int:
     return len(moved)
 
 
-def send_cancel(services: Services, run: FlowRun) -> bool:
+def send_cancel(services: Services, run: FlowRun, ref: InfraRef | None = None) -> bool:
     """Ask the pool to stop a CANCELLING run's infrastructure, once across all processes:
     `cancel_sent_time` is set with a compare-and-set before the call (and cleared again if
-    the provider could not be reached, so a later pass retries). True if this call sent it."""
+    the provider could not be reached, so a later pass retries). True if this call sent it.
+    `ref`: the run's current attempt's, when the caller has it."""
     if run.state_type is not StateType.CANCELLING or not run.infra_id or run.cancel_sent_time is not None:
+        return False
+    ref = ref or _current_ref(services, run)
+    if ref is None:
         return False
     with Session(services.engine) as session:
         taken = session.execute(
@@ -145,7 +183,7 @@ def send_cancel(services: Services, run: FlowRun) -> bool:
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         return False  # another process sent it
     try:
-        _adapter(services, run).cancel(_ref(run), grace_seconds=services.settings.cancel_grace)
+        services.adapters.get(ref.provider).cancel(ref, grace=services.settings.cancel_grace)
     except Exception:
         with Session(services.engine) as session:
             session.execute(update(FlowRun).where(col(FlowRun.id) == run.id).values(cancel_sent_time=None))
@@ -172,28 +210,29 @@ def _stop_infrastructure(services: Services, run: FlowRun) -> None:
     if not run.infra_id:
         return
     try:
-        _adapter(services, run).cancel(_ref(run), grace_seconds=services.settings.cancel_grace)
+        ref = _current_ref(services, run)
+        if ref is not None:
+            services.adapters.get(ref.provider).cancel(ref, grace=services.settings.cancel_grace)
     except (PushPoolError, KeyError) as exc:
         log.warning("cannot stop the infrastructure of run %s: %s", run.id, exc)
 
 
-def _adapter(services: Services, run: FlowRun) -> Any:
-    return services.adapters.get(run.infra_provider or "")
+def _current_ref(services: Services, run: FlowRun) -> InfraRef | None:
+    """The run's latest attempt's ref: its infrastructure, with the locator to reach it."""
+    with Session(services.engine) as session:
+        attempt = attempts.latest(session, [run.id]).get(run.id)
+    return ref_of(attempt) if attempt is not None and attempt.infra_id == run.infra_id else None
 
 
-def _ref(run: FlowRun) -> InfraRef:
-    return InfraRef(provider=run.infra_provider or "", id=run.infra_id or "", console_url=run.infra_console_url)
-
-
-def _reconcile_run(services: Services, run: FlowRun) -> int:
-    adapter = _adapter(services, run)
-    send_cancel(services, run)
-    status = adapter.status(_ref(run))
-    if not status.ended:
+def _reconcile_run(services: Services, run: FlowRun, attempt: Attempt, status: InfraStatus | None) -> int:
+    if status is None or not status.ended:
         return 0
     with Session(services.engine, expire_on_commit=False) as session:
+        if attempt.id is not None:
+            attempts.mark_ended(session, attempt.id, status)
         current = session.get(FlowRun, run.id)
         if current is None or current.state_type.is_terminal or current.infra_id != run.infra_id:
+            session.commit()
             return 0  # it reported its final state itself, or moved on to new infrastructure
         changed = _after_infrastructure_ended(services, session, current, status)
         session.commit()

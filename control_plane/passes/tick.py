@@ -12,6 +12,7 @@ from control_plane.passes.dispatch import dispatch_due
 from control_plane.passes.reconcile import reconcile
 from control_plane.passes.retention import trim_events
 from control_plane.passes.schedule import schedule_runs
+from control_plane.release import release_ended
 from control_plane.services import Services
 
 log = logging.getLogger("pushflow.tick")
@@ -20,13 +21,15 @@ log = logging.getLogger("pushflow.tick")
 @dataclasses.dataclass
 class TickReport:
     """What one tick did: runs created by schedules, runs submitted, runs whose state the
-    reconciler changed, the passes that failed (logged), and whether the budget ran out
-    before every pass finished (the next tick carries on)."""
+    reconciler changed, ended attempts whose resources were released, the passes that
+    failed (logged), and whether the budget ran out before every pass finished (the next
+    tick carries on)."""
 
     scheduled: int = 0
     dispatched: int = 0
     reconciled: int = 0
     trimmed: int = 0
+    released: int = 0
     failed: list[str] = dataclasses.field(default_factory=list)
     out_of_budget: bool = False
     seconds: float = 0.0
@@ -56,6 +59,7 @@ def tick(services: Services, budget_seconds: float = 50.0) -> TickReport:
     if report.reconciled:
         report.dispatched += run("dispatch", lambda: dispatch_due(services, deadline=deadline))
     report.trimmed = run("retention", lambda: trim_events(services, deadline=deadline))
+    report.released = run("release", lambda: release_ended(services))
     report.out_of_budget = report.out_of_budget or time.monotonic() >= deadline
     report.seconds = time.monotonic() - started
     return report

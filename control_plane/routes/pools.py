@@ -37,14 +37,14 @@ def create_pool(body: PoolCreate, session: SessionDep, services: ServicesDep, _:
 def list_pools(session: SessionDep, services: ServicesDep, _: AdminDep) -> list[PoolPublic]:
     """Every pool, by name."""
     pools = session.exec(select(Pool).order_by(Pool.name)).all()
-    return [_public(p, services.adapters.adapter_class(p.type).Job) for p in pools]
+    return [_public(p, services.adapters.get(p.type).Job) for p in pools]
 
 
 @router.get("/{name}")
 def read_pool(name: str, session: SessionDep, services: ServicesDep, _: AdminDep) -> PoolPublic:
     """One pool, with the JSON schema of its type's job variables."""
     pool = get_pool(session, name)
-    return _public(pool, services.adapters.adapter_class(pool.type).Job)
+    return _public(pool, services.adapters.get(pool.type).Job)
 
 
 @router.patch("/{name}")
@@ -52,7 +52,7 @@ def update_pool(name: str, body: PoolUpdate, session: SessionDep, services: Serv
     """Change a pool's description, defaults or concurrency limit (null lifts it), or
     pause it (`paused: true`: its runs wait, nothing is submitted) and resume it."""
     pool = get_pool(session, name)
-    job_cls = services.adapters.adapter_class(pool.type).Job
+    job_cls = services.adapters.get(pool.type).Job
     changes = body.model_dump(exclude_unset=True)
     if changes.get("defaults") is not None:
         check_defaults(job_cls, changes["defaults"])

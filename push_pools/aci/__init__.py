@@ -7,7 +7,7 @@ run, through azure-mgmt-containerinstance (imported on first use: `pip install "
     group.py       the container group body for one run
     status.py      instance view -> InfraStatus
     errors.py      azure.core errors -> push_pools.errors, at one boundary
-    adapter.py     AciPool
+    adapter.py     AciPool: submit / status / cancel / logs / release
 """
 
 from push_pools.aci.adapter import AciPool

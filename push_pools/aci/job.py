@@ -14,7 +14,17 @@ from push_pools.base import JobVariables
 
 PUBLIC_CLOUD = "https://management.azure.com"
 # Names for `credential`; anything else must be "package.module:factory".
-CREDENTIAL_KINDS = ("default", "environment", "managed_identity", "workload_identity", "azure_cli")
+CREDENTIAL_KINDS = ("default", "environment", "managed_identity", "workload_identity", "azure_cli", "access_token")
+CREDENTIAL_ENV = "PUSHFLOW_AZURE_CREDENTIAL"  # the kind, when the pool does not set one
+ACCESS_TOKEN_ENV = "PUSHFLOW_AZURE_ACCESS_TOKEN"  # the bearer token for kind access_token
+
+
+def check_credential(value: str) -> str:
+    if value in CREDENTIAL_KINDS or re.fullmatch(r"[\w.]+:\w+", value):
+        return value
+    raise ValueError(
+        f"unknown credential {value!r}: use one of {', '.join(CREDENTIAL_KINDS)} or 'package.module:factory'"
+    )
 
 
 class RegistryCredential(BaseModel):
@@ -66,10 +76,16 @@ class AciJob(JobVariables):
         default=None,
         description="PEM file of CAs to trust for base_url (TLS-intercepting proxies, tests)",
     )
-    credential: str = Field(
-        default="default",
+    credential: str | None = Field(
+        default=None,
         description=f"How to authenticate: one of {', '.join(CREDENTIAL_KINDS)}, "
-        "or 'package.module:factory' returning an azure.core TokenCredential",
+        "or 'package.module:factory' returning an azure.core TokenCredential; default: "
+        f"${CREDENTIAL_ENV}, else 'default' (DefaultAzureCredential). access_token reads "
+        f"the bearer token from ${ACCESS_TOKEN_ENV}",
+    )
+    token_scope: str | None = Field(
+        default=None,
+        description="OAuth scope to request tokens for (a proxy's audience); default <base_url>/.default",
     )
     polling_interval: float = Field(
         default=1.0,
@@ -86,12 +102,8 @@ class AciJob(JobVariables):
 
     @field_validator("credential")
     @classmethod
-    def _known_credential(cls, value: str) -> str:
-        if value in CREDENTIAL_KINDS or re.fullmatch(r"[\w.]+:\w+", value):
-            return value
-        raise ValueError(
-            f"unknown credential {value!r}: use one of {', '.join(CREDENTIAL_KINDS)} or 'package.module:factory'"
-        )
+    def _known_credential(cls, value: str | None) -> str | None:
+        return value if value is None else check_credential(value)
 
     @field_validator("base_url")
     @classmethod

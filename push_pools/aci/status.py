@@ -1,4 +1,13 @@
-"""A container group's instance view, read as an InfraStatus (facts, not run states)."""
+"""A container group's instance view, read as an InfraStatus (facts, not run states).
+
+Events are read the way ACI reports them ("Retrieve container logs and events",
+https://learn.microsoft.com/azure/container-instances/container-instances-get-logs): a
+healthy container shows `Pulling` ("pulling image ...") and `Pulled` ("Successfully pulled
+image ...") events, then `Created` and `Started`, so the word "pull" alone says nothing. A
+failed pull is a `Failed` or `BackOff` event, or a container Waiting with ErrImagePull or
+ImagePullBackOff ("Troubleshoot common issues: Unable to pull image",
+https://learn.microsoft.com/azure/container-instances/container-instances-troubleshooting).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +17,7 @@ from push_pools.base import InfraPhase, InfraStatus
 
 # Waiting reasons that will not fix themselves with restart policy Never.
 _PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InaccessibleImage", "InvalidImageName")
+_FAILURE_EVENTS = ("Failed", "BackOff")
 _CAPACITY_WORDS = ("capacity", "quota", "ResourceUnavailable", "not available")
 
 
@@ -18,7 +28,6 @@ def status_of(group: Any, container_name: str) -> InfraStatus:
     )
     view = getattr(container, "instance_view", None)
     current = getattr(view, "current_state", None)
-    events = [e.message for e in (getattr(view, "events", None) or []) if getattr(e, "message", None)]
     detail = getattr(current, "detail_status", None) or ""
     group_state = getattr(group.instance_view, "state", None) if group.instance_view else None
 
@@ -30,11 +39,22 @@ def status_of(group: Any, container_name: str) -> InfraStatus:
             exit_code=code,
             reason=f"container {container.name!r} in group {name} terminated with exit code {code}{how}",
         )
-    pull_failed = detail in _PULL_FAILURES or any("pull" in e.lower() for e in events)
-    if group.provisioning_state == "Failed" or pull_failed:
-        because = "; ".join(filter(None, [detail, *events])) or "no reason given by Azure"
-        what = "could not pull its image" if pull_failed else "failed to provision"
-        hint = ": check `image` and `image_registry_credentials`" if pull_failed else ""
+    if current is not None and current.state == "Running":
+        return InfraStatus(InfraPhase.RUNNING)
+    failures = [
+        e.message or e.name
+        for e in (getattr(view, "events", None) or [])
+        if getattr(e, "name", None) in _FAILURE_EVENTS
+    ]
+    pull_failed = detail in _PULL_FAILURES or any("pull" in (m or "").lower() for m in failures)
+    if group.provisioning_state == "Failed" or pull_failed or failures:
+        because = "; ".join(dict.fromkeys(filter(None, [detail, *failures]))) or "no reason given by Azure"
+        if pull_failed:
+            image = getattr(container, "image", None) or "?"
+            what = f"could not pull its image {image!r}"
+            hint = ": check `image` and `image_registry_credentials`"
+        else:
+            what, hint = "failed to provision", ""
         return InfraStatus(
             InfraPhase.EXITED,
             reason=f"container group {name} {what} ({because}){hint}",
@@ -42,7 +62,5 @@ def status_of(group: Any, container_name: str) -> InfraStatus:
         )
     if group_state == "Stopped":
         return InfraStatus(InfraPhase.EXITED, reason=f"container group {name} was stopped")
-    if current is not None and current.state == "Running":
-        return InfraStatus(InfraPhase.RUNNING)
     waiting = f": {detail}" if detail else ""
     return InfraStatus(InfraPhase.PENDING, reason=f"container group {name} is {group_state or 'pending'}{waiting}")

@@ -1,140 +1,194 @@
-"""The `cloud-run` pool: each run is one execution of its own Cloud Run job.
+"""The `cloud-run` pool: each run attempt is one execution of its own Cloud Run job.
 
-submit: create job `pushflow-<run id>[-attempt]` (a long-running operation, polled), then
-  run it, unless the job already has an execution (a retried submit): then that is the run's.
-status: the execution's counts and conditions, the task's exit code; once it has ended
-  the job is deleted (its final status is remembered for later askers).
-cancel: cancel the execution. logs: Cloud Logging, or the conditions and a console link.
+submit   create job `pushflow-<run id>[-attempt]` (a long-running operation, polled), then
+         run it, unless the job already has an execution (a retried submit, from any
+         process): then that is the attempt's. A create whose answer was lost answers 409
+         (`Conflict` over REST) when repeated: the job is there, so it is used.
+status   the execution's counts and conditions and the task's exit code: a pure read.
+cancel   cancel the execution. logs: Cloud Logging, or the conditions and a console link.
+release  delete the job (also one whose create operation failed: it still exists).
+
+The ref's id is the execution's name (or the job's, when it never ran); its locator holds
+the job name and the connection (endpoint, credential kind, CA bundle, logging endpoint).
 """
 
 from __future__ import annotations
 
-import builtins
-import collections
-import logging
-import threading
+import concurrent.futures
 from typing import Any, ClassVar
 
-from push_pools.base import InfraPhase, InfraRef, InfraStatus, PoolContext, RunSpec
+from push_pools.base import InfraPhase, InfraRef, InfraStatus, Released, RunSpec
 from push_pools.cloud_run.client import (
     LOGGING_ENDPOINT,
     Clients,
     CloudRunApi,
     CloudRunNotFoundError,
+    Connection,
     google_errors,
-    is_emulator,
     sdk,
 )
-from push_pools.cloud_run.janitor import Janitor, ended_managed_jobs
 from push_pools.cloud_run.job import CloudRunJob
-from push_pools.cloud_run.names import ExecutionRef, job_id
+from push_pools.cloud_run.names import RunAddress, job_id
 from push_pools.cloud_run.spec import build_job
 from push_pools.cloud_run.status import condition_lines, execution_status
-from push_pools.errors import PushPoolError
+from push_pools.errors import ProviderUnavailableError, PushPoolError, SubmissionError
 
-log = logging.getLogger("pushflow.cloud_run")
-_REMEMBERED = 2000  # final statuses kept for executions whose job is already deleted
+_CONDITION_FAILED = 3  # Condition.State.CONDITION_FAILED
+_LOG_TAIL = 200
 
 
 class CloudRunPool:
-    type: ClassVar[str] = "cloud-run"
-    Job: ClassVar[builtins.type[CloudRunJob]] = CloudRunJob
+    kind: ClassVar[str] = "cloud-run"
+    Job: ClassVar[type[CloudRunJob]] = CloudRunJob
 
-    def __init__(
-        self,
-        context: PoolContext | None = None,
-        *,
-        cleanup_interval: float = 2.0,
-        retry_deadline: float = 60.0,
-    ) -> None:
+    def __init__(self, *, retry_deadline: float = 60.0) -> None:
         """`retry_deadline`: how long transient errors (429, 5xx) are retried with backoff."""
         self._clients = Clients(retry_deadline=retry_deadline)
-        self._janitor = Janitor(lambda ref: self._read(ref).ended, interval=cleanup_interval)
-        self._final: collections.OrderedDict[str, tuple[InfraStatus, list[str]]] = collections.OrderedDict()
-        self._submitting: dict[str, threading.Lock] = collections.defaultdict(threading.Lock)
 
     # --- the protocol -----------------------------------------------------------------------
-    def submit(self, run: RunSpec, job: CloudRunJob) -> InfraRef:
+    def submit(self, run: RunSpec, job: CloudRunJob, *, timeout: float = 30.0) -> InfraRef:
         run_v2 = sdk()
-        api = self._clients.get(job.api_endpoint)
+        connection = Connection(job.api_endpoint, job.credentials, job.ca_bundle)
+        api = self._clients.get(connection)
         parent = f"projects/{job.project}/locations/{job.region}"
         name = f"{parent}/jobs/{job_id(run.idempotency_token)}"
-        with self._submitting[run.run_id]:
-            execution = self._latest_execution(api, name)
-            if execution is None:
-                self._create_job(api, parent, name, build_job(run_v2, run, job))
-                execution = self._run_once(api, name)
-        logging_endpoint = job.logging_endpoint or (job.api_endpoint if is_emulator(job.api_endpoint) else None)
-        ref = ExecutionRef(execution, job.api_endpoint, logging_endpoint)
-        self._janitor.watch(ref)
-        if self._janitor.sweep_due(job.api_endpoint, parent):
-            self._sweep(api, parent)
-        return InfraRef(provider=self.type, id=ref.to_id(), console_url=ref.console_url)
+        locator = {**connection.to_locator(), "job": name}
+        if job.logging_endpoint:
+            locator["logging_endpoint"] = job.logging_endpoint
+        execution = self._latest_execution(api, name, locator)
+        if execution is None:
+            self._create_job(api, parent, name, build_job(run_v2, run, job), locator, timeout)
+            # Read it back: a create that answered 409 may be one whose operation failed.
+            execution = self._latest_execution(api, name, locator) or self._run_once(api, name)
+        return self._ref(execution, locator)
 
     def status(self, ref: InfraRef) -> InfraStatus:
         try:
-            execution = ExecutionRef.parse(ref.id)
+            address = RunAddress.parse(ref.id)
         except ValueError as exc:
             return InfraStatus(InfraPhase.MISSING, reason=str(exc))
-        return self._read(execution)
-
-    def cancel(self, ref: InfraRef, *, grace_seconds: float = 10.0) -> None:
-        # Cloud Run sends SIGTERM and, after its own grace period, SIGKILL: grace_seconds is its.
-        execution = ExecutionRef.parse(ref.id)
-        api = self._clients.get(execution.api_endpoint)
+        api = self._api(ref)
+        if address.execution is None:
+            return self._job_status(api, address.job)
         try:
-            with google_errors(f"cancel Cloud Run execution {execution.execution}"):
-                api.executions.cancel_execution(name=execution.execution, retry=api.retry)
+            with google_errors(f"read Cloud Run execution {address.execution}"):
+                execution = api.executions.get_execution(name=address.execution, retry=api.retry)
+                ended = bool(
+                    execution.completion_time
+                    or execution.succeeded_count
+                    or execution.failed_count
+                    or execution.cancelled_count
+                )
+                return execution_status(execution, self._exit_code(api, address.execution) if ended else None)
         except CloudRunNotFoundError:
-            return  # already ended and cleaned up
+            return InfraStatus(
+                InfraPhase.MISSING,
+                reason=f"Cloud Run execution {address.execution} does not exist "
+                "(never created, or its job was deleted)",
+            )
+
+    def cancel(self, ref: InfraRef, *, grace: float = 10.0) -> None:
+        # Cloud Run sends SIGTERM and, after its own grace period, SIGKILL.
+        address = RunAddress.parse(ref.id)
+        if address.execution is None:
+            return  # the job never ran
+        api = self._api(ref)
+        try:
+            with google_errors(f"cancel Cloud Run execution {address.execution}"):
+                api.executions.cancel_execution(name=address.execution, retry=api.retry)
+        except CloudRunNotFoundError:
+            return  # already ended and released
         except PushPoolError as exc:
-            if "FailedPrecondition" not in repr(exc.__cause__):
+            if "FailedPrecondition" not in repr(exc.__cause__):  # it had ended already
                 raise
-        self._janitor.watch(execution)  # deletes the job once the cancellation lands
 
     def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:
-        execution = ExecutionRef.parse(ref.id)
-        api = self._clients.get(execution.api_endpoint)
+        address = RunAddress.parse(ref.id)
+        api = self._api(ref)
         problem: str | None = None
-        try:
-            lines = self._logged_lines(api, execution, limit)
-        except PushPoolError as exc:
-            lines, problem = [], f"Cloud Logging could not be read: {exc}"
+        lines: list[str] = []
+        if address.execution is not None:
+            try:
+                lines = self._logged_lines(api, ref, address, limit)
+            except PushPoolError as exc:
+                problem = f"Cloud Logging could not be read: {exc}"
         if lines:
             return lines
-        if execution.execution in self._final:
-            notes = self._final[execution.execution][1]
-        else:
-            try:
-                with google_errors("read the Cloud Run execution"):
-                    notes = condition_lines(api.executions.get_execution(name=execution.execution, retry=api.retry))
-            except CloudRunNotFoundError:
-                notes = [f"execution {execution.execution} no longer exists"]
-        return [*notes, *([problem] if problem else []), f"Console: {execution.console_url}"][-limit:]
+        try:
+            with google_errors("read the Cloud Run execution"):
+                if address.execution is not None:
+                    notes = condition_lines(api.executions.get_execution(name=address.execution, retry=api.retry))
+                else:
+                    notes = [self._job_status(api, address.job).reason or f"job {address.job} never ran"]
+        except CloudRunNotFoundError:
+            notes = [f"{address.name} no longer exists"]
+        return [*notes, *([problem] if problem else []), f"Console: {address.console_url}"][-limit:]
 
-    def close(self) -> None:
-        """Stop the janitor thread (not part of the protocol: for tests and shutdown)."""
-        self._janitor.close()
+    def release(self, ref: InfraRef) -> Released:
+        """Delete the attempt's job (and with it its executions); fine when already gone."""
+        address = RunAddress.parse(ref.id)
+        status = self.status(ref)
+        tail: list[str] = []
+        if status.phase is not InfraPhase.MISSING:
+            try:
+                tail = self.logs(ref, limit=_LOG_TAIL)
+            except PushPoolError:
+                tail = []
+        api = self._api(ref)
+        job = ref.locator.get("job") or address.job
+        try:
+            with google_errors(f"delete Cloud Run job {job}"):
+                api.jobs.delete_job(name=job, retry=api.retry)  # no need to wait for it
+        except CloudRunNotFoundError:
+            pass
+        return Released(status, tail)
 
     # --- steps -------------------------------------------------------------------------------
-    def _latest_execution(self, api: CloudRunApi, name: str) -> str | None:
+    def _api(self, ref: InfraRef) -> CloudRunApi:
+        return self._clients.get(Connection.from_locator(ref.locator))
+
+    def _ref(self, name: str, locator: dict[str, str]) -> InfraRef:
+        address = RunAddress.parse(name)
+        return InfraRef(provider=self.kind, id=name, locator=locator, console_url=address.console_url)
+
+    def _latest_execution(self, api: CloudRunApi, name: str, locator: dict[str, str]) -> str | None:
         """None when the job does not exist yet; its latest execution when it does."""
         try:
             with google_errors(f"read Cloud Run job {name}"):
                 existing = api.jobs.get_job(name=name, retry=api.retry)
         except CloudRunNotFoundError:
             return None
+        failed = _failed_creation(existing)
+        if failed:
+            raise self._create_failed(name, failed, locator)
         return existing.latest_created_execution.name or self._run_once(api, name)
 
-    def _create_job(self, api: CloudRunApi, parent: str, name: str, job: Any) -> None:
+    def _create_job(
+        self, api: CloudRunApi, parent: str, name: str, job: Any, locator: dict[str, str], timeout: float
+    ) -> None:
         from google.api_core import exceptions
 
         with google_errors(f"create Cloud Run job {name}"):
             try:
                 operation = api.jobs.create_job(parent=parent, job=job, job_id=name.rsplit("/", 1)[-1], retry=api.retry)
-            except exceptions.AlreadyExists:
-                return  # a concurrent or earlier attempt created it
-            operation.result(polling=api.polling)
+            except exceptions.Conflict:
+                # Over REST a duplicate is HTTP 409, raised as `Conflict` (`AlreadyExists` only
+                # over gRPC): an earlier attempt whose answer was lost created it.
+                return
+            try:
+                operation.result(polling=api.polling.with_timeout(timeout))
+            except (concurrent.futures.TimeoutError, exceptions.RetryError) as exc:
+                raise ProviderUnavailableError(f"Cloud Run did not finish creating job {name} in {timeout:g}s") from exc
+            except exceptions.GoogleAPICallError as exc:
+                # The create operation failed (image or secret missing), yet the job exists.
+                raise self._create_failed(name, exc.message or str(exc), locator) from exc
+
+    def _create_failed(self, name: str, message: str, locator: dict[str, str]) -> SubmissionError:
+        error = SubmissionError(
+            f"Cloud Run could not create job {name}: {message}; check `image`, `secrets` and `service_account`"
+        )
+        error.ref = self._ref(name, locator)  # the job is left behind: the control plane releases it
+        return error
 
     def _run_once(self, api: CloudRunApi, name: str) -> str:
         """Run the job unless it already has an execution: a run_job whose answer was lost
@@ -152,70 +206,29 @@ class CloudRunPool:
             return str(api.jobs.get_job(name=name, retry=None).latest_created_execution.name)
 
         with google_errors(f"run Cloud Run job {name}"):
-            return api.retry(attempt)()
+            return str(api.retry(attempt)())
 
-    def _read(self, ref: ExecutionRef) -> InfraStatus:
-        remembered = self._final.get(ref.execution)
-        if remembered is not None:
-            return remembered[0]
-        api = self._clients.get(ref.api_endpoint)
+    def _job_status(self, api: CloudRunApi, name: str) -> InfraStatus:
         try:
-            with google_errors(f"read Cloud Run execution {ref.execution}"):
-                execution = api.executions.get_execution(name=ref.execution, retry=api.retry)
-                ended = bool(
-                    execution.completion_time
-                    or execution.succeeded_count
-                    or execution.failed_count
-                    or execution.cancelled_count
-                )
-                status = execution_status(execution, self._exit_code(api, ref) if ended else None)
+            with google_errors(f"read Cloud Run job {name}"):
+                job = api.jobs.get_job(name=name, retry=api.retry)
         except CloudRunNotFoundError:
-            remembered = self._final.get(ref.execution)  # deleted by a concurrent reader
-            return (
-                remembered[0]
-                if remembered
-                else InfraStatus(
-                    InfraPhase.MISSING,
-                    reason=f"Cloud Run execution {ref.execution} does not exist "
-                    "(never created, or its job was deleted)",
-                )
-            )
-        if status.ended:
-            self._delete_job(api, ref)
-            self._final[ref.execution] = (status, condition_lines(execution))
-            while len(self._final) > _REMEMBERED:
-                self._final.popitem(last=False)
-        return status
+            return InfraStatus(InfraPhase.MISSING, reason=f"Cloud Run job {name} does not exist")
+        failed = _failed_creation(job)
+        return InfraStatus(InfraPhase.EXITED, reason=f"Cloud Run job {name} was never run: {failed or 'no execution'}")
 
-    def _exit_code(self, api: CloudRunApi, ref: ExecutionRef) -> int | None:
-        tasks = api.tasks.list_tasks(parent=ref.execution, retry=api.retry)
-        for task in tasks:
+    def _exit_code(self, api: CloudRunApi, execution: str) -> int | None:
+        for task in api.tasks.list_tasks(parent=execution, retry=api.retry):
             if "last_attempt_result" in task:
                 return int(task.last_attempt_result.exit_code)
         return None
 
-    def _delete_job(self, api: CloudRunApi, ref: ExecutionRef) -> None:
-        try:
-            with google_errors(f"delete Cloud Run job {ref.job}"):
-                api.jobs.delete_job(name=ref.job, retry=api.retry)  # no need to wait for it
-        except CloudRunNotFoundError:
-            pass
-
-    def _sweep(self, api: CloudRunApi, parent: str) -> None:
-        try:
-            with google_errors(f"list Cloud Run jobs in {parent}"):
-                for name in ended_managed_jobs(api.jobs.list_jobs(parent=parent, retry=api.retry)):
-                    log.info("deleting left-over Cloud Run job %s", name)
-                    api.jobs.delete_job(name=name, retry=api.retry)
-        except PushPoolError as exc:  # best effort: the next sweep tries again
-            log.warning("sweeping ended Cloud Run jobs in %s failed: %s", parent, exc)
-
-    def _logged_lines(self, api: CloudRunApi, ref: ExecutionRef, limit: int) -> list[str]:
-        endpoint = ref.logging_endpoint or LOGGING_ENDPOINT
+    def _logged_lines(self, api: CloudRunApi, ref: InfraRef, address: RunAddress, limit: int) -> list[str]:
+        endpoint = ref.locator.get("logging_endpoint") or LOGGING_ENDPOINT
         body = {
-            "resourceNames": [f"projects/{ref.project}"],
+            "resourceNames": [f"projects/{address.project}"],
             "filter": f'resource.type="cloud_run_job" AND '
-            f'labels."run.googleapis.com/execution_name"="{ref.short_name}"',
+            f'labels."run.googleapis.com/execution_name"="{address.short_name}"',
             "orderBy": "timestamp desc",
             "pageSize": limit,
         }
@@ -230,3 +243,11 @@ class CloudRunPool:
         entries = response.json().get("entries", [])
         lines = [e.get("textPayload") or (e.get("jsonPayload") or {}).get("message", "") for e in entries]
         return list(reversed(lines))
+
+
+def _failed_creation(job: Any) -> str | None:
+    """The message of a job whose create operation failed (its terminal condition)."""
+    condition = job.terminal_condition
+    if condition.state == _CONDITION_FAILED:
+        return str(condition.message or "the job's create operation failed")
+    return None

@@ -4,8 +4,9 @@ with backoff for transient errors, and google.api_core exceptions mapped to push
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from push_pools.errors import (
@@ -18,6 +19,7 @@ from push_pools.errors import (
 
 INSTALL_HINT = 'pip install "pushflow[gcp]"'
 LOGGING_ENDPOINT = "https://logging.googleapis.com"
+_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
 class CloudRunNotFoundError(SubmissionError):
@@ -35,22 +37,39 @@ def sdk() -> Any:
     return run_v2
 
 
-def is_emulator(endpoint: str | None) -> bool:
-    # Plain http can only be a local emulator or test double: never send real credentials there.
-    return bool(endpoint and endpoint.startswith("http://"))
+@dataclasses.dataclass(frozen=True)
+class Connection:
+    """How to reach Cloud Run: all of it is in each ref's locator (see job.py for each field)."""
+
+    api_endpoint: str | None = None
+    credentials: str = "default"  # default | anonymous | path to a service-account key file
+    ca_bundle: str | None = None
+
+    def to_locator(self) -> dict[str, str]:
+        out = {"credentials": self.credentials}
+        if self.api_endpoint:
+            out["api_endpoint"] = self.api_endpoint
+        if self.ca_bundle:
+            out["ca_bundle"] = self.ca_bundle
+        return out
+
+    @classmethod
+    def from_locator(cls, locator: Mapping[str, str]) -> Connection:
+        return cls(locator.get("api_endpoint"), locator.get("credentials", "default"), locator.get("ca_bundle"))
 
 
 class CloudRunApi:
-    """The Jobs, Executions and Tasks clients for one endpoint (None = Google's)."""
+    """The Jobs, Executions and Tasks clients for one connection."""
 
-    def __init__(self, endpoint: str | None, *, retry_deadline: float = 60.0) -> None:
+    def __init__(self, connection: Connection, *, retry_deadline: float = 60.0) -> None:
         run_v2 = sdk()
         from google.api_core import exceptions, retry
         from google.api_core.client_options import ClientOptions
         from google.api_core.future import polling
 
-        self.endpoint = endpoint
-        self.credentials = _credentials(endpoint)
+        self.connection = connection
+        self.credentials = _credentials(connection.credentials)
+        endpoint = connection.api_endpoint
         options = ClientOptions(api_endpoint=endpoint) if endpoint else None
         kwargs: dict[str, Any] = {
             "credentials": self.credentials,
@@ -60,6 +79,9 @@ class CloudRunApi:
         self.jobs = run_v2.JobsClient(**kwargs)
         self.executions = run_v2.ExecutionsClient(**kwargs)
         self.tasks = run_v2.TasksClient(**kwargs)
+        if connection.ca_bundle:
+            for client in (self.jobs, self.executions, self.tasks):
+                _trust(client, connection.ca_bundle)
         transient = (
             exceptions.TooManyRequests,
             exceptions.ResourceExhausted,
@@ -84,24 +106,50 @@ class CloudRunApi:
         """An HTTP session carrying this API's credentials (for Cloud Logging's REST API)."""
         from google.auth.transport.requests import AuthorizedSession
 
-        return AuthorizedSession(self.credentials)
+        session = AuthorizedSession(self.credentials)
+        if self.connection.ca_bundle:
+            _pin_verify(session, self.connection.ca_bundle)
+        return session
 
 
 class Clients:
-    """One CloudRunApi per endpoint, built on first use and shared by threads."""
+    """One CloudRunApi per connection, built on first use and shared by threads (clients
+    only: nothing about any run is kept here)."""
 
     def __init__(self, *, retry_deadline: float = 60.0) -> None:
         self._retry_deadline = retry_deadline
-        self._apis: dict[str | None, CloudRunApi] = {}
+        self._apis: dict[Connection, CloudRunApi] = {}
         self._lock = threading.Lock()
 
-    def get(self, endpoint: str | None) -> CloudRunApi:
+    def get(self, connection: Connection) -> CloudRunApi:
         with self._lock:
-            api = self._apis.get(endpoint)
+            api = self._apis.get(connection)
             if api is None:
                 with google_errors("connect to Cloud Run"):
-                    api = self._apis[endpoint] = CloudRunApi(endpoint, retry_deadline=self._retry_deadline)
+                    api = self._apis[connection] = CloudRunApi(connection, retry_deadline=self._retry_deadline)
             return api
+
+
+def _trust(client: Any, ca_bundle: str) -> None:
+    """Trust `ca_bundle` for a REST client and its operations client. The generated REST
+    transports keep their requests session private and take no `verify` option."""
+    transport = client._transport
+    _pin_verify(transport._session, ca_bundle)
+    operations = getattr(transport, "operations_client", None)
+    if operations is not None:
+        _pin_verify(operations._transport._session, ca_bundle)
+
+
+def _pin_verify(session: Any, ca_bundle: str) -> None:
+    """Pass `verify=ca_bundle` on every request. Setting `session.verify` is not enough:
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override it (psf/requests#3829)."""
+    request = session.request
+
+    def pinned(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("verify", ca_bundle)
+        return request(method, url, *args, **kwargs)
+
+    session.request = pinned
 
 
 @contextlib.contextmanager
@@ -151,14 +199,21 @@ def _translate(action: str, exc: BaseException, exceptions: Any, retried: bool =
     return SubmissionError(f"cannot {action}: {type(exc).__name__}: {message}")
 
 
-def _credentials(endpoint: str | None) -> Any:
-    if is_emulator(endpoint):
+def _credentials(kind: str) -> Any:
+    if kind == "anonymous":
         from google.auth.credentials import AnonymousCredentials
 
         return AnonymousCredentials()
+    if kind != "default":  # a service-account key file
+        from google.oauth2 import service_account
+
+        try:
+            return service_account.Credentials.from_service_account_file(kind, scopes=[_SCOPE])
+        except (OSError, ValueError) as exc:
+            raise SubmissionError(f"cannot read Google credentials from {kind!r}: {exc}") from exc
     import google.auth
 
-    credentials, _project = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials, _project = google.auth.default(scopes=[_SCOPE])
     return credentials
 
 

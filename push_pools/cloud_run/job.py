@@ -54,13 +54,23 @@ class CloudRunJob(JobVariables):
     labels: dict[str, str] = Field(default_factory=dict, description="Labels on each run's job")
     api_endpoint: str | None = Field(
         default=None,
-        description="Cloud Run API endpoint override (regional or private endpoint, "
-        "or an emulator at http://host:port, which uses anonymous credentials)",
+        description="Cloud Run API endpoint override: a regional or private https endpoint, "
+        "or http://host:port for an emulator (then credentials must be anonymous)",
+    )
+    credentials: str = Field(
+        default="default",
+        description="'default' (Application Default Credentials), 'anonymous' (no token: "
+        "emulators), or the path of a service-account key file",
+    )
+    ca_bundle: str | None = Field(
+        default=None,
+        description="PEM file of CAs to trust for api_endpoint and logging_endpoint "
+        "(TLS-intercepting proxies, private endpoints)",
     )
     logging_endpoint: str | None = Field(
         default=None,
-        description="Cloud Logging endpoint for `runs logs`; default logging.googleapis.com, "
-        "or the api_endpoint when that is an emulator",
+        description="Cloud Logging endpoint for `runs logs`; default https://logging.googleapis.com "
+        "(never derived from api_endpoint)",
     )
 
     @field_validator("memory")
@@ -87,6 +97,16 @@ class CloudRunJob(JobVariables):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"{value!r} needs a scheme: https://host for Google, http://host:port for an emulator")
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _no_token_over_plain_http(self) -> CloudRunJob:
+        plain = [e for e in (self.api_endpoint, self.logging_endpoint) if e and e.startswith("http://")]
+        if plain and self.credentials != "anonymous":
+            raise ValueError(
+                f"{plain[0]} is plain http: Google credentials are never sent there; "
+                "set credentials=anonymous (emulators) or use an https endpoint"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_kind_of_vpc(self) -> CloudRunJob:

@@ -1,14 +1,13 @@
-"""Names Cloud Run accepts, and the run reference that finds an execution again after a
-restart (the adapter is shared by every cloud-run pool, so it must carry its endpoint)."""
+"""Names Cloud Run accepts, and the address an InfraRef's id gives (execution or job)."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import quote
 
-MANAGED_LABEL = "pushflow-managed"  # on every job this pool creates; what the janitor sweeps
+MANAGED_LABEL = "pushflow-managed"  # on every job this pool creates
 _NOT_LABEL = re.compile(r"[^a-z0-9_-]")
 
 
@@ -33,43 +32,51 @@ def labels(*layers: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+_EXECUTION = re.compile(r"^projects/[^/]+/locations/[^/]+/jobs/[^/]+/executions/[^/]+$")
+_JOB = re.compile(r"^projects/[^/]+/locations/[^/]+/jobs/[^/]+$")
+
+
 @dataclasses.dataclass(frozen=True)
-class ExecutionRef:
-    execution: str  # projects/P/locations/R/jobs/J/executions/E
-    api_endpoint: str | None = None
-    logging_endpoint: str | None = None
+class RunAddress:
+    """A ref's id: the execution (`projects/P/locations/R/jobs/J/executions/E`), or only
+    the job when it never ran (its create operation failed, and the job still exists)."""
+
+    name: str
+
+    @classmethod
+    def parse(cls, infra_id: str) -> RunAddress:
+        if not (_EXECUTION.match(infra_id) or _JOB.match(infra_id)):
+            raise ValueError(f"{infra_id!r} is not a Cloud Run execution or job name")
+        return cls(infra_id)
+
+    @property
+    def execution(self) -> str | None:
+        return self.name if "/executions/" in self.name else None
 
     @property
     def job(self) -> str:
-        return self.execution.split("/executions/", 1)[0]
+        return self.name.split("/executions/", 1)[0]
 
     @property
     def project(self) -> str:
-        return self.execution.split("/")[1]
+        return self.name.split("/")[1]
 
     @property
     def region(self) -> str:
-        return self.execution.split("/")[3]
+        return self.name.split("/")[3]
 
     @property
     def short_name(self) -> str:
-        return self.execution.rsplit("/", 1)[-1]
+        return self.name.rsplit("/", 1)[-1]
 
     @property
     def console_url(self) -> str:
+        if self.execution is None:
+            return (
+                f"https://console.cloud.google.com/run/jobs/details/{self.region}/"
+                f"{quote(self.job.rsplit('/', 1)[-1])}?project={quote(self.project)}"
+            )
         return (
             f"https://console.cloud.google.com/run/jobs/executions/details/{self.region}/"
             f"{quote(self.short_name)}/tasks?project={quote(self.project)}"
         )
-
-    def to_id(self) -> str:
-        extra = {k: v for k, v in (("api", self.api_endpoint), ("logging", self.logging_endpoint)) if v}
-        return f"{self.execution}?{urlencode(extra)}" if extra else self.execution
-
-    @classmethod
-    def parse(cls, infra_id: str) -> ExecutionRef:
-        execution, _, query = infra_id.partition("?")
-        extra = dict(parse_qsl(query))
-        if not re.match(r"^projects/[^/]+/locations/[^/]+/jobs/[^/]+/executions/[^/]+$", execution):
-            raise ValueError(f"{infra_id!r} is not a Cloud Run execution reference")
-        return cls(execution, extra.get("api"), extra.get("logging"))

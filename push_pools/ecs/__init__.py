@@ -1,7 +1,7 @@
 """The `ecs` push pool: runs become ECS tasks (Fargate by default) through boto3.
 
     job.py        EcsJob, the job template (JSON schema with defaults)
-    adapter.py    EcsPool: submit / status / cancel / logs
+    adapter.py    EcsPool: submit / status(es) / cancel / logs / release
     taskdef.py    task definitions registered once per distinct content
     status.py     describe_tasks -> InfraStatus with the provider's reason
     aws.py        boto3 behind one seam: lazy import, retries, error mapping

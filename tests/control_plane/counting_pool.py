@@ -5,12 +5,11 @@ id to a file (O_APPEND, so several dispatcher processes can share it). Infrastru
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from push_pools import registry
-from push_pools.base import InfraPhase, InfraRef, InfraStatus, JobVariables, PoolContext, RunSpec
+from push_pools.base import InfraPhase, InfraRef, InfraStatus, JobVariables, Released, RunSpec
 from push_pools.errors import CapacityError, SubmissionError
 
 POOL_TYPE = "counting"
@@ -22,15 +21,13 @@ class CountingJob(JobVariables):
 
 
 class CountingPool:
-    type: ClassVar[str] = POOL_TYPE
+    kind: ClassVar[str] = POOL_TYPE
     Job: ClassVar[type[CountingJob]] = CountingJob
     ended: ClassVar[dict[str, InfraStatus]] = {}  # infra id -> how it ended (tests set this)
     cancelled: ClassVar[list[str]] = []  # infra ids, once per cancel call
+    released: ClassVar[list[str]] = []  # infra ids, in release order
 
-    def __init__(self, context: PoolContext) -> None:
-        self._lock = threading.Lock()
-
-    def submit(self, run: RunSpec, job: CountingJob) -> InfraRef:
+    def submit(self, run: RunSpec, job: CountingJob, *, timeout: float = 30.0) -> InfraRef:
         if job.fail == "capacity":
             raise CapacityError("no Fargate capacity in eu-west-1a (simulated)")
         if job.fail == "fatal":
@@ -46,16 +43,20 @@ class CountingPool:
     def status(self, ref: InfraRef) -> InfraStatus:
         return self.ended.get(ref.id, InfraStatus(InfraPhase.RUNNING))
 
-    def cancel(self, ref: InfraRef, *, grace_seconds: float = 10.0) -> None:
+    def cancel(self, ref: InfraRef, *, grace: float = 10.0) -> None:
         self.cancelled.append(ref.id)
         self.ended[ref.id] = InfraStatus(InfraPhase.EXITED, exit_code=143, reason="stopped on request")
 
     def logs(self, ref: InfraRef, *, limit: int = 200) -> list[str]:
         return []
 
+    def release(self, ref: InfraRef) -> Released:
+        self.released.append(ref.id)
+        return Released(self.status(ref))
+
 
 def register() -> None:
-    registry.POOL_TYPES[POOL_TYPE] = ("tests.control_plane.counting_pool", "CountingPool", None)
+    registry.register(POOL_TYPE, CountingPool)
 
 
 def submissions(path: Path) -> list[list[str]]:

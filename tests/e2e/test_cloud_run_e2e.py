@@ -36,6 +36,8 @@ def api(server: LiveServer, fake: FakeCloudRun) -> Iterator[httpx.Client]:
         "region": "europe-west1",
         "image": IMAGE,
         "api_endpoint": fake.endpoint,
+        "logging_endpoint": fake.endpoint,
+        "credentials": "anonymous",
     }
     client.post("/api/pools", json={"name": "gcp", "type": "cloud-run", "defaults": defaults}).raise_for_status()
     yield client
@@ -107,7 +109,8 @@ def test_image_not_found_is_crashed_naming_the_image(server: LiveServer, api: ht
     done = final(api, run)
     assert done["state"]["type"] == "CRASHED"
     assert "Image 'europe-docker.pkg.dev/demo-project/flows/typo:1' not found" in done["state"]["message"]
-    assert not fake.jobs
+    # the job a failed create leaves behind is released like any ended attempt
+    wait_for(lambda: not fake.jobs, timeout=30, what="the failed create's job to be deleted")
 
 
 def test_transient_unavailability_is_retried(server: LiveServer, api: httpx.Client, fake: FakeCloudRun) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from push_pools.base import PoolContext, RunSpec, parse_job
+from push_pools.base import RunSpec, parse_job
 from push_pools.managed import STOCK_IMAGE, ManagedJob, ManagedPool
 from tests.e2e.test_code_sources import cli
 from tests.emulators.ecs import EcsEmulator
@@ -101,7 +101,7 @@ def test_a_size_class_becomes_the_inner_pools_cpu_and_memory(
 
 
 def test_sizes_map_per_inner_provider(tmp_path: Path) -> None:
-    pool = ManagedPool(PoolContext(state_dir=tmp_path))
+    pool = ManagedPool()
     run = RunSpec(run_id="r1", env={})
     expected = {
         "ecs": {"cpu": 2048, "memory": 4096},

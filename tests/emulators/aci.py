@@ -11,13 +11,30 @@ The real `azure-mgmt-containerinstance` client talks to it. What it honours:
 - GET `.../containers/{name}/logs` → `{"content": ...}`.
 - Errors are ARM-shaped: `{"error": {"code", "message"}}`; `secureValue` and registry
   passwords are never echoed back.
+- Container events as ACI reports them ("Retrieve container logs and events",
+  https://learn.microsoft.com/azure/container-instances/container-instances-get-logs): a
+  healthy container shows Pulling ("pulling image ...") and Pulled ("Successfully pulled
+  image ...") events, then Created and Started. An image that cannot be pulled shows
+  Pulling, then Failed ("Failed to pull image ...") and BackOff events, and the container
+  stays Waiting with ErrImagePull ("Troubleshoot common issues: Unable to pull image",
+  https://learn.microsoft.com/azure/container-instances/container-instances-troubleshooting).
+- A PUT of an existing group is an update: "When you update a container group, all
+  running containers in the group are restarted in-place" ("Update containers in Azure
+  Container Instances", https://learn.microsoft.com/azure/container-instances/container-instances-update).
+  So a PUT re-sent after its answer was lost starts the run a second time.
+- ARM finishes a delete it accepted (202) whether or not anyone polls its Location.
+- Unknown properties are refused with 400 InvalidRequestContent ("Could not find member
+  ..."), as ARM's deserializer does, so a misspelt field fails in tests.
 - Hooks: `fail_next(...)` answers the next matching requests with a transient error;
-  `inaccessible_images` are refused at PUT (400 InaccessibleImage, as ACI does for a
-  public image that does not exist); `unpullable_images` fail while provisioning.
+  `lose_answer(...)` carries the next matching request out, then answers 500 (its answer
+  was lost); `stall()` keeps new groups provisioning; `inaccessible_images` are refused
+  at PUT (400 InaccessibleImage, as ACI does for a public image that does not exist);
+  `unpullable_images` fail while provisioning.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime
@@ -26,6 +43,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -51,9 +69,12 @@ _VALID_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-))*$")
 class FakeCredential:
     """A TokenCredential: the fake only checks that a bearer token arrives."""
 
+    scopes_asked: list[str] = []  # every scope a token was asked for, by any instance
+
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
         from azure.core.credentials import AccessToken
 
+        FakeCredential.scopes_asked.extend(scopes)
         return AccessToken("fake-aci-token", int(time.time()) + 3600)
 
 
@@ -75,6 +96,8 @@ class FakeGroup:
     delete_polls: int = 0
     stopped: bool = False
     failure: dict[str, str] | None = None
+    deleting_since: float | None = None
+    created_at: float = dataclasses.field(default_factory=time.monotonic)
 
     @property
     def containers(self) -> list[dict[str, Any]]:
@@ -97,13 +120,17 @@ class AciFake:
         self.groups: dict[str, FakeGroup] = {}  # by lower-cased resource id
         self.operations: dict[str, tuple[str, str]] = {}  # op id -> (kind, group id)
         self.submissions: list[dict[str, Any]] = []  # every PUT body, as received
+        self.restarts: list[str] = []  # groups a PUT updated (restarting their containers)
         self.requests: list[tuple[str, str]] = []
         self.injected: list[tuple[str, str, int]] = []
         self.inaccessible_images: set[str] = set()
         self.unpullable_images: set[str] = set()
         self._faults: list[_Fault] = []
+        self._lost: list[_Fault] = []
+        self.stalled = False
         self._stopping: list[Any] = []  # containers to stop once the current request lets go
         self._lock = threading.RLock()
+        self._closed = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._server.socket = self.certificate.server_context().wrap_socket(self._server.socket, server_side=True)
@@ -116,9 +143,16 @@ class AciFake:
 
     def __enter__(self) -> AciFake:
         self._thread.start()
+        threading.Thread(target=self._tick_forever, name="aci-fake-ticker", daemon=True).start()
         return self
 
+    def _tick_forever(self) -> None:
+        while not self._closed.wait(0.05):
+            with self._lock:
+                self._finish_deletes()
+
     def __exit__(self, *exc: object) -> None:
+        self._closed.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -135,6 +169,37 @@ class AciFake:
         with self._lock:
             self._faults.append(_Fault(status, code, times, method, path_contains))
 
+    def lose_answer(self, *, method: str | None = None, path_contains: str | None = None) -> Any:
+        """A context manager: inside it, the next matching request is carried out, then
+        answered 500 (the real answer was lost on the way back)."""
+        fault = _Fault(500, "InternalServerError", 1, method, path_contains)
+
+        @contextlib.contextmanager
+        def losing() -> Iterator[None]:
+            with self._lock:
+                self._lost.append(fault)
+            try:
+                yield
+            finally:
+                fault.times = 0
+
+        return losing()
+
+    @contextlib.contextmanager
+    def stall(self) -> Iterator[None]:
+        """While inside, new groups keep provisioning (their operation stays InProgress)."""
+        self.stalled = True
+        try:
+            yield
+        finally:
+            self.stalled = False
+
+    def live_groups(self) -> list[str]:
+        """Names of groups that exist (not deleted, nor being deleted)."""
+        with self._lock:
+            self._finish_deletes()
+            return [g.id.rsplit("/", 1)[1] for g in self.groups.values() if g.provisioning != "Deleting"]
+
     def group(self, name: str) -> FakeGroup | None:
         with self._lock:
             return next((g for g in self.groups.values() if g.id.rsplit("/", 1)[1] == name), None)
@@ -144,6 +209,16 @@ class AciFake:
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
         answer = self._answer(method, path, query, body)
         with self._lock:
+            for fault in self._lost:
+                if (
+                    fault.times > 0
+                    and fault.method in (None, method)
+                    and (fault.path_contains is None or fault.path_contains in path)
+                ):
+                    fault.times -= 1
+                    answer = _error(500, "InternalServerError", "The answer was lost (injected).")
+                    break
+        with self._lock:
             stopping, self._stopping = self._stopping, []
         for container in stopping:  # outside the lock: a container may take seconds to stop
             container.stop()
@@ -151,6 +226,7 @@ class AciFake:
 
     def _answer(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, dict[str, str], Any]:
         with self._lock:
+            self._finish_deletes()
             self.requests.append((method, path))
             for fault in self._faults:
                 if (
@@ -204,8 +280,13 @@ class AciFake:
     def _create(
         self, group_id: str, rg: str, name: str, body: Any, api_version: str
     ) -> tuple[int, dict[str, str], Any]:
+        problem = _unknown_member(body)
+        if problem:
+            return _error(400, "InvalidRequestContent", problem)
         existing = self.groups.get(group_id.lower())
         if existing is not None and existing.provisioning != "Deleting":
+            self.submissions.append(copy.deepcopy(body))
+            self._restart(existing)  # an update restarts the containers in place
             return 200, {}, self._view(existing)
         if len(name) > 63 or not _VALID_NAME.match(name) or name.endswith("-"):
             return _error(
@@ -255,7 +336,7 @@ class AciFake:
         if group is None:
             return _error(404, "ResourceNotFound", "The container group was deleted.")
         group.operation_polls += 1
-        if group.operation_polls == 1:
+        if group.operation_polls == 1 or (self.stalled and group.provisioning == "Creating"):
             return 200, {}, {"id": op, "status": "InProgress", "startTime": _now()}
         if group.provisioning == "Creating":
             self._provision(group)
@@ -279,6 +360,28 @@ class AciFake:
             env = {e["name"]: e.get("secureValue", e.get("value", "")) for e in props.get("environmentVariables", [])}
             self.simulator.start(self._key(group, container["name"]), props.get("command") or [], env)
 
+    def _restart(self, group: FakeGroup) -> None:
+        self.restarts.append(group.id.rsplit("/", 1)[1])
+        if group.provisioning != "Succeeded":
+            return
+        group.stopped = False
+        for container in group.containers:
+            simulated = self.simulator.get(self._key(group, container["name"]))
+            if simulated is not None:
+                simulated.stop()
+            props = container["properties"]
+            env = {e["name"]: e.get("secureValue", e.get("value", "")) for e in props.get("environmentVariables", [])}
+            self.simulator.start(self._key(group, container["name"]), props.get("command") or [], env)
+
+    def _finish_deletes(self) -> None:
+        """ARM goes on with what it accepted, polled or not: provisioning and deletes."""
+        for group in list(self.groups.values()):
+            if group.provisioning == "Creating" and not self.stalled and time.monotonic() - group.created_at > 0.05:
+                self._provision(group)
+        for key, group in list(self.groups.items()):
+            if group.deleting_since is not None and time.monotonic() - group.deleting_since > 0.2:
+                del self.groups[key]
+
     def _stop(self, group: FakeGroup) -> None:
         group.stopped = True
         for container in group.containers:
@@ -289,6 +392,7 @@ class AciFake:
     def _delete(self, group: FakeGroup, api_version: str) -> tuple[int, dict[str, str], Any]:
         self._stop(group)
         group.provisioning = "Deleting"
+        group.deleting_since = time.monotonic()
         op = uuid.uuid4().hex
         self.operations[op] = ("delete", group.id.lower())
         return 202, {"Location": self._location(group, op) + f"?api-version={api_version}"}, None
@@ -324,7 +428,7 @@ class AciFake:
             container["properties"]["instanceView"] = {
                 "restartCount": 0,
                 "currentState": current,
-                "events": self._events(group, current),
+                "events": self._events(group, container["properties"]["image"], current),
             }
         props["provisioningState"] = group.provisioning if group.provisioning != "Creating" else "Pending"
         props["instanceView"] = {"state": _group_state(group, states), "events": []}
@@ -338,6 +442,8 @@ class AciFake:
     def _current_state(self, group: FakeGroup, container: str) -> dict[str, Any]:
         if group.provisioning == "Failed":
             return {"state": "Waiting", "detailStatus": "ErrImagePull"}
+        if group.provisioning == "Creating" and self.stalled:
+            return {"state": "Waiting", "detailStatus": "ContainerCreating"}
         simulated = self.simulator.get(self._key(group, container))
         if simulated is None:
             return {"state": "Waiting", "detailStatus": "ContainerCreating"}
@@ -355,17 +461,31 @@ class AciFake:
             "finishTime": _now(),
         }
 
-    def _events(self, group: FakeGroup, current: dict[str, Any]) -> list[dict[str, Any]]:
+    def _events(self, group: FakeGroup, image: str, current: dict[str, Any]) -> list[dict[str, Any]]:
+        def event(name: str, message: str, kind: str = "Normal") -> dict[str, Any]:
+            stamp = _now()
+            return {
+                "count": 1,
+                "firstTimestamp": stamp,
+                "lastTimestamp": stamp,
+                "name": name,
+                "message": message,
+                "type": kind,
+            }
+
+        if group.provisioning == "Creating" and current["state"] == "Waiting":
+            return []
+        events = [event("Pulling", f'pulling image "{image}"')]
         if group.failure:
             return [
-                {
-                    "count": 1,
-                    "type": "Warning",
-                    "name": "Failed",
-                    "message": group.failure["message"],
-                }
+                *events,
+                event("Failed", f'Failed to pull image "{image}": {group.failure["message"]}', "Warning"),
+                event("BackOff", f'Back-off pulling image "{image}"', "Normal"),
             ]
-        return []
+        events.append(event("Pulled", f'Successfully pulled image "{image}"'))
+        if current["state"] in ("Running", "Terminated"):
+            events += [event("Created", "Created container"), event("Started", "Started container")]
+        return events
 
 
 def _group_state(group: FakeGroup, states: list[str]) -> str:
@@ -394,6 +514,70 @@ def _validate(body: Any) -> str | None:
     if body["properties"].get("osType") not in ("Linux", "Windows"):
         return "The osType property is required (Linux or Windows)."
     return None
+
+
+# Members ARM deserializes (Microsoft.ContainerInstance/containerGroups, 2023-05-01);
+# anything else is refused. Nested objects below these levels are not checked.
+_MEMBERS = {
+    "group": {"location", "tags", "identity", "properties", "zones", "name", "id", "type"},
+    "properties": {
+        "containers",
+        "initContainers",
+        "imageRegistryCredentials",
+        "restartPolicy",
+        "ipAddress",
+        "osType",
+        "volumes",
+        "diagnostics",
+        "subnetIds",
+        "dnsConfig",
+        "sku",
+        "encryptionProperties",
+        "extensions",
+        "confidentialComputeProperties",
+        "priority",
+        "provisioningState",
+        "instanceView",
+    },
+    "container": {"name", "properties"},
+    "container.properties": {
+        "image",
+        "command",
+        "ports",
+        "environmentVariables",
+        "resources",
+        "volumeMounts",
+        "livenessProbe",
+        "readinessProbe",
+        "securityContext",
+        "instanceView",
+    },
+    "environmentVariable": {"name", "value", "secureValue"},
+}
+
+
+def _unknown_member(body: Any) -> str | None:
+    def check(obj: Any, kind: str, type_name: str) -> str | None:
+        if not isinstance(obj, dict):
+            return None
+        extra = sorted(set(obj) - _MEMBERS[kind])
+        if extra:
+            return (
+                "The request content was invalid and could not be deserialized: "
+                f"'Could not find member '{extra[0]}' on object of type '{type_name}'."
+            )
+        return None
+
+    problem = check(body, "group", "ContainerGroup") or check(
+        body.get("properties"), "properties", "ContainerGroupProperties"
+    )
+    for container in (body.get("properties") or {}).get("containers") or []:
+        problem = problem or check(container, "container", "Container")
+        props = container.get("properties") or {}
+        problem = problem or check(props, "container.properties", "ContainerProperties")
+        for env in props.get("environmentVariables") or []:
+            problem = problem or check(env, "environmentVariable", "EnvironmentVariable")
+    return problem
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], Any]:

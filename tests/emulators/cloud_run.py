@@ -8,12 +8,30 @@ errors are Google-shaped (`{"error": {"code", "message", "status", "details"}}`)
 Each execution's container (command + args + env, secrets resolved) is handed to the
 `ContainerSimulator`, whose exit code decides the outcome.
 
+Faithful to the cases the adapter must survive (each from the provider's documentation):
+- A duplicate create answers HTTP 409 with status ALREADY_EXISTS. Over REST the client
+  builds its error from the HTTP status alone, so callers see `Conflict` ("HTTP 409
+  Conflict -- ALREADY_EXISTS", https://cloud.google.com/apis/design/errors#handling_errors;
+  google-api-core `exceptions.from_http_status`), not `AlreadyExists`.
+- A create whose image is missing, or whose secret is missing, is accepted, then its
+  operation fails ("Image '...' not found", code 5 NOT_FOUND; a secret, code 9
+  FAILED_PRECONDITION) -- and the job still exists, with a failed terminal condition
+  (https://cloud.google.com/run/docs/troubleshooting#container-failed-to-start and the
+  Job resource's `terminalCondition`, https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs).
+  It must be deleted like any other job; running it answers 400 FAILED_PRECONDITION.
+- Unknown fields in a request body are rejected with 400 INVALID_ARGUMENT ("Invalid JSON
+  payload received. Unknown name ..."), as Google's JSON transcoding does
+  (https://cloud.google.com/apis/design/errors#error_payloads), so a misspelt field fails here.
+
 Test hooks: `inject(status, times=, method=, path_contains=)` for transient errors,
-`missing_images`, `denied_service_accounts`, `secrets`, and `jobs` / `executions` to read.
+`lose_answer(method=, path_contains=)` (carry the request out, answer 503), `stall()`
+(executions wait for resources while inside), `missing_images`, `denied_service_accounts`,
+`secrets`, and `jobs` / `executions` to read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -21,12 +39,15 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from google.cloud import run_v2
 
+from tests.emulators.tls import make_certificate
 from tests.simulator import ContainerSimulator, SimulatedContainer
 
 _STATUS = {
@@ -38,7 +59,13 @@ _STATUS = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
-_RPC_CODE = {"INVALID_ARGUMENT": 3, "NOT_FOUND": 5, "ALREADY_EXISTS": 6, "PERMISSION_DENIED": 7}
+_RPC_CODE = {
+    "INVALID_ARGUMENT": 3,
+    "NOT_FOUND": 5,
+    "ALREADY_EXISTS": 6,
+    "PERMISSION_DENIED": 7,
+    "FAILED_PRECONDITION": 9,
+}
 _JOB_ID = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _MAX_TIMEOUT_S = 168 * 3600
@@ -46,15 +73,16 @@ Cond = run_v2.Condition
 
 
 class GoogleError(Exception):
-    def __init__(self, http: int, message: str, field: str | None = None) -> None:
+    def __init__(self, http: int, message: str, field: str | None = None, status: str | None = None) -> None:
         super().__init__(message)
         self.http, self.message, self.field = http, message, field
+        self.status = status or _STATUS[http]
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {
             "code": self.http,
             "message": self.message,
-            "status": _STATUS[self.http],
+            "status": self.status,
         }
         if self.field:
             error["details"] = [
@@ -97,7 +125,8 @@ def _to_any(message: Any) -> dict[str, Any]:
 
 
 class FakeCloudRun:
-    def __init__(self, simulator: ContainerSimulator) -> None:
+    def __init__(self, simulator: ContainerSimulator, *, tls_dir: Path | None = None) -> None:
+        """`tls_dir`: serve https with a self-signed certificate made there (`ca_bundle`)."""
         self.simulator = simulator
         self.jobs: dict[str, run_v2.Job] = {}
         self.executions: dict[str, FakeExecution] = {}
@@ -107,11 +136,19 @@ class FakeCloudRun:
         self.secrets: dict[str, str] = {}  # "projects/P/secrets/NAME" -> value (latest)
         self.requests: list[tuple[str, str]] = []
         self._faults: list[dict[str, Any]] = []
+        self._lost: list[dict[str, Any]] = []
+        self.stalled = False
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.ca_bundle: str | None = None
+        scheme = "http"
+        if tls_dir is not None:
+            certificate = make_certificate(tls_dir)
+            self._server.socket = certificate.server_context().wrap_socket(self._server.socket, server_side=True)
+            self.ca_bundle, scheme = str(certificate.cert_path), "https"
+        self.endpoint = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     # lifecycle -----------------------------------------------------------------
     def start(self) -> FakeCloudRun:
@@ -141,6 +178,36 @@ class FakeCloudRun:
         """Answer the next `times` matching requests with a Google-shaped `status` error."""
         with self._lock:
             self._faults.append({"status": status, "times": times, "method": method, "path": path_contains})
+
+    @contextlib.contextmanager
+    def lose_answer(self, *, method: str | None = None, path_contains: str | None = None) -> Iterator[None]:
+        """While inside, the next matching request is carried out, then answered 503 (the
+        real answer was lost on the way back)."""
+        fault = {"times": 1, "method": method, "path": path_contains}
+        with self._lock:
+            self._lost.append(fault)
+        try:
+            yield
+        finally:
+            with self._lock:
+                fault["times"] = 0
+
+    @contextlib.contextmanager
+    def stall(self) -> Iterator[None]:
+        """While inside, executions wait for resources (ResourcesAvailable pending)."""
+        self.stalled = True
+        try:
+            yield
+        finally:
+            self.stalled = False
+
+    def answer_lost(self, method: str, path: str) -> bool:
+        with self._lock:
+            for fault in self._lost:
+                if fault["times"] > 0 and fault["method"] in (None, method) and (fault["path"] or "") in path:
+                    fault["times"] -= 1
+                    return True
+        return False
 
     # routing ---------------------------------------------------------------------
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]) -> Any:
@@ -194,11 +261,14 @@ class FakeCloudRun:
                 "hyphens, start with a letter and not end with a hyphen",
                 "job_id",
             )
-        job = run_v2.Job.from_json(json.dumps(body), ignore_unknown_fields=True)
+        try:
+            job = run_v2.Job.from_json(json.dumps(body), ignore_unknown_fields=False)
+        except Exception as exc:  # json_format.ParseError names the unknown field
+            raise GoogleError(400, f"Invalid JSON payload received. {exc}", "job") from None
         name = f"{parent}/jobs/{job_id}"
         self._validate(job)
         if name in self.jobs:
-            raise GoogleError(409, f"Resource '{job_id}' already exists.")
+            raise GoogleError(409, f"Resource '{job_id}' already exists.", status="ALREADY_EXISTS")
         template = job.template.template
         if template.service_account in self.denied_service_accounts:
             raise GoogleError(
@@ -210,12 +280,32 @@ class FakeCloudRun:
         job.etag = uuid.uuid4().hex
         op = self._operation(parent, job)
         image = template.containers[0].image
-        if image in self.missing_images:  # Cloud Run resolves the image when it creates the job
-            op.error = GoogleError(404, f"Image '{image}' not found.")
+        # Cloud Run resolves the image and the secrets while it creates the job: the
+        # operation fails, but the job stays, with a failed terminal condition.
+        failure = None
+        if image in self.missing_images:
+            failure = GoogleError(404, f"Image '{image}' not found.")
         else:
-            self.jobs[name] = job
+            missing = self._missing_secret(name, template.containers[0])
+            if missing:
+                failure = GoogleError(400, f"Secret {missing} was not found", status="FAILED_PRECONDITION")
+        self.jobs[name] = job
+        if failure is not None:
+            job.terminal_condition = Cond(type_="Ready", state=Cond.State.CONDITION_FAILED, message=failure.message)
+            op.error = failure
+        else:
+            job.terminal_condition = Cond(type_="Ready", state=Cond.State.CONDITION_SUCCEEDED)
             op.response = job
         return _operation_json(op)
+
+    def _missing_secret(self, name: str, container: Any) -> str | None:
+        for var in container.env:
+            ref = var.value_source.secret_key_ref.secret
+            if ref:
+                key = ref if ref.startswith("projects/") else f"projects/{name.split('/')[1]}/secrets/{ref}"
+                if key not in self.secrets:
+                    return f"{key}/versions/{var.value_source.secret_key_ref.version or 'latest'}"
+        return None
 
     def _validate(self, job: run_v2.Job) -> None:
         containers = job.template.template.containers
@@ -247,6 +337,12 @@ class FakeCloudRun:
 
     def _run_job(self, name: str) -> Any:
         job = self._job(name)
+        if job.terminal_condition.state == Cond.State.CONDITION_FAILED:
+            raise GoogleError(
+                400,
+                f"Job '{name.rsplit('/', 1)[-1]}' is not ready: {job.terminal_condition.message}",
+                status="FAILED_PRECONDITION",
+            )
         short = f"{name.rsplit('/', 1)[-1]}-{uuid.uuid4().hex[:5]}"
         execution = run_v2.Execution(
             name=f"{name}/executions/{short}",
@@ -328,6 +424,8 @@ class FakeCloudRun:
                 fake.exit_code = fake.container.exit_code
             return self._finish(fake, "cancelled", "The execution was cancelled.", Cond.ExecutionReason.CANCELLED)
         if fake.container is None:
+            if self.stalled:
+                return None
             try:
                 env = self._container_env(message)
             except GoogleError as exc:
@@ -469,6 +567,8 @@ def _handler(fake: FakeCloudRun) -> type[BaseHTTPRequestHandler]:
             try:
                 body = json.loads(raw) if raw else {}
                 status, answer = 200, fake.handle(self.command, url.path, parse_qs(url.query), body)
+                if fake.answer_lost(self.command, url.path):
+                    raise GoogleError(503, "The service is currently unavailable.")
             except GoogleError as exc:
                 status, answer = exc.http, exc.body()
             data = json.dumps(answer).encode()

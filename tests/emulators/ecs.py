@@ -7,8 +7,18 @@ references), runs that command with the container simulator, and when the proces
 writes the exit code and STOPPED into the task, and the output into the task's awslogs
 stream, the way ECS and the awslogs driver would.
 
+Faithful where moto is not:
+- RunTask honours `clientToken`: "An identifier that you provide to ensure the idempotency
+  of the request" (ECS API Reference, RunTask); a repeat with the same token returns the
+  tasks the first call started instead of starting more.
+- A new task is PROVISIONING, as RunTask answers it ("Task lifecycle": PROVISIONING ->
+  PENDING -> ACTIVATING -> RUNNING), and RUNNING only once its container started.
+- stop_task signals the container; the task is STOPPED once it exited (see below).
+
 Failures are injected the way AWS shows them: `pull_errors[image]` makes a task stop with
-TaskFailedToStart; `throttle(operation, times)` answers ThrottlingException.
+TaskFailedToStart; `throttle(operation, times)` answers ThrottlingException;
+`lose_answer(operation)` carries the call out, then answers 500 ServerException (the
+answer never arrived); `stall()` keeps new tasks PROVISIONING while inside.
 """
 
 from __future__ import annotations
@@ -37,6 +47,10 @@ class EcsEmulator:
     def __init__(self, log_dir: Path, *, poll_seconds: float = 0.05) -> None:
         self.simulator = ContainerSimulator(log_dir)
         self.pull_errors: dict[str, str] = {}
+        self.stalled = False
+        self._client_tokens: dict[str, list[str]] = {}  # clientToken -> task ARNs
+        self._lost: list[str] = []  # operations whose next answer is lost
+        self._original_run_task: Any = None
         self.poll_seconds = poll_seconds
         self._seen: set[str] = set()
         self._stop = threading.Event()
@@ -64,6 +78,7 @@ class EcsEmulator:
         # Tasks stay where the glue puts them; moto would otherwise walk them to STOPPED.
         state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
         self._patch_stop_task()
+        self._patch_run_task()
         # moto's backends are per process: tasks an earlier emulator ran are not new here.
         self._seen.update(arn for tasks in self.backend.tasks.values() for arn in tasks)
         self._thread = threading.Thread(target=self._watch, name="ecs-emulator", daemon=True)
@@ -78,6 +93,10 @@ class EcsEmulator:
             self._thread.join(5)
         self.simulator.stop_all()
         state_manager.unset_transition("ecs::task")
+        if self._original_run_task is not None:
+            from moto.ecs.responses import EC2ContainerServiceResponse
+
+            EC2ContainerServiceResponse.run_task = self._original_run_task
         from moto import settings
 
         settings.default_user_config["iam"] = self._iam_config
@@ -145,6 +164,57 @@ class EcsEmulator:
         finally:
             setattr(backend, operation, original)
 
+    @contextlib.contextmanager
+    def lose_answer(self, operation: str) -> Iterator[None]:
+        """While inside, the next `operation` (only run_task is wired) is carried out but
+        answered with a 500 ServerException, as if the answer was lost on the way back."""
+        self._lost.append(operation)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ValueError):
+                self._lost.remove(operation)
+
+    @contextlib.contextmanager
+    def stall(self) -> Iterator[None]:
+        """While inside, new tasks stay PROVISIONING (no capacity yet)."""
+        self.stalled = True
+        try:
+            yield
+        finally:
+            self.stalled = False
+
+    def _patch_run_task(self) -> None:
+        from moto.core.exceptions import JsonRESTError
+        from moto.core.responses import ActionResult
+        from moto.ecs.responses import EC2ContainerServiceResponse
+
+        emulator = self
+        original = self._original_run_task = EC2ContainerServiceResponse.run_task
+
+        class ServerError(JsonRESTError):
+            code = 500
+
+        def run_task(response: Any) -> Any:
+            token = response._get_param("clientToken")
+            known = emulator._client_tokens.get(token) if token else None
+            if known:  # the same request again: the same tasks
+                tasks = response.ecs_backend.describe_tasks(response._get_param("cluster", "default"), known)
+                return ActionResult({"tasks": tasks, "failures": []})
+            result = original(response)
+            tasks = result.result["tasks"]
+            started = [t.task_arn for t in tasks]
+            for task in tasks:
+                task.last_status = "PROVISIONING"
+            if token:
+                emulator._client_tokens[token] = started
+            if "run_task" in emulator._lost:
+                emulator._lost.remove("run_task")
+                raise ServerError("ServerException", "Service unavailable (the answer was lost)")
+            return result
+
+        EC2ContainerServiceResponse.run_task = run_task
+
     # the glue -------------------------------------------------------------------------
 
     def _watch(self) -> None:
@@ -158,6 +228,8 @@ class EcsEmulator:
 
     def _step(self, arn: str, task: Any) -> None:
         if arn not in self._seen:
+            if self.stalled:
+                return
             self._seen.add(arn)
             self._launch(arn, task)
             return

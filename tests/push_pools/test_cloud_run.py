@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
-from push_pools.base import InfraPhase, InfraRef, PoolContext, parse_job
+from push_pools.base import InfraPhase, InfraRef, parse_job
 from push_pools.cloud_run import CloudRunJob, CloudRunPool
 from push_pools.errors import CapacityError, JobConfigError, SubmissionError
 from tests.emulators.cloud_run import FakeCloudRun
-from tests.helpers import wait_for
 from tests.push_pools.contract import PushPoolContract, python, spec, wait_ended
 from tests.simulator import ContainerSimulator
 
@@ -27,10 +27,13 @@ def fake(tmp_path: Path) -> Iterator[FakeCloudRun]:
 
 
 @pytest.fixture
-def pool(tmp_path: Path) -> Iterator[CloudRunPool]:
-    pool = CloudRunPool(PoolContext(state_dir=tmp_path / "state"), cleanup_interval=0.2)
-    yield pool
-    pool.close()
+def pool() -> CloudRunPool:
+    return CloudRunPool()
+
+
+@pytest.fixture
+def second_pool() -> CloudRunPool:
+    return CloudRunPool()
 
 
 @pytest.fixture
@@ -41,6 +44,9 @@ def make_job(fake: FakeCloudRun) -> Any:
             "region": REGION,
             "image": "europe-docker.pkg.dev/p/r/flows:1",
             "api_endpoint": fake.endpoint,
+            "logging_endpoint": fake.endpoint,
+            "credentials": "anonymous",
+            "ca_bundle": fake.ca_bundle,
         }
         return CloudRunJob(**{**base, "command": command, **variables})
 
@@ -50,32 +56,41 @@ def make_job(fake: FakeCloudRun) -> Any:
 @pytest.fixture
 def unknown_ref(fake: FakeCloudRun) -> InfraRef:
     execution = f"projects/{PROJECT}/locations/{REGION}/jobs/pf-nope/executions/pf-nope-abcde"
-    return InfraRef(provider="cloud-run", id=f"{execution}?api={fake.endpoint}")
+    return InfraRef(
+        provider="cloud-run", id=execution, locator={"api_endpoint": fake.endpoint, "credentials": "anonymous"}
+    )
+
+
+@pytest.fixture
+def exists(fake: FakeCloudRun) -> Any:
+    return lambda ref: ref.locator["job"] in fake.jobs
+
+
+@pytest.fixture
+def stall_provisioning(fake: FakeCloudRun) -> Any:
+    return fake.stall()
+
+
+@pytest.fixture
+def lose_create_answer(fake: FakeCloudRun) -> Any:
+    return fake.lose_answer(method="POST", path_contains="/jobs")
 
 
 class TestCloudRunPool(PushPoolContract):
-    def test_an_ended_runs_job_is_deleted(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
-        wait_ended(pool, pool.submit(spec(), make_job(python("pass"))))
-        wait_for(lambda: not fake.jobs, what="the run's Cloud Run job to be deleted")
-
-    def test_a_job_nobody_asks_about_is_still_deleted(
-        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
-    ) -> None:
-        # The run reported its own final state: the reconciler never asks status() again.
-        pool.submit(spec(), make_job(python("pass")))
-        wait_for(lambda: not fake.jobs, timeout=30, what="the janitor to delete the ended run's job")
-
-    def test_status_after_cleanup_still_reports_the_exit(
+    def test_release_deletes_the_job_and_then_it_is_missing(
         self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
     ) -> None:
         ref = pool.submit(spec(), make_job(python("raise SystemExit(4)")))
-        wait_ended(pool, ref)
-        wait_for(lambda: not fake.jobs, what="cleanup")
-        assert pool.status(ref).exit_code == 4
+        assert wait_ended(pool, ref).exit_code == 4
+        assert pool.release(ref).last_status.exit_code == 4
+        assert not fake.jobs
+        assert pool.status(ref).phase is InfraPhase.MISSING
 
     def test_create_and_run_are_polled_operations(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
-        wait_ended(pool, pool.submit(spec(), make_job(python("pass"))))
+        ref = pool.submit(spec(), make_job(python("pass")))
+        wait_ended(pool, ref)
         assert any(m == "GET" and "/operations/" in p for m, p in fake.requests)
+        pool.release(ref)
 
     def test_job_template_reaches_cloud_run(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
         fake.secrets[f"projects/{PROJECT}/secrets/db-password"] = "hunter2"
@@ -91,7 +106,7 @@ class TestCloudRunPool(PushPoolContract):
             labels={"Team": "Data"},
         )
         run = spec()
-        pool.submit(run, job)
+        ref = pool.submit(run, job)
         created = next(iter(fake.jobs.values()))
         task = created.template.template
         assert task.containers[0].resources.limits == {"cpu": "2", "memory": "1Gi"}
@@ -102,26 +117,49 @@ class TestCloudRunPool(PushPoolContract):
         assert secret.value_source.secret_key_ref.secret == "db-password"
         assert created.labels["team"] == "data" and created.labels["pushflow-flow"] == "contract"
         assert created.name.endswith(f"/jobs/pushflow-{run.run_id}")
+        assert ref.locator["job"] == created.name
+        pool.release(ref)
 
     def test_transient_errors_are_retried(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
         fake.inject(503, times=2, method="POST", path_contains="/jobs")
         fake.inject(429, times=1, method="GET", path_contains="/executions/")
-        status = wait_ended(pool, pool.submit(spec(), make_job(python("pass"))))
-        assert status.exit_code == 0
+        ref = pool.submit(spec(), make_job(python("pass")))
+        assert wait_ended(pool, ref).exit_code == 0
+        pool.release(ref)
 
     def test_throttling_that_persists_is_a_capacity_error(self, make_job: Any, fake: FakeCloudRun) -> None:
         fake.inject(429, times=1000, method="POST")
-        pool = CloudRunPool(retry_deadline=1.0)
-        try:
-            with pytest.raises(CapacityError, match="throttling or out of quota"):
-                pool.submit(spec(), make_job(python("pass")))
-        finally:
-            pool.close()
+        with pytest.raises(CapacityError, match="throttling or out of quota"):
+            CloudRunPool(retry_deadline=1.0).submit(spec(), make_job(python("pass")))
 
-    def test_image_not_found_is_explained(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
+    def test_a_missing_image_fails_the_create_and_the_left_job_is_released(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
         fake.missing_images.add("europe-docker.pkg.dev/p/r/nope:1")
-        with pytest.raises(SubmissionError, match="Image 'europe-docker.pkg.dev/p/r/nope:1' not found"):
-            pool.submit(spec(), make_job(python("pass"), image="europe-docker.pkg.dev/p/r/nope:1"))
+        run, job = spec(), make_job(python("pass"), image="europe-docker.pkg.dev/p/r/nope:1")
+        with pytest.raises(SubmissionError, match="Image 'europe-docker.pkg.dev/p/r/nope:1' not found") as caught:
+            pool.submit(run, job)
+        ref = caught.value.ref
+        assert ref is not None and ref.locator["job"] in fake.jobs  # real Cloud Run keeps it
+        with pytest.raises(SubmissionError, match="not found"):  # a retried submit says the same
+            pool.submit(run, job)
+        assert "not found" in (pool.status(ref).reason or "")
+        pool.release(ref)
+        assert not fake.jobs
+
+    def test_a_missing_secret_fails_the_create_and_explains_itself(
+        self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun
+    ) -> None:
+        with pytest.raises(SubmissionError, match="not-there") as caught:
+            pool.submit(spec(), make_job(python("pass"), secrets={"TOKEN": "not-there"}))
+        ref = caught.value.ref
+        assert ref is not None
+        status = pool.status(ref)
+        assert status.ended and "not-there" in (status.reason or "")
+        lines = pool.logs(ref)
+        assert any("not-there" in line for line in lines)
+        assert lines[-1] == f"Console: {ref.console_url}"
+        pool.release(ref)
         assert not fake.jobs
 
     def test_permission_denied_names_the_roles(self, pool: CloudRunPool, make_job: Any, fake: FakeCloudRun) -> None:
@@ -130,18 +168,43 @@ class TestCloudRunPool(PushPoolContract):
             pool.submit(spec(), make_job(python("pass"), service_account="other@x.iam.gserviceaccount.com"))
 
     def test_timeout_surfaces_in_the_reason(self, pool: CloudRunPool, make_job: Any) -> None:
-        status = wait_ended(pool, pool.submit(spec(), make_job(python("import time; time.sleep(60)"), timeout=1)))
+        ref = pool.submit(spec(), make_job(python("import time; time.sleep(60)"), timeout=1))
+        status = wait_ended(pool, ref)
         assert status.exit_code != 0
         assert "timeout was reached" in (status.reason or "")
-
-    def test_a_run_that_never_started_explains_itself_in_logs(self, pool: CloudRunPool, make_job: Any) -> None:
-        ref = pool.submit(spec(), make_job(python("pass"), secrets={"TOKEN": "not-there"}))
-        status = wait_ended(pool, ref)
-        assert "not-there" in (status.reason or "")
-        lines = pool.logs(ref)
-        assert any("not-there" in line for line in lines)
-        assert lines[-1] == f"Console: {ref.console_url}"
         assert ref.console_url and "console.cloud.google.com/run/jobs/executions" in ref.console_url
+        pool.release(ref)
+
+
+def test_the_fake_rejects_unknown_fields_like_the_real_api(fake: FakeCloudRun) -> None:
+    body = {"template": {"template": {"containers": [{"image": "img", "imageTypo": "x"}]}}}
+    answer = requests.post(f"{fake.endpoint}/v2/projects/{PROJECT}/locations/{REGION}/jobs?jobId=typo", json=body)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["status"] == "INVALID_ARGUMENT" and "imageTypo" in answer.json()["error"]["message"]
+
+
+def test_an_https_endpoint_with_a_ca_bundle_and_anonymous_credentials(tmp_path: Path) -> None:
+    fake = FakeCloudRun(ContainerSimulator(tmp_path / "containers"), tls_dir=tmp_path / "tls").start()
+    try:
+        assert fake.endpoint.startswith("https://") and fake.ca_bundle
+        variables = {
+            "project": PROJECT,
+            "region": REGION,
+            "image": "img",
+            "api_endpoint": fake.endpoint,
+            "logging_endpoint": fake.endpoint,
+            "credentials": "anonymous",
+            "ca_bundle": fake.ca_bundle,
+            "command": python("print('over tls', flush=True)"),
+        }
+        pool = CloudRunPool()
+        ref = pool.submit(spec(), CloudRunJob(**variables))
+        assert wait_ended(pool, ref).exit_code == 0
+        assert "over tls" in pool.logs(ref)
+        pool.release(ref)
+        assert not fake.jobs
+    finally:
+        fake.stop()
 
 
 def test_job_variables_are_validated() -> None:
@@ -155,31 +218,13 @@ def test_job_variables_are_validated() -> None:
         parse_job(CloudRunJob, base, {"vpc_connector": "c", "network": "default"})
     with pytest.raises(JobConfigError, match="project"):
         parse_job(CloudRunJob, {"region": REGION, "image": "img"})
+    with pytest.raises(JobConfigError, match="credentials=anonymous"):
+        parse_job(CloudRunJob, base, {"api_endpoint": "http://127.0.0.1:9"})
+    # the logging endpoint is never derived from the Run endpoint
+    assert parse_job(CloudRunJob, base, {"api_endpoint": "https://run.example"}).logging_endpoint is None
 
 
 def test_the_pool_type_is_registered() -> None:
     from push_pools import registry
 
-    assert registry.load("cloud-run") is CloudRunPool
-    assert InfraPhase.MISSING  # keep the import meaningful for readers of the contract
-
-
-def test_a_restarted_control_plane_neither_runs_twice_nor_leaves_jobs(
-    make_job: Any, fake: FakeCloudRun, tmp_path: Path
-) -> None:
-    release = tmp_path / "release"
-    code = f"import os, time\nwhile not os.path.exists({str(release)!r}): time.sleep(0.02)"
-    run, job = spec(), make_job(python(code))
-    before = CloudRunPool(cleanup_interval=3600)
-    first = before.submit(run, job)
-    before.close()  # the control plane went away before the run ended
-    release.touch()
-    wait_for(lambda: all(e.outcome for e in fake.executions.values()), what="the execution to end")
-    after = CloudRunPool(cleanup_interval=0.2)
-    try:
-        assert after.submit(run, job).id == first.id  # the retried submit finds it
-        assert len(fake.simulator.containers) == 1
-        wait_ended(after, after.submit(spec(), job))
-        wait_for(lambda: not fake.jobs, what="the sweep to delete every ended job")
-    finally:
-        after.close()
+    assert isinstance(registry.load("cloud-run")(), CloudRunPool)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from push_pools.base import InfraPhase, InfraRef, PoolContext, parse_job
+from push_pools.base import InfraPhase, InfraRef, parse_job
 from push_pools.ecs import EcsJob, EcsPool
 from push_pools.ecs.aws import Backoff
 from push_pools.ecs.status import task_status
@@ -42,15 +42,50 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def unknown_ref(emulator: EcsEmulator, monkeypatch: pytest.MonkeyPatch) -> InfraRef:
-    # Never submitted through this adapter: boto3's AWS_ENDPOINT_URL says where to look.
-    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.url)
-    return InfraRef(provider="ecs", id=f"arn:aws:ecs:{REGION}:123456789012:task/{CLUSTER}/{uuid.uuid4().hex}")
+def unknown_ref(emulator: EcsEmulator) -> InfraRef:
+    arn = f"arn:aws:ecs:{REGION}:123456789012:task/{CLUSTER}/{uuid.uuid4().hex}"
+    return InfraRef(provider="ecs", id=arn, locator={"endpoint_url": emulator.url, "cluster": CLUSTER})
 
 
 @pytest.fixture
-def pool(tmp_path: Path) -> EcsPool:
-    return EcsPool(PoolContext(state_dir=tmp_path / "state"), backoff=Backoff(base_seconds=0.01))
+def pool() -> EcsPool:
+    return EcsPool(backoff=Backoff(base_seconds=0.01))
+
+
+@pytest.fixture
+def second_pool() -> EcsPool:
+    return EcsPool(backoff=Backoff(base_seconds=0.01))
+
+
+@pytest.fixture
+def exists(emulator: EcsEmulator) -> Any:
+    """The task still runs, or its per-run secret or task-definition revision is left."""
+
+    def check(ref: InfraRef) -> bool:
+        task = described(emulator, ref)
+        if task["lastStatus"] != "STOPPED":
+            return True
+        if "secret" in ref.locator:
+            secrets = emulator.client("secretsmanager").list_secrets()["SecretList"]
+            if any(s["Name"] == ref.locator["secret"] for s in secrets):
+                return True
+        revision = ref.locator.get("task_definition")
+        if revision:
+            found = emulator.client("ecs").describe_task_definition(taskDefinition=revision)
+            return bool(found["taskDefinition"]["status"] == "ACTIVE")
+        return False
+
+    return check
+
+
+@pytest.fixture
+def stall_provisioning(emulator: EcsEmulator) -> Any:
+    return emulator.stall()
+
+
+@pytest.fixture
+def lose_create_answer(emulator: EcsEmulator) -> Any:
+    return emulator.lose_answer("run_task")
 
 
 @pytest.fixture
@@ -63,6 +98,8 @@ def job_vars(emulator: EcsEmulator) -> dict[str, Any]:
         "endpoint_url": emulator.url,
         "log_group": LOG_GROUP,
         "execution_role_arn": EXECUTION_ROLE,
+        # The run token as a per-run secret: a resource release must delete.
+        "run_token_secret_prefix": "pushflow/run-tokens/",
     }
 
 
@@ -80,15 +117,16 @@ class TestEcsPool(PushPoolContract):
     def test_task_definitions_are_registered_once_per_content(
         self, pool: EcsPool, make_job: Any, emulator: EcsEmulator, tmp_path: Path
     ) -> None:
-        refs = [pool.submit(spec(), make_job(python("pass"))) for _ in range(3)]
-        bigger = pool.submit(spec(), make_job(python("pass"), memory=2048, cpu=1024))
+        plain = {"run_token_secret_prefix": None}
+        refs = [pool.submit(spec(), make_job(python("pass"), **plain)) for _ in range(3)]
+        bigger = pool.submit(spec(), make_job(python("pass"), memory=2048, cpu=1024, **plain))
         definitions = {described(emulator, ref)["taskDefinitionArn"] for ref in refs}
         assert len(definitions) == 1
         assert described(emulator, bigger)["taskDefinitionArn"] not in definitions
         # a new adapter (a restarted control plane) finds the revision instead of adding one
         family = definitions.pop().split("/")[-1].split(":")[0]
-        fresh = EcsPool(PoolContext(state_dir=tmp_path / "fresh"))
-        ref = fresh.submit(spec(), make_job(python("pass")))
+        fresh = EcsPool()
+        ref = fresh.submit(spec(), make_job(python("pass"), **plain))
         assert described(emulator, ref)["taskDefinitionArn"].split("/")[-1].split(":")[0] == family
         revisions = emulator.client("ecs").list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
         assert len(revisions) == 1
@@ -109,7 +147,8 @@ class TestEcsPool(PushPoolContract):
         tags = {t["key"]: t["value"] for t in task["tags"]}
         assert tags["pushflow.flow"] == "contract" and tags["team"] == "data"
         assert "pfr_secret-for-contract" not in json.dumps(task["tags"])
-        assert task["startedBy"] == run.run_id
+        assert tags["pushflow.attempt"] == "1"
+        assert task["startedBy"].startswith("pf-")  # derived from run id and attempt
         assert ref.console_url and CLUSTER in ref.console_url
         wait_ended(pool, ref)
 
@@ -124,9 +163,12 @@ class TestEcsPool(PushPoolContract):
         assert "pfr_secret-for-contract" not in json.dumps(task["overrides"])
         assert wait_ended(pool, ref).exit_code == 0
         assert out.read_text() == "pfr_secret-for-contract"
-        secret = emulator.client("secretsmanager").describe_secret(SecretId=f"pushflow/run-tokens/{run.run_id}")
-        assert secret["Name"].endswith(run.run_id)
-        # the per-run revision is deregistered once the task started
+        secrets = emulator.client("secretsmanager")
+        assert secrets.describe_secret(SecretId=f"pushflow/run-tokens/{run.run_id}")["Name"].endswith(run.run_id)
+        # release deletes the secret and deregisters the per-run revision
+        pool.release(ref)
+        names = [s["Name"] for s in secrets.list_secrets()["SecretList"]]
+        assert f"pushflow/run-tokens/{run.run_id}" not in names
         definition = emulator.client("ecs").describe_task_definition(taskDefinition=task["taskDefinitionArn"])
         assert definition["taskDefinition"]["status"] == "INACTIVE"
 
@@ -158,7 +200,8 @@ class TestEcsPool(PushPoolContract):
         with emulator.throttle("run_task", times=2) as calls:
             ref = pool.submit(run, make_job(python("pass")))
         assert len(calls) == 3
-        started = emulator.client("ecs").list_tasks(cluster=CLUSTER, startedBy=run.run_id)["taskArns"]
+        started_by = described(emulator, ref)["startedBy"]
+        started = emulator.client("ecs").list_tasks(cluster=CLUSTER, startedBy=started_by)["taskArns"]
         assert started == [ref.id]
         wait_ended(pool, ref)
 
@@ -172,7 +215,7 @@ class TestEcsPool(PushPoolContract):
             pool.submit(spec(), make_job(python("pass")))
         assert caught.value.retryable
 
-    def test_run_timeout_stops_the_task_and_reports_it_ended(
+    def test_run_timeout_is_reported_ended_and_release_stops_the_task(
         self, pool: EcsPool, make_job: Any, emulator: EcsEmulator, tmp_path: Path
     ) -> None:
         started = tmp_path / "started"
@@ -181,11 +224,24 @@ class TestEcsPool(PushPoolContract):
         wait_for(started.exists, what="the run to start")
         status = wait_ended(pool, ref)
         assert "run timeout of 1s exceeded" in (status.reason or "")
+        assert emulator.simulator.get(ref.id).exit_code is None  # a read stops nothing
+        pool.release(ref)
         container = wait_for(
             lambda: (c := emulator.simulator.get(ref.id)) and c.exit_code is not None and c,
             what="the container to be stopped",
         )
         assert container.exit_code != 0
+
+    def test_statuses_of_many_tasks_take_one_describe_call(
+        self, pool: EcsPool, make_job: Any, emulator: EcsEmulator, tmp_path: Path
+    ) -> None:
+        refs = [pool.submit(spec(), make_job(python("pass"))) for _ in range(5)]
+        with emulator.throttle("describe_tasks", times=0) as calls:
+            statuses = pool.statuses(refs)
+        assert len(calls) == 1 and set(statuses) == {r.id for r in refs}
+        for ref in refs:
+            wait_ended(pool, ref)
+            pool.release(ref)
 
     def test_no_subnets_is_refused_before_anything_reaches_aws(self, pool: EcsPool, make_job: Any) -> None:
         with pytest.raises(JobConfigError, match="subnets"):

@@ -102,11 +102,11 @@ def test_pool_registrations_validate_against_the_job_template(
         assert payload.pop("pushflow") == "upsert-pool"
         pool = PoolCreate.model_validate(payload)  # what the handler's upsert-pool validates
         assert set(payload) <= set(PoolCreate.model_fields), set(payload) - set(PoolCreate.model_fields)
-        job = registry.load(pool.type).Job
+        job = registry.load(pool.type)().Job
         jsonschema.validate(pool.defaults, job.model_json_schema())
         job.model_validate(pool.defaults)  # complete: the examples give an image
         if pool.type == "managed":  # the inner pool's part, as the managed pool will parse it
-            inner = registry.load(pool.defaults["inner"]).Job
+            inner = registry.load(pool.defaults["inner"])().Job
             inner.model_validate({**pool.defaults["inner_job"], "image": "stock:1"})
 
 
