@@ -48,6 +48,10 @@ class Attempt(SQLModel, table=True):
 
 
 class AttemptPublic(BaseModel):
+    """One submission of a run to its pool: where it went (`provider`, `id`, a console
+    link), how its infrastructure ended (`infra_status`, `exit_code`, the provider's
+    `reason`) and when its per-run resources were released."""
+
     number: int
     provider: str
     id: str

@@ -19,7 +19,6 @@ from control_plane.models import Deployment, FlowRun, FlowRunCreate
 from control_plane.passes import dispatch_run
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
-from push_pools.base import PoolContext
 from runtime.states import State, StateType
 from tests.control_plane import counting_pool
 
@@ -28,7 +27,7 @@ def main(url: str, start_file: str, state_dir: str, deployment_id: str, count: s
     counting_pool.register()
     settings = Settings(database_url=url, api_key="k", run_loops=False, home=Path(state_dir))
     engine = create_db_engine(url)
-    services = Services(settings, engine, "k", PoolAdapters(PoolContext(state_dir=Path(state_dir))))
+    services = Services(settings, engine, "k", PoolAdapters())
     deadline = time.monotonic() + 60
     while not os.path.exists(start_file):
         if time.monotonic() > deadline:

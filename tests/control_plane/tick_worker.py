@@ -19,7 +19,6 @@ from control_plane.models import FlowRun
 from control_plane.passes import tick
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
-from push_pools.base import PoolContext
 from runtime.states import StateType
 from tests.control_plane import counting_pool
 
@@ -30,7 +29,7 @@ def main(url: str, start_file: str, state_dir: str) -> None:
     counting_pool.register()
     settings = Settings(database_url=url, api_key=SERVER_SECRET, run_loops=False, home=Path(state_dir))
     engine = create_db_engine(url)
-    adapters = PoolAdapters(PoolContext(state_dir=Path(state_dir)))
+    adapters = PoolAdapters()
     services = Services(settings=settings, engine=engine, api_key=SERVER_SECRET, adapters=adapters)
     deadline = time.monotonic() + 120
     while not os.path.exists(start_file):  # all workers start together
