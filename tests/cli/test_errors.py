@@ -25,7 +25,8 @@ FAILED, USAGE = 1, 2
         (
             ("run", "etl/nightly", "--job-var", "bogus=1"),
             FAILED,
-            "invalid job variables: unknown job variable `bogus`; this pool type takes: command, env, working_dir",
+            "invalid job variables: unknown job variable `bogus`; "
+            "this pool type takes: command, env, log_dir, working_dir",
         ),
         (
             ("pool", "create", "p2", "--type", "process", "--set", "workdir=/tmp"),
