@@ -1,7 +1,7 @@
 """attempts: one row per submission of a run (its InfraRef, how it ended, its release)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 15:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import control_plane.columns
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
