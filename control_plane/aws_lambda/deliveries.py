@@ -47,8 +47,10 @@ def _deliver_one(container: Container, due: DueRun, context: Any) -> None:
     if wait > 0:
         time.sleep(wait)  # the rest of a whole-second SQS delay, under a second normally
     if passes.dispatch_run(container.services(), due.run_id):
+        late = max(0.0, (utcnow() - due.due).total_seconds() * 1000)
         container.obs.count("RunsDispatched")
-        container.obs.milliseconds("DispatchLatency", max(0.0, (utcnow() - due.due).total_seconds() * 1000))
+        container.obs.milliseconds("DispatchLatency", late)
+        log.info("run %s dispatched %.0f ms after its due time", due.run_id, late)
 
 
 def _requeue(container: Container, due: DueRun) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import re
 from typing import Any
 
 from control_plane.aws_lambda.container import Container
@@ -52,7 +54,24 @@ def _http(container: Container, event: Any, context: Any) -> Any:
     except LambdaConfigError as exc:  # the operator's to fix; say what, without secrets
         log.error("cannot serve HTTP: %s", exc)
         return _http_error(500, f"the control plane is misconfigured: {exc}")
-    return app(event, context)
+    method, path = _method_and_path(event)
+    run = RUN_PATH.match(path)
+    with container.obs.run(run.group(1)) if run else contextlib.nullcontext():
+        response = app(event, context)
+    if method == "POST" and TRIGGER_PATH.match(path) and response.get("statusCode") == 201:
+        container.obs.count("RunsCreated")
+    return response
+
+
+RUN_PATH = re.compile(r"^/api/flow-runs/([0-9a-f-]{36})(?:/|$)")
+TRIGGER_PATH = re.compile(r"^/api/deployments/[^/]+/runs$")
+
+
+def _method_and_path(event: dict[str, Any]) -> tuple[str, str]:
+    http = event.get("requestContext", {}).get("http")
+    if isinstance(http, dict):  # payload 2.0 and function URLs
+        return str(http.get("method", "")), str(event.get("rawPath", ""))
+    return str(event.get("httpMethod", "")), str(event.get("path", ""))
 
 
 def _unknown(event: Any) -> dict[str, str]:

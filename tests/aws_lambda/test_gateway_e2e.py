@@ -5,6 +5,7 @@ the container simulator runs exactly what was submitted."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -140,6 +141,7 @@ def test_a_scheduled_run_arrives_through_tick_and_sqs_on_time(
 ) -> None:
     deployment = deploy(gateway, emulator, tmp_path, [{"interval_seconds": 7}])
     gateway.poll_queue(gateway.sqs, gateway.queue_url)  # type: ignore[attr-defined]
+    gateway.warm(3)  # measure deliveries, not execution environments starting
     tick = gateway.invoke(load("eventbridge-scheduled-rule.json"))
     assert tick["queued"] >= 2, tick
     with api(gateway) as client:
@@ -161,4 +163,9 @@ def test_a_scheduled_run_arrives_through_tick_and_sqs_on_time(
             # submitted at its time, not at the next tick a minute later (bench/ measures the spread)
             assert -0.05 <= lateness < 5, (run["id"], lateness)
         assert final(client, runs[0])["state"]["type"] == "COMPLETED"
+    # the handler's JSON log line for each queued dispatch carries the run id as correlation id
+    lines = [json.loads(x) for x in gateway.logs().splitlines() if x.startswith('{"level"')]
+    dispatched = [line for line in lines if "after its due time" in line["message"]]
+    assert dispatched and all(line["correlation_id"] in line["message"] for line in dispatched)
+    assert {r["id"] for r in runs} & {line["correlation_id"] for line in dispatched}
     assert gateway.invocations.count("http") > 0

@@ -118,9 +118,7 @@ def test_a_delivery_dispatches_its_run_once_however_often_it_arrives(ticking: Co
         assert dispatched.state_timestamp >= due  # not before its time
 
 
-def test_a_delivery_emits_dispatch_metrics_with_the_run_as_correlation_id(
-    ticking: Container, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_delivery_emits_dispatch_metrics(ticking: Container, capsys: pytest.CaptureFixture[str]) -> None:
     invoke(ticking, {"pushflow": "tick"})
     run = min(scheduled_runs(ticking), key=lambda r: r.expected_start_time)
     with Session(ticking.services().engine) as session:
@@ -164,3 +162,18 @@ def test_delays_are_whole_seconds_rounded_down_and_capped_at_sqs_limit() -> None
     assert delay_seconds(now + timedelta(seconds=30.9), now) == 30
     assert delay_seconds(now - timedelta(seconds=5), now) == 0
     assert delay_seconds(now + timedelta(hours=1), now) == 900
+
+
+def test_a_run_created_over_https_is_counted_and_logged_under_its_id(
+    ticking: Container, capsys: pytest.CaptureFixture[str]
+) -> None:
+    http = request("apigateway-http-v2.json", "GET", "/api/deployments/by-name/f/every-20s", key=ADMIN_KEY)
+    deployment = json.loads(invoke(ticking, http)["body"])
+    capsys.readouterr()
+    trigger = request("function-url.json", "POST", f"/api/deployments/{deployment['id']}/runs", body={}, key=ADMIN_KEY)
+    created = invoke(ticking, trigger)
+    assert created["statusCode"] == 201, created
+    run_id = json.loads(created["body"])["id"]
+    emf = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith('{"_aws"')]
+    assert emf and emf[-1]["RunsCreated"] == [1.0]
+    assert [s[0] for s in counting_pool.submissions(ticking.count_file)] == [run_id]  # type: ignore[attr-defined]  # submitted in its own request
