@@ -20,10 +20,12 @@ from control_plane.routes import (
     events,
     flow_runs,
     health,
+    hooks,
     infrastructure,
     pools,
     results,
     schedules,
+    webhooks,
 )
 from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_ui(app)
     app.include_router(events.router, prefix="/api")
     app.include_router(event_ingest.router, prefix="/api")
+    app.include_router(webhooks.router, prefix="/api")
+    app.include_router(hooks.router)
     install_error_handlers(app)
     install_openapi(app)
     return app

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     event_max_bytes: int = 64 * 1024  # one posted event, as JSON
     event_rate_limit: int = 6000  # events accepted (API, webhooks) per window, all senders together
     event_rate_window: float = 60.0
+    webhook_max_bytes: int = 1024 * 1024  # an incoming webhook's body
     # Where deployed code bundles live: a folder (local mode) or s3://, gs://, az:// URL.
     bundle_store: str | None = None
     bundle_max_bytes: int = 100 * 1024 * 1024

@@ -1,4 +1,4 @@
-"""The retention pass: events older than `event_retention_days` are deleted, oldest
+"""The retention pass: events (and webhook deliveries seen) older than `event_retention_days` are deleted, oldest
 first, a batch per transaction so no lock is held for long. Safe in many processes at
 once (deleting a deleted row is a no-op)."""
 
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from control_plane.columns import utcnow
 from control_plane.events import Event
 from control_plane.services import Services
+from control_plane.webhook_models import WebhookDelivery
 
 BATCH = 1000
 
@@ -31,4 +32,7 @@ def trim_events(services: Services, *, deadline: float | None = None) -> int:
             session.execute(delete(Event).where(col(Event.id).in_(ids)))
             session.commit()
             trimmed += len(ids)
+    with Session(services.engine) as session:  # replays older than the events are moot
+        session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.received) < cutoff))
+        session.commit()
     return trimmed
