@@ -1,7 +1,7 @@
 """webhooks: incoming webhooks and the deliveries seen (replay guard)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 16:05:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import control_plane.columns
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
