@@ -8,6 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
+# The largest value an INTEGER column holds on PostgreSQL: counts and limits stop here.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1  # and ids (BIGINT; SQLite's INTEGER)
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from control_plane.errors import ControlPlaneError, ErrorBody
 from push_pools.errors import JobConfigError, MissingDependencyError, PushPoolError
@@ -34,6 +34,17 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database unavailable: %s", (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0])
         detail = "the database is not reachable right now (it may be resuming); retry shortly"
         return _answer(503, detail, [], {"Retry-After": "5"})
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the models let through (PostgreSQL text cannot
+        # hold NUL; a number beyond its column): the client's input, so a 422.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        if "NUL" in reason or "\\u0000" in reason:
+            detail = "text cannot contain NUL characters (\\u0000); remove them and send it again"
+        else:
+            detail = f"a value cannot be stored ({reason}); send a smaller or simpler value"
+        return _answer(422, detail, [])
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, StringConstraints, field_validator
+from pydantic import BaseModel, StrictFloat, StrictInt, StringConstraints, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -16,7 +16,7 @@ from control_plane import attempts as _attempts  # noqa: F401 - registers its ta
 from control_plane import events as _events  # noqa: F401 - registers its table
 from control_plane import tag_limits as _tag_limits  # noqa: F401 - registers its tables
 from control_plane import webhook_models as _webhooks  # noqa: F401 - registers its tables
-from control_plane.columns import json_column, state_type_column, utc_column, utcnow
+from control_plane.columns import INT32_MAX, json_column, state_type_column, utc_column, utcnow
 from control_plane.masking import masked
 from control_plane.schedules import ScheduleCreate, SchedulePublic
 from control_plane.sources import Source
@@ -31,6 +31,8 @@ def new_id() -> str:
 
 
 # Letters, digits, '.', '_' and '-': pool names appear in URLs and CLI arguments.
+# PostgreSQL text cannot hold NUL: names refuse it on every backend alike.
+NoNulStr = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 PoolName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
@@ -40,7 +42,9 @@ class PoolBase(SQLModel):
     description: str | None = None
     defaults: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     paused: bool = False
-    concurrency_limit: int | None = Field(default=None, ge=0, description="At most this many active runs")
+    concurrency_limit: StrictInt | None = Field(
+        default=None, ge=0, le=INT32_MAX, description="At most this many active runs"
+    )
 
 
 class PoolCreate(PoolBase):
@@ -53,7 +57,7 @@ class PoolUpdate(SQLModel):
     description: str | None = None
     defaults: dict[str, Any] | None = None
     paused: bool | None = None
-    concurrency_limit: int | None = Field(default=None, ge=0)
+    concurrency_limit: StrictInt | None = Field(default=None, ge=0, le=INT32_MAX)
 
 
 class Pool(PoolBase, table=True):
@@ -79,8 +83,8 @@ class PoolPublic(PoolBase):
 
 
 class DeploymentBase(SQLModel):
-    name: str = Field(min_length=1, max_length=100)
-    flow_name: str = Field(min_length=1, max_length=200)
+    name: NoNulStr = Field(min_length=1, max_length=100)
+    flow_name: NoNulStr = Field(min_length=1, max_length=200)
     entrypoint: str = Field(min_length=3, description="path/to/file.py:flow_function")
     working_dir: str | None = Field(
         default=None, description="Where the entrypoint's path is relative to, if it exists where the run starts"
@@ -94,9 +98,13 @@ class DeploymentBase(SQLModel):
     parameter_schema: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     job_variables: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     paused: bool = False
-    concurrency_limit: int | None = Field(default=None, ge=0, description="At most this many active runs")
-    retries: int = Field(default=0, ge=0, description="Re-run a failed run this many times, on new infrastructure")
-    retry_delay_seconds: float = Field(default=0, ge=0)
+    concurrency_limit: StrictInt | None = Field(
+        default=None, ge=0, le=INT32_MAX, description="At most this many active runs"
+    )
+    retries: StrictInt = Field(
+        default=0, ge=0, le=INT32_MAX, description="Re-run a failed run this many times, on new infrastructure"
+    )
+    retry_delay_seconds: StrictFloat = Field(default=0, ge=0)
 
 
 class DeploymentCreate(DeploymentBase):
@@ -111,9 +119,9 @@ class DeploymentUpdate(SQLModel):
     """Changes to a deployment; fields left out are kept (`concurrency_limit: null` lifts the limit)."""
 
     paused: bool | None = None
-    concurrency_limit: int | None = Field(default=None, ge=0)
-    retries: int | None = Field(default=None, ge=0)
-    retry_delay_seconds: float | None = Field(default=None, ge=0)
+    concurrency_limit: StrictInt | None = Field(default=None, ge=0, le=INT32_MAX)
+    retries: StrictInt | None = Field(default=None, ge=0, le=INT32_MAX)
+    retry_delay_seconds: StrictFloat | None = Field(default=None, ge=0)
 
 
 class Deployment(DeploymentBase, table=True):
@@ -374,10 +382,10 @@ class TaskRunPublic(BaseModel):
 class LogCreate(BaseModel):
     """One log line sent by the runtime."""
 
-    level: int = 20
+    level: StrictInt = Field(default=20, ge=0, le=INT32_MAX)
     name: str = "pushflow"
     message: str
-    timestamp: float  # seconds since the epoch, as logging records them
+    timestamp: StrictFloat  # seconds since the epoch, as logging records them
     task_run_id: str | None = None
 
 

@@ -81,6 +81,9 @@ def encode_cursor(run: FlowRun, order: RunOrder) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         at, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), run_id
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            raise ValueError("a cursor's time has a time zone")
+        return when, run_id
     except ValueError:
         raise InvalidInputError("invalid cursor: pass back the next_cursor of a previous page") from None

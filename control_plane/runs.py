@@ -286,14 +286,20 @@ def record_task_runs(session: Session, flow_run_id: str, reports: list[TaskRunRe
                 setattr(row, key, value)
 
 
+def escape_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: a log line keeps it visibly, as the four
+    characters `\\x00` (docs/api.md), instead of failing the whole batch."""
+    return text.replace("\x00", "\\x00") if "\x00" in text else text
+
+
 def record_logs(session: Session, flow_run_id: str, logs: list[LogCreate]) -> None:
     session.add_all(
         Log(
             flow_run_id=flow_run_id,
             task_run_id=log.task_run_id,
             level=log.level,
-            name=log.name,
-            message=log.message,
+            name=escape_nul(log.name),
+            message=escape_nul(log.message),
             timestamp=datetime.fromtimestamp(log.timestamp, timezone.utc),
         )
         for log in logs

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_
 from sqlmodel import col, select
 
+from control_plane.columns import INT64_MAX
 from control_plane.deps import AdminDep, PrincipalDep, SessionDep
 from control_plane.errors import InvalidInputError, NotFoundError
 from control_plane.event_filters import like_pattern, parse_labels, resource_matches
@@ -136,6 +137,6 @@ def _parse_cursor(after: str | None) -> int:
         value = int(after)
     except ValueError:
         value = -1
-    if value < 0:
+    if not 0 <= value <= INT64_MAX:
         raise InvalidInputError(f"invalid cursor {after!r}: pass back the next_cursor of an earlier page")
     return value

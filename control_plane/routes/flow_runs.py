@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import col, select
 
 from control_plane import passes, runs
 from control_plane.auth import mint_run_token
+from control_plane.columns import INT64_MAX
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
 from control_plane.models import (
@@ -41,8 +41,12 @@ def list_flow_runs(
     state: Annotated[list[StateType] | None, Query(description="Keep runs in these state types")] = None,
     name: Annotated[str | None, Query(description="Keep runs with exactly this name")] = None,
     id_prefix: Annotated[str | None, Query(description="Keep runs whose id starts with this")] = None,
-    expected_before: Annotated[datetime | None, Query(description="Keep runs due to start at or before this")] = None,
-    expected_after: Annotated[datetime | None, Query(description="Keep runs due to start after this")] = None,
+    expected_before: Annotated[
+        AwareDatetime | None, Query(description="Keep runs due to start at or before this (with a time zone)")
+    ] = None,
+    expected_after: Annotated[
+        AwareDatetime | None, Query(description="Keep runs due to start after this (with a time zone)")
+    ] = None,
     sort: Annotated[RunOrder, Query(description="Order of the runs")] = RunOrder.CREATED_DESC,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
@@ -146,7 +150,9 @@ def read_logs(
     flow_run_id: str,
     session: SessionDep,
     principal: PrincipalDep,
-    after: Annotated[int | None, Query(description="Only logs with a greater id (for following)")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=INT64_MAX, description="Only logs with a greater id (for following)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[LogPublic]:
     """The run's logs in order; pass the last id as `after` to follow."""
