@@ -6,15 +6,28 @@ error becomes an APIError carrying the server's explanation.
 
 from __future__ import annotations
 
+import copy
 import random
+import sys
 import time
 from typing import Any
-
-import httpx
 
 from runtime import config
 from runtime.errors import APIError
 from runtime.states import State
+
+# httpx imports its own command-line client (click, rich, pygments: about a third of
+# `pushflow execute`'s start-up) whenever those are installed, and the base install has
+# them for our CLI. Nothing here uses httpx's CLI, so hide it while httpx loads: httpx then
+# defines its stub `httpx.main` (which explains how to get the CLI) instead.
+_HIDE_HTTPX_CLI = "httpx" not in sys.modules and "httpx._main" not in sys.modules
+if _HIDE_HTTPX_CLI:
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]  # None: "import fails"
+try:
+    import httpx
+finally:
+    if _HIDE_HTTPX_CLI:
+        del sys.modules["httpx._main"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -35,9 +48,20 @@ class PushflowClient:
         self.retries = retries
         self.backoff = backoff
         self._http = httpx.Client(base_url=self.api_url, headers=headers, timeout=timeout)
+        self._owns_http = True
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
+
+    def with_retries(self, retries: int) -> PushflowClient:
+        """This client with another retry budget, sharing its connection pool (httpx's
+        client is thread-safe): one pool and one TLS context per process, not one per
+        reporting thread. Closing the twin leaves the pool to this client."""
+        twin = copy.copy(self)
+        twin.retries = retries
+        twin._owns_http = False
+        return twin
 
     def __enter__(self) -> PushflowClient:
         return self

@@ -45,7 +45,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 class _Heartbeat(threading.Thread):
     def __init__(self, client: PushflowClient, run_id: str) -> None:
         super().__init__(name="pushflow-heartbeat", daemon=True)
-        self._client = PushflowClient(client.api_url, os.environ.get("PUSHFLOW_RUN_TOKEN"), retries=1)
+        self._client = client.with_retries(1)
         self._run_id = run_id
         self._stopping = threading.Event()  # not `_stop`: Thread uses that name
 

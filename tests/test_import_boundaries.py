@@ -14,6 +14,8 @@ RULES = {
     "runtime": ["control_plane", "push_pools", "pydantic", "httpx"],
     "pushflow": ["control_plane", "push_pools", "pydantic", "httpx"],
     "push_pools": ["control_plane", "runtime"],
+    # `pushflow execute` starts every run: no CLI libraries (httpx would load its own).
+    "runtime.execute": ["control_plane", "push_pools", "pydantic", "click", "rich", "pygments", "typer"],
     "control_plane.app": ["boto3", "botocore", "google", "azure"],
     "control_plane.aws_lambda": ["google", "azure"],
 }
