@@ -62,11 +62,13 @@ def _run_context(session: Session, run: FlowRun) -> dict[str, Any]:
     task_runs = list(session.exec(select(TaskRun).where(TaskRun.flow_run_id == run.id)))
     rows, height = charts.gantt(task_runs)
     deployment = session.get(Deployment, run.deployment_id) if run.deployment_id else None
+    events = history.transitions(session, run.id)
     return {
         "run": run,
         "deployment": deployment,
         "task_runs": sorted(task_runs, key=lambda t: (t.start_time is None, t.start_time, t.name)),
-        "events": history.transitions(session, run.id),
+        "events": events,
+        "attempts": history.attempts(session, run.id, events),
         "gantt": rows,
         "gantt_height": height,
         "chart_width": charts.CHART_WIDTH,

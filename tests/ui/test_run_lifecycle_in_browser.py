@@ -133,3 +133,19 @@ def test_cancel_a_running_run_from_the_ui(page: Any, server: LiveServer, tmp_pat
     expect(state_badge(page)).to_contain_text("CANCELLED")
     assert server.client().get(f"/api/flow-runs/{run['id']}").json()["state"]["type"] == "CANCELLED"
     page.shots.take("cancelled")
+
+
+def test_attempts_show_how_each_submission_ended(page: Any, server: LiveServer, tmp_path: Path) -> None:
+    api = server.client()
+    flaky = deploy(api, "flaky.py:flaky", FLOWS, retries=1)
+    run = trigger(api, flaky, marker=str(tmp_path / "marker"))
+    sign_in(page, server.api_key or "")
+    page.goto(f"/ui/runs/{run['id']}")
+    expect(state_badge(page)).to_contain_text("COMPLETED")
+    rows = page.get_by_role("region", name="Attempts").get_by_role("row")
+    expect(rows).to_have_count(3)  # the heading and one row per submission
+    # A failure with retries left is recorded as SCHEDULED "AwaitingRetry", saying why.
+    expect(rows.nth(1)).to_contain_text("AwaitingRetry")
+    expect(rows.nth(1)).to_contain_text("failed (RuntimeError: first attempt fails on purpose)")
+    expect(rows.nth(2)).to_contain_text("COMPLETED")
+    page.shots.take("attempts")
