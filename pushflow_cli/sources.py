@@ -61,6 +61,11 @@ def resolve_source(
                 )
             path_part = path.resolve().relative_to(base).as_posix()
         return ResolvedSource({"type": "image"}, f"{path_part}:{attr}")
+    if kind in ("bundle", "git") and not path_part.endswith(".py"):
+        raise SourceConfigError(
+            f"with --source {kind}, give the entrypoint as path/to/file.py:flow (not the module "
+            f"{Path(path_part).name}); an installed module needs --source image"
+        )
     project, relative = _project_and_entrypoint(Path(path_part), project_dir)
     relative_entrypoint = f"{relative}:{attr}"
     if kind == "local":

@@ -326,3 +326,21 @@ def test_pushflow_yaml_and_flow_deploy_take_a_source(server: LiveServer, pool: s
         done = final(api, trigger(api, deployment, name=name))
         assert done["state"]["type"] == "COMPLETED", (name, done["state"])
         assert f"declared, {name}" in logs_of(server, done)
+
+
+def test_an_image_source_loads_from_what_the_image_has(server: LiveServer, pool: str) -> None:
+    """The container starts in an empty folder; the flow is a module the image installed
+    (here: importable from the container's PYTHONPATH), named relative to the image."""
+    repo = Path(__file__).parents[2]
+    args = ["deploy", "tests.flows.etl:etl", "--name", "from-image", "--pool", pool]
+    as_bundle = cli(server, *args, cwd=repo)  # the default on a cloud pool: a bundle ships files
+    assert as_bundle.returncode != 0
+    assert "an installed module needs --source image" in as_bundle.stderr
+    deployed = cli(server, *args, "--source", "image", cwd=repo)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    api = server.client()
+    deployment = api.get("/api/deployments/by-name/etl/from-image").json()
+    assert deployment["source"] == {"type": "image"} and deployment["entrypoint"] == "tests.flows.etl:etl"
+    done = final(api, trigger(api, deployment, n=4))
+    assert done["state"]["type"] == "COMPLETED", done["state"]
+    assert "total is 60" in logs_of(server, done)
