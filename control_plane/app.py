@@ -13,6 +13,7 @@ from control_plane.db import create_db_engine, migrate
 from control_plane.error_handlers import install_error_handlers
 from control_plane.openapi import install_openapi
 from control_plane.routes import (
+    automations,
     bundles,
     concurrency_limits,
     deployments,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(event_ingest.router, prefix="/api")
     app.include_router(webhooks.router, prefix="/api")
     app.include_router(hooks.router)
+    app.include_router(automations.router, prefix="/api")
     install_error_handlers(app)
     install_openapi(app)
     return app

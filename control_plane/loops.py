@@ -15,7 +15,16 @@ import time
 from sqlmodel import Session
 
 from control_plane.columns import utcnow
-from control_plane.passes import dispatch_due, next_due_time, reconcile, schedule_runs, tick, trim_events
+from control_plane.passes import (
+    dispatch_due,
+    evaluate_automations,
+    next_due_time,
+    reconcile,
+    run_due_actions,
+    schedule_runs,
+    tick,
+    trim_events,
+)
 from control_plane.release import release_ended
 from control_plane.services import Services
 
@@ -61,6 +70,8 @@ class BackgroundLoops:
                     schedule_runs(self.services)
                     trim_events(self.services)
                     last_schedule = time.monotonic()
+                evaluate_automations(self.services)
+                run_due_actions(self.services)
                 dispatch_due(self.services)
                 if woken or time.monotonic() - last_reconcile >= settings.reconcile_interval:
                     if reconcile(self.services):  # slots freed, retries scheduled: go again

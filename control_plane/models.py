@@ -16,6 +16,7 @@ from control_plane import attempts as _attempts  # noqa: F401 - registers its ta
 from control_plane import events as _events  # noqa: F401 - registers its table
 from control_plane import tag_limits as _tag_limits  # noqa: F401 - registers its tables
 from control_plane import webhook_models as _webhooks  # noqa: F401 - registers its tables
+from control_plane.automations import models as _automations  # noqa: F401 - registers its tables
 from control_plane.columns import INT32_MAX, json_column, state_type_column, utc_column, utcnow
 from control_plane.masking import masked
 from control_plane.schedules import ScheduleCreate, SchedulePublic

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     event_rate_limit: int = 6000  # events accepted (API, webhooks) per window, all senders together
     event_rate_window: float = 60.0
     webhook_max_bytes: int = 1024 * 1024  # an incoming webhook's body
+    automation_action_attempts: int = 4  # an action failing with a retryable error is tried this often
+    automation_action_backoff: float = 1.0  # seconds before the first retry, doubled each time
     # Where deployed code bundles live: a folder (local mode) or s3://, gs://, az:// URL.
     bundle_store: str | None = None
     bundle_max_bytes: int = 100 * 1024 * 1024

@@ -8,6 +8,7 @@ loop thread, replicas, Lambda invocations. `tick` runs them all within a time bu
 
 from __future__ import annotations
 
+from control_plane.passes.automations import evaluate_automations, run_due_actions
 from control_plane.passes.dispatch import dispatch_due, dispatch_now, dispatch_run
 from control_plane.passes.reconcile import cancel_now, reconcile, send_cancel
 from control_plane.passes.retention import trim_events
@@ -20,8 +21,10 @@ __all__ = [
     "dispatch_due",
     "dispatch_now",
     "dispatch_run",
+    "evaluate_automations",
     "next_due_time",
     "reconcile",
+    "run_due_actions",
     "schedule_runs",
     "send_cancel",
     "tick",

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from control_plane.passes.automations import evaluate_automations, run_due_actions
 from control_plane.passes.dispatch import dispatch_due
 from control_plane.passes.reconcile import reconcile
 from control_plane.passes.retention import trim_events
@@ -29,6 +30,8 @@ class TickReport:
     dispatched: int = 0
     reconciled: int = 0
     trimmed: int = 0
+    fired: int = 0
+    actions: int = 0
     released: int = 0
     failed: list[str] = dataclasses.field(default_factory=list)
     out_of_budget: bool = False
@@ -58,6 +61,8 @@ def tick(services: Services, budget_seconds: float = 50.0) -> TickReport:
     report.reconciled = run("reconcile", lambda: reconcile(services, deadline=deadline))
     if report.reconciled:
         report.dispatched += run("dispatch", lambda: dispatch_due(services, deadline=deadline))
+    report.fired = run("automations", lambda: evaluate_automations(services, deadline=deadline))
+    report.actions = run("actions", lambda: run_due_actions(services, deadline=deadline))
     report.trimmed = run("retention", lambda: trim_events(services, deadline=deadline))
     report.released = run("release", lambda: release_ended(services))
     report.out_of_budget = report.out_of_budget or time.monotonic() >= deadline

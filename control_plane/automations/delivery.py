@@ -1,0 +1,119 @@
+"""The actions pass: run the actions of recorded firings. Each action run is claimed with
+a compare-and-set (pending and due, or running with an expired lease → running, with a
+lease), so with several control planes each attempt is made by one of them. An action
+that fails with a retryable error is tried again with exponential backoff, up to
+`automation_action_attempts`; then it, or one whose error no retry can fix (a deleted
+deployment, a bad template), is recorded failed with its error. run-deployment is
+idempotent across attempts (the run's idempotency key is the action run's id);
+call-webhook sends that id as `webhook-id`, so receivers can drop a repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
+
+from control_plane.automations.actions import HANDLERS, ActionError
+from control_plane.automations.models import Automation, AutomationActionRun, AutomationFiring
+from control_plane.automations.specs import ActionSpec
+from control_plane.columns import utcnow
+from control_plane.services import Services
+
+log = logging.getLogger("pushflow.automations")
+LEASE_SECONDS = 120.0
+
+
+def run_due_actions(services: Services, *, deadline: float | None = None, limit: int = 100) -> int:
+    """Run the actions that are due; returns how many this process ran (any outcome)."""
+    now = utcnow()
+    with Session(services.engine) as session:
+        due = session.exec(
+            select(AutomationActionRun.id)
+            .where(_due(now))
+            .order_by(col(AutomationActionRun.next_attempt), col(AutomationActionRun.position))
+            .limit(limit)
+        ).all()
+    ran = 0
+    for action_run_id in due:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        if _claim(services, action_run_id):
+            _run(services, action_run_id)
+            ran += 1
+    return ran
+
+
+def _due(now: Any) -> Any:
+    table = AutomationActionRun
+    return or_(
+        and_(col(table.status) == "pending", col(table.next_attempt) <= now),
+        and_(col(table.status) == "running", col(table.claimed_until) < now),
+    )
+
+
+def _claim(services: Services, action_run_id: str) -> bool:
+    now = utcnow()
+    with Session(services.engine) as session:
+        result = session.execute(
+            update(AutomationActionRun)
+            .where(col(AutomationActionRun.id) == action_run_id, _due(now))
+            .values(
+                status="running",
+                claimed_until=now + timedelta(seconds=LEASE_SECONDS),
+                attempts=AutomationActionRun.attempts + 1,  # type: ignore[operator]
+                updated=now,
+            )
+        )
+        session.commit()
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def _run(services: Services, action_run_id: str) -> None:
+    settings = services.settings
+    with Session(services.engine, expire_on_commit=False) as session:
+        action_run = session.get(AutomationActionRun, action_run_id)
+        assert action_run is not None
+        firing = session.get(AutomationFiring, action_run.firing_id)
+        automation = session.get(Automation, action_run.automation_id)
+    ctx: dict[str, Any] = {
+        "event": firing.event if firing else None,
+        "firing": {"id": action_run.firing_id, "reason": firing.reason if firing else ""},
+        "automation": {"id": action_run.automation_id, "name": automation.name if automation else ""},
+    }
+    status, result, error, retry_in = "succeeded", None, None, 0.0
+    try:
+        spec = ActionSpec.model_validate({"action": action_run.action}).action
+        result = HANDLERS[type(spec)](services, spec, ctx, action_run.id)
+    except ValidationError as exc:
+        status, error = "failed", f"invalid action: {exc.errors()[0]['msg']}"
+    except ActionError as exc:
+        status, error = "failed", str(exc)
+        if exc.retryable and action_run.attempts < settings.automation_action_attempts:
+            status = "pending"
+            retry_in = min(settings.automation_action_backoff * 2 ** (action_run.attempts - 1), 300.0)
+    except Exception as exc:  # a bug must not stop the other actions; record it
+        log.exception("action %s of automation %s failed", action_run.position, ctx["automation"]["name"])
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+    with Session(services.engine) as session:
+        now = utcnow()
+        session.execute(
+            update(AutomationActionRun)
+            .where(col(AutomationActionRun.id) == action_run_id)
+            .values(
+                status=status,
+                result=result,
+                error=error,
+                claimed_until=None,
+                next_attempt=now + timedelta(seconds=retry_in),
+                updated=now,
+            )
+        )
+        session.commit()
+    if status != "succeeded":
+        log.warning("automation %s action %s: %s (%s)", ctx["automation"]["name"], action_run.position, error, status)

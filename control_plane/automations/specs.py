@@ -1,0 +1,154 @@
+"""What an automation is made of, as validated specs: a trigger and its actions.
+
+Triggers
+- `event`: events matching `expect` (names, `*` wildcards; empty = any) about a resource
+  matching `match` (id and labels) with a related resource matching `match_related`,
+  counted per `for_each` bucket (resource labels, or `id`). `after`: a bucket opens only
+  once such an event arrived. Reactive: fires when `threshold` events arrive within
+  `within` seconds (0: no limit). Proactive: fires when a bucket's `within` window closes
+  with fewer than `threshold` events (the window opens at an `after` event, else when the
+  automation starts watching and again after each window).
+- `compound`: its triggers (reactive) all, any, or N of them (`require`) within `within`.
+- `sequence`: its triggers (reactive) in order, within `within`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+Selector = dict[str, str | list[str]]
+
+
+def _event_by_default(value: Any) -> Any:
+    if isinstance(value, dict) and "type" not in value:
+        return {**value, "type": "event"}
+    return value
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventTrigger(_Spec):
+    """Events of some names, about some resources, counted per bucket."""
+
+    type: Literal["event"] = "event"
+    match: Selector = Field(default_factory=dict, description="resource id and labels, `*` wildcards")
+    match_related: Selector = Field(default_factory=dict, description="a related resource's id, role, ...")
+    after: list[str] = Field(default_factory=list, description="event names that open a bucket")
+    expect: list[str] = Field(default_factory=list, description="event names counted (empty: any)")
+    for_each: list[str] = Field(default_factory=list, description="labels (or `id`) splitting buckets")
+    posture: Literal["reactive", "proactive"] = "reactive"
+    threshold: int = Field(default=1, ge=1)
+    within: float = Field(default=0.0, ge=0.0, description="seconds; 0 with reactive means no limit")
+
+    @model_validator(mode="after")
+    def _proactive_needs_a_window(self) -> EventTrigger:
+        if self.posture == "proactive" and self.within <= 0:
+            raise ValueError("a proactive trigger needs `within` (seconds to wait for the expected events)")
+        return self
+
+
+class CompoundTrigger(_Spec):
+    """Several reactive triggers: all, any, or at least N of them within `within` seconds."""
+
+    type: Literal["compound"]
+    triggers: list[Annotated[EventTrigger, BeforeValidator(_event_by_default)]] = Field(min_length=1, max_length=20)
+    require: Literal["all", "any"] | int = "all"
+    within: float = Field(default=0.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _reactive_children(self) -> CompoundTrigger:
+        _check_children(self.triggers)
+        if isinstance(self.require, int) and not 1 <= self.require <= len(self.triggers):
+            raise ValueError(f"require must be 'all', 'any' or 1..{len(self.triggers)}")
+        return self
+
+
+class SequenceTrigger(_Spec):
+    """Reactive triggers that must fire in order, within `within` seconds of the first."""
+
+    type: Literal["sequence"]
+    triggers: list[Annotated[EventTrigger, BeforeValidator(_event_by_default)]] = Field(min_length=2, max_length=20)
+    within: float = Field(default=0.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _reactive_children(self) -> SequenceTrigger:
+        _check_children(self.triggers)
+        return self
+
+
+def _check_children(triggers: list[EventTrigger]) -> None:
+    if any(t.posture != "reactive" for t in triggers):
+        raise ValueError("the triggers inside a compound or sequence trigger must be reactive")
+
+
+Trigger = Annotated[
+    EventTrigger | CompoundTrigger | SequenceTrigger, Field(discriminator="type"), BeforeValidator(_event_by_default)
+]
+
+
+class RunDeployment(_Spec):
+    """Start a run of a deployment (`id`, or `flow/name`); parameters may be templates."""
+
+    type: Literal["run-deployment"]
+    deployment: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    job_variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class FlowRunAction(_Spec):
+    """Cancel a run, or force its state. `flow_run_id` defaults to the triggering event's run."""
+
+    type: Literal["cancel-flow-run", "change-flow-run-state"]
+    flow_run_id: str | None = None
+    state: str | None = Field(default=None, description="change-flow-run-state: COMPLETED, FAILED, ...")
+    name: str | None = None
+    message: str | None = None
+
+
+class PauseResume(_Spec):
+    """Pause or resume a deployment, pool or automation. Without a `target`: the
+    triggering event's deployment or pool, or this automation."""
+
+    type: Literal[
+        "pause-deployment", "resume-deployment", "pause-pool", "resume-pool", "pause-automation", "resume-automation"
+    ]
+    target: str | None = None
+
+
+class CallWebhook(_Spec):
+    """POST to a URL, signed with the Standard Webhooks scheme when `secret` is set;
+    retried with backoff. `body` is a template rendering JSON (default: the event)."""
+
+    type: Literal["call-webhook"]
+    url: str = Field(pattern=r"^https?://")
+    body: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    secret: str | None = None
+    timeout: float = Field(default=10.0, gt=0, le=60)
+
+
+class SendNotification(_Spec):
+    """A Slack-compatible `{"text": ...}` POST to a webhook URL; `text` is a template."""
+
+    type: Literal["send-notification"]
+    url: str = Field(pattern=r"^https?://")
+    text: str = "{{ automation.name }} fired: {{ event.event if event else firing.reason }}"
+
+
+Action = Annotated[
+    RunDeployment | FlowRunAction | PauseResume | CallWebhook | SendNotification, Field(discriminator="type")
+]
+
+
+class TriggerSpec(BaseModel):
+    """Wraps the union so a stored trigger can be validated again."""
+
+    trigger: Trigger
+
+
+class ActionSpec(BaseModel):
+    action: Action

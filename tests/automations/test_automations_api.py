@@ -1,0 +1,122 @@
+"""Automations over the API, with the passes run by hand: create/pause/resume/delete,
+run-deployment with templated parameters (once), failed firings recorded with their
+error while the others go on; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from control_plane.passes import evaluate_automations, run_due_actions
+from control_plane.passes.tick import tick
+
+
+def passes(api: Any) -> None:
+    services = api.app.state.services
+    evaluate_automations(services)
+    run_due_actions(services)
+
+
+def automation(api: Any, deployment: str, **fields: Any) -> dict:
+    body = {
+        "name": "on-landing",
+        "trigger": {"expect": ["acme.file.landed"], "match": {"env": "prod"}},
+        "actions": [
+            {
+                "type": "run-deployment",
+                "deployment": deployment,
+                "parameters": {"label": "{{ event.payload.key }}", "n": "{{ event.payload.size }}"},
+            }
+        ],
+        **fields,
+    }
+    response = api.post("/api/automations", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def landed(api: Any, key: str, env: str = "prod", size: int = 7) -> None:
+    event = {"event": "acme.file.landed", "resource": {"id": "acme.bucket.in", "labels": {"env": env}}}
+    api.post("/api/events", json={**event, "payload": {"key": key, "size": size}}).raise_for_status()
+
+
+def runs(api: Any) -> list[dict]:
+    return api.get("/api/flow-runs", params={"limit": 100}).json()["items"]  # type: ignore[no-any-return]
+
+
+def test_an_event_starts_a_run_with_templated_parameters_once(api: Any, deployment: dict) -> None:
+    landed(api, "before.csv")  # before the automation: not its business
+    auto = automation(api, "etl/nightly")
+    landed(api, "a.csv")
+    landed(api, "b.csv", env="dev")
+    passes(api)
+    passes(api)  # again: nothing new
+    [run] = runs(api)
+    assert run["parameters"] == {"label": "a.csv", "n": 7}
+    [firing] = api.get(f"/api/automations/{auto['id']}/firings").json()
+    assert firing["event"]["payload"] == {"key": "a.csv", "size": 7}
+    assert firing["actions"] == [
+        {
+            "type": "run-deployment",
+            "status": "succeeded",
+            "attempts": 1,
+            "result": firing["actions"][0]["result"],
+            "error": None,
+        }
+    ]
+    assert run["id"] in firing["actions"][0]["result"]
+
+
+def test_a_deleted_target_and_a_bad_template_are_recorded_failures_and_others_go_on(api: Any, deployment: dict) -> None:
+    automation(api, "etl/gone", name="gone")
+    bad = {"type": "run-deployment", "deployment": deployment["id"], "parameters": {"label": "{{ event.nope.x }}"}}
+    automation(api, deployment["id"], name="bad-template", actions=[bad])
+    automation(api, deployment["id"], name="good")
+    landed(api, "a.csv")
+    report = tick(api.app.state.services, budget_seconds=30)
+    assert report.failed == [] and report.fired == 3
+    assert len(runs(api)) == 1
+    [gone] = api.get("/api/automations/gone/firings").json()
+    assert gone["actions"][0]["status"] == "failed" and "not found" in gone["actions"][0]["error"]
+    [bad_firing] = api.get("/api/automations/bad-template/firings").json()
+    assert "nope" in bad_firing["actions"][0]["error"]
+
+
+def test_pause_resume_and_delete(api: Any, deployment: dict) -> None:
+    automation(api, deployment["id"])
+    assert api.post("/api/automations/on-landing/pause").json()["enabled"] is False
+    landed(api, "while-paused.csv")
+    passes(api)
+    assert runs(api) == []
+    api.post("/api/automations/on-landing/resume").raise_for_status()
+    passes(api)
+    assert runs(api) == []  # events from while it was paused do not count
+    landed(api, "after.csv")
+    passes(api)
+    assert [r["parameters"]["label"] for r in runs(api)] == ["after.csv"]
+    assert [a["name"] for a in api.get("/api/automations").json()] == ["on-landing"]
+    assert api.delete("/api/automations/on-landing").status_code == 204
+    assert api.get("/api/automations/on-landing").status_code == 404
+
+
+def test_invalid_automations_are_422_saying_why(api: Any) -> None:
+    bad_trigger = {"name": "x", "trigger": {"posture": "proactive"}, "actions": [{"type": "pause-pool"}]}
+    response = api.post("/api/automations", json=bad_trigger)
+    assert response.status_code == 422 and "within" in response.json()["detail"]
+    bad_action = {"name": "x", "trigger": {}, "actions": [{"type": "launch-rocket"}]}
+    assert api.post("/api/automations", json=bad_action).status_code == 422
+    unknown_field = {"name": "x", "trigger": {"expect_typo": ["a"]}, "actions": [{"type": "pause-pool"}]}
+    assert api.post("/api/automations", json=unknown_field).status_code == 422
+
+
+def test_pause_and_resume_actions_on_the_event_s_deployment(api: Any, deployment: dict) -> None:
+    body = {
+        "name": "stop-on-failure",
+        "trigger": {"expect": ["pushflow.flow-run.Failed"]},
+        "actions": [{"type": "pause-deployment"}, {"type": "pause-automation"}],
+    }
+    api.post("/api/automations", json=body).raise_for_status()
+    run = api.post(f"/api/deployments/{deployment['id']}/runs", json={}).json()
+    api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "FAILED"}, "force": True}).raise_for_status()
+    passes(api)
+    assert api.get(f"/api/deployments/{deployment['id']}").json()["paused"] is True
+    assert api.get("/api/automations/stop-on-failure").json()["enabled"] is False
