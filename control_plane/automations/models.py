@@ -74,7 +74,7 @@ class AutomationState(SQLModel, table=True):
 class EvaluatorCursor(SQLModel, table=True):
     __tablename__ = "evaluator_cursor"
     name: str = Field(primary_key=True)
-    position: int = 0
+    position: int = Field(default=0, sa_type=BigInteger)
     version: int = 0
 
 

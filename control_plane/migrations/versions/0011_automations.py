@@ -47,7 +47,7 @@ def upgrade() -> None:
     op.create_table(
         "evaluator_cursor",
         sa.Column("name", _STR(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
