@@ -136,3 +136,16 @@ def test_run_page_links_only_web_console_urls(client: TestClient) -> None:
         page = client.get(f"/ui/runs/{run['id']}").text
         assert (f'href="{url}"' in page) is linked
         assert "javascript:" not in page
+
+
+def test_events_page_lists_the_event_stream_newest_first_with_kind_filter(client: TestClient) -> None:
+    target = deployment(client, "nightly", "local", [])
+    run = client.post(f"/api/deployments/{target['id']}/runs", json={"parameters": {"label": "x"}}).json()
+    client.post(f"/api/flow-runs/{run['id']}/cancel").raise_for_status()
+    page = client.get("/ui/events").text
+    assert page.index("pushflow.flow-run.Cancelled") < page.index("pushflow.deployment.created")  # newest first
+    assert f'href="/ui/runs/{run["id"]}"' in page and f'href="/ui/deployments/{target["id"]}"' in page
+    runs_only = client.get("/ui/events?kind=flow-run").text
+    assert "pushflow.flow-run.Scheduled" in runs_only and "pushflow.deployment." not in runs_only
+    assert "No events yet" in client.get("/ui/events?before=1").text  # nothing is older than the first
+    assert client.get("/ui/events?before=0").status_code == 422

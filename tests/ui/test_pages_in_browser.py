@@ -54,6 +54,10 @@ def test_every_page_renders_from_local_assets(page: Any, server: LiveServer) -> 
     assert "hunter2" not in page.content()
     page.shots.take("pool")
 
+    page.get_by_role("link", name="Events").click()
+    expect(page.get_by_role("cell", name="pushflow.flow-run.Completed")).to_be_visible()
+    page.shots.take("events")
+
     page.get_by_role("link", name="API docs").click()
     expect(page.get_by_role("heading", name="pushflow")).to_be_visible()
     page.shots.take("api-docs")
