@@ -3,11 +3,16 @@ sequential and 1,000 mapped trivial tasks), locally and reporting to the local s
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from bench.context import Context
 from bench.report import Measure, Row
 from bench.servers import PrefectServer, PushflowServer
+
+# Seconds each probe may spend repeating its samples (it always takes one): Prefect's
+# per-task workload alone took 12 minutes on a busy 2-core machine. Rows say when it capped.
+PROBE_BUDGET_SECONDS = 60
 
 EMPTY_HOW = (
     "wall time of `empty()` in one warm process, median over repeated calls. pushflow: no "
@@ -40,8 +45,11 @@ def run_empty(ctx: Context) -> list[Row]:
         "empty",
         "--repeats",
         "5" if ctx.quick else "50",
+        "--budget",
+        str(PROBE_BUDGET_SECONDS),
         env=ctx.pushflow_env(),
     )
+    _note_cap(row, "pushflow", ours)
     row.pushflow = Measure.of([s * 1000 for s in ours["samples"]])
     if ctx.peer_python:
         theirs = ctx.probe(
@@ -51,8 +59,11 @@ def run_empty(ctx: Context) -> list[Row]:
             "empty",
             "--repeats",
             "2" if ctx.quick else "10",
+            "--budget",
+            str(PROBE_BUDGET_SECONDS),
             env=ctx.prefect_env(),
         )
+        _note_cap(row, "prefect", theirs)
         row.prefect = Measure.of([s * 1000 for s in theirs["samples"]])
     return [row]
 
@@ -71,7 +82,7 @@ def run_tasks(ctx: Context) -> list[Row]:
         for mode, where in (("local", "local"), ("server", "with server"))
         for kind, label in (("seq", "sequential"), ("map", "mapped"))
     }
-    args = ("--sizes", *sizes, "--repeats", repeats)
+    args = ("--sizes", *sizes, "--repeats", repeats, "--budget", str(PROBE_BUDGET_SECONDS))
 
     def measure(system: str, env: dict[str, str], mode: str) -> None:
         for kind in ("seq", "map"):
@@ -92,6 +103,7 @@ def run_tasks(ctx: Context) -> list[Row]:
             except Exception as exc:  # keep the other measurements
                 ctx.failed(row, system, exc)
                 continue
+            _note_cap(row, system, out)
             setattr(row, system, _per_task(system, out, row))
 
     measure("pushflow", ctx.pushflow_env(), "local")
@@ -102,6 +114,12 @@ def run_tasks(ctx: Context) -> list[Row]:
         with PrefectServer(ctx.peer_python) as server:
             measure("prefect", ctx.prefect_env(**server.client_env()), "server")
     return list(rows.values())
+
+
+def _note_cap(row: Row, system: str, out: dict[str, Any]) -> None:
+    if "capped" in out:
+        row.note = f"{row.note} {system}: {out['capped']}".strip()
+        print(f"[bench] {row.workload} / {system}: {out['capped']}", file=sys.stderr, flush=True)
 
 
 def _per_task(system: str, out: dict[str, Any], row: Row) -> Measure | None:

@@ -110,7 +110,7 @@ def table(rows: list[Row]) -> str:
         out.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False)).rstrip())
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return "\n".join(out + _notes(rows, "*"))
 
 
 def markdown(rows: list[Row]) -> str:
@@ -124,7 +124,13 @@ def markdown(rows: list[Row]) -> str:
         out.append(
             f"| {r.workload} | {fmt(r.pushflow, r.unit)} | {fmt(r.prefect, r.unit)} | {ratio} | {r.target} | {met} |"
         )
-    return "\n".join(out)
+    return "\n".join(out + _notes(rows, "-"))
+
+
+def _notes(rows: list[Row], bullet: str) -> list[str]:
+    """Notes under the table: failures and time caps (fewer samples than asked for)."""
+    notes = [f"{bullet} {r.workload}: {r.note}" for r in rows if r.note]
+    return ["", *notes] if notes else []
 
 
 def write_json(path: Path, rows: list[Row], meta: dict[str, Any]) -> None:

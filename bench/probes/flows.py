@@ -33,32 +33,61 @@ def main() -> None:
     parser.add_argument("--mode", choices=["local", "server"], default="local")
     parser.add_argument("--sizes", type=int, nargs=2, default=[100, 1000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--budget", type=float, default=None, help="seconds: stop repeating (after one sample) once spent"
+    )
     args = parser.parse_args()
     runner = PushflowRunner(args.mode) if args.system == "pushflow" else PrefectRunner()
+    budget = Budget(args.repeats, args.budget)
     if args.workload == "empty":
-        out = measure_empty(runner, args.repeats)
+        out = measure_empty(runner, budget)
     else:
-        out = measure_tasks(runner, args.kind, args.sizes, args.repeats)
-    print(json.dumps(out))
+        out = measure_tasks(runner, args.kind, args.sizes, budget)
+    print(json.dumps({**out, **budget.report()}))
 
 
-def measure_empty(runner: Any, repeats: int) -> dict[str, Any]:
+class Budget:
+    """Up to `repeats` samples, fewer when `seconds` run out (a loaded machine must still
+    finish the benchmark); the output says when it capped."""
+
+    def __init__(self, repeats: int, seconds: float | None) -> None:
+        self.repeats = repeats
+        self.seconds = seconds
+        self.started = time.perf_counter()
+        self.done = 0
+
+    def more(self) -> bool:
+        if self.done >= self.repeats:
+            return False
+        spent = time.perf_counter() - self.started
+        if self.done and self.seconds is not None and spent > self.seconds:
+            return False
+        self.done += 1
+        return True
+
+    def report(self) -> dict[str, Any]:
+        if self.done >= self.repeats:
+            return {}
+        return {"capped": f"time cap {self.seconds:g} s: {self.done} of {self.repeats} samples"}
+
+
+def measure_empty(runner: Any, budget: Budget) -> dict[str, Any]:
     samples = []
-    for _ in range(repeats):
+    while budget.more():
         start = time.perf_counter()
         runner.run_empty()
         samples.append(time.perf_counter() - start)
     return {"samples": samples}
 
 
-def measure_tasks(runner: Any, kind: str, sizes: list[int], repeats: int) -> dict[str, Any]:
+def measure_tasks(runner: Any, kind: str, sizes: list[int], budget: Budget) -> dict[str, Any]:
     small, large = sizes
     missing = runner.unsupported(kind)
     if missing:
         return {"unsupported": missing}
     runner.run_tasks(kind, small)  # warm-up: first-run imports and connections
     slopes, inside, walls = [], [], []
-    for _ in range(repeats):
+    while budget.more():
         wall_small, _ = timed(lambda: runner.run_tasks(kind, small))
         wall_large, body = timed(lambda: runner.run_tasks(kind, large))
         slopes.append((wall_large - wall_small) / (large - small))
