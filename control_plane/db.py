@@ -1,8 +1,9 @@
 """Database engine, sessions and migrations.
 
-SQLite is the embedded default: WAL, a generous busy timeout and BEGIN IMMEDIATE, so the
-local server's concurrent requests queue for the write lock instead of failing with
-"database is locked". PostgreSQL is the production store.
+SQLite is the embedded default: WAL, BEGIN IMMEDIATE, writers queued in-process
+(control_plane.sqlite_writer) and a generous busy timeout between processes, so the local
+server's concurrent requests queue for the write lock instead of failing with "database is
+locked". PostgreSQL is the production store.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from control_plane.sqlite_writer import serialise_writes
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option marking an engine view whose transactions only read.
 READ_ONLY = "pushflow_read_only"
+SQLITE_BUSY_SECONDS = 30
 
 
 def read_only(engine: Engine) -> Engine:
@@ -37,7 +41,8 @@ def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         _private_file(Path(path))
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
+    serialise_writes(engine, timeout=SQLITE_BUSY_SECONDS, read_only_option=READ_ONLY)  # before BEGIN IMMEDIATE
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -46,7 +51,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
