@@ -14,7 +14,7 @@ import psutil
 
 from bench.context import PROBES, Context
 from bench.report import Measure, Row
-from bench.servers import PrefectServer, PushflowServer, Server
+from bench.servers import PG_SERVER, PrefectServer, PushflowServer, Server, scratch_postgres_database
 
 HOW = (
     "throughput counts successful responses only; latencies are of every request, errors "
@@ -119,10 +119,21 @@ def measure(
 
 
 def run(ctx: Context) -> list[Row]:
+    rows = run_on(ctx, None)
+    try:
+        rows += run_on(ctx, "PostgreSQL")
+    except Exception as exc:  # e.g. no PostgreSQL here: keep the SQLite rows
+        ctx.failures.append(f"API load on PostgreSQL ({PG_SERVER}): {exc}")
+    return rows
+
+
+def run_on(ctx: Context, database: str | None) -> list[Row]:
+    """The load against each system's server on SQLite (None) or a scratch PostgreSQL
+    database on PG_SERVER (both servers on the same PostgreSQL)."""
     requests, concurrency = (80, 4) if ctx.quick else (2000, 16)
-    how = HOW.format(requests=requests, concurrency=concurrency)
+    how = HOW.format(requests=requests, concurrency=concurrency) + (f"; {database}" if database else "; SQLite")
     results: dict[str, dict[str, Any]] = {}
-    with PushflowServer() as server:
+    with _database(database, "pushflow") as url, PushflowServer(url) as server:
         deployment = setup_pushflow(server)
         results["pushflow"] = measure(
             ctx,
@@ -134,15 +145,22 @@ def run(ctx: Context) -> list[Row]:
             concurrency,
         )
     if ctx.peer_python:
-        with PrefectServer(ctx.peer_python) as peer:
-            deployment = setup_prefect(peer)
-            results["prefect"] = measure(ctx, "prefect", peer, deployment, "", requests, concurrency)
-    return rows_from(results, how)
+        try:
+            with _database(database, "prefect") as url, PrefectServer(ctx.peer_python, url) as peer:
+                deployment = setup_prefect(peer)
+                results["prefect"] = measure(ctx, "prefect", peer, deployment, "", requests, concurrency)
+        except Exception as exc:  # keep pushflow's figures
+            ctx.failures.append(f"API load, Prefect on {database or 'SQLite'}: {exc}")
+    return rows_from(results, how, f" ({database})" if database else "")
 
 
-def rows_from(results: dict[str, dict[str, Any]], how: str) -> list[Row]:
+def _database(database: str | None, system: str) -> contextlib.AbstractContextManager[str | None]:
+    return scratch_postgres_database(system) if database else contextlib.nullcontext()
+
+
+def rows_from(results: dict[str, dict[str, Any]], how: str, suffix: str = "") -> list[Row]:
     def row(label: str, unit: str, better: str, value: Any, **target: Any) -> Row:
-        r = Row(label, unit, better, how, **target)
+        r = Row(label + suffix, unit, better, how, **target)
         for system, res in results.items():
             setattr(r, system, value(res))
         return r

@@ -1,10 +1,11 @@
 """Servers the benchmark starts: each system's API on a free 127.0.0.1 port with SQLite in
-a temporary folder, stopped (process group and all) when the `with` block ends, on
+a temporary folder (or a scratch PostgreSQL database), stopped (process group and all) when the `with` block ends, on
 failure, on Ctrl-C and at interpreter exit."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import signal
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,14 +148,41 @@ class Server:
         raise NotImplementedError
 
 
+PG_SERVER = os.environ.get("PUSHFLOW_BENCH_PG", "postgres@127.0.0.1:5432")
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(system: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on PG_SERVER for one system's server, dropped
+    afterwards; yields `user@host:port/name` (each system adds its own driver scheme)."""
+    import psycopg
+
+    name = f"bench_{system}_{uuid.uuid4().hex[:10]}"
+    admin = f"postgresql://{PG_SERVER}/postgres"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class PushflowServer(Server):
     system = "pushflow"
+
+    def __init__(self, database: str | None = None) -> None:
+        self.database = database  # `user@host:port/name` on PostgreSQL; None: SQLite in its home
+        super().__init__()
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "pushflow_cli", "server", "start", "--port", str(self.port)]
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, **self.client_env(), "PUSHFLOW_HOME": str(self.home)}
+        env = {**os.environ, **self.client_env(), "PUSHFLOW_HOME": str(self.home)}
+        if self.database:
+            env["PUSHFLOW_DATABASE_URL"] = f"postgresql+psycopg://{self.database}"
+        return env
 
     def client_env(self) -> dict[str, str]:
         return {"PUSHFLOW_API_URL": self.api_url, "PUSHFLOW_API_KEY": ADMIN_KEY}
@@ -167,8 +197,9 @@ class PushflowServer(Server):
 class PrefectServer(Server):
     system = "prefect"
 
-    def __init__(self, python: Path) -> None:
+    def __init__(self, python: Path, database: str | None = None) -> None:
         self.python = python
+        self.database = database  # `user@host:port/name` on PostgreSQL; None: SQLite in its home
         super().__init__()
 
     def command(self) -> list[str]:
@@ -178,6 +209,8 @@ class PrefectServer(Server):
     def env(self) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PUSHFLOW_"))}
         database = f"sqlite+aiosqlite:///{self.home / 'prefect.db'}"
+        if self.database:
+            database = f"postgresql+asyncpg://{self.database}"
         return {
             **base,
             **self.client_env(),
