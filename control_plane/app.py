@@ -11,6 +11,7 @@ from control_plane.auth import ensure_api_key
 from control_plane.bundles import bundle_store
 from control_plane.db import create_db_engine, migrate
 from control_plane.error_handlers import install_error_handlers
+from control_plane.limits import RequestBodyLimit
 from control_plane.openapi import install_openapi
 from control_plane.routes import (
     automations,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router, prefix="/api")
     app.include_router(hooks.router)
     app.include_router(automations.router, prefix="/api")
+    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
     install_error_handlers(app)
     install_openapi(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -10,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from control_plane.auth import Principal, bearer, hashes_match, key_matches, parse_run_token
+from control_plane.columns import utcnow
 from control_plane.db import read_only
 from control_plane.errors import UnauthorizedError
 from control_plane.models import FlowRun
@@ -56,8 +58,20 @@ def get_principal(
         run_id, secret_hash = parsed
         run = session.get(FlowRun, run_id)
         if run is not None and hashes_match(secret_hash, run.token_hash):
+            if token_expired(run, services.settings.run_token_grace):
+                raise UnauthorizedError(
+                    f"this run token expired: its run ended at {run.end_time:%Y-%m-%d %H:%M:%S} UTC "
+                    f"(tokens work {services.settings.run_token_grace:g}s after their run ends)"
+                )
             return Principal(admin=False, run_id=run_id)
     raise UnauthorizedError("invalid API key")
+
+
+def token_expired(run: FlowRun, grace_seconds: float) -> bool:
+    """A run token dies with its run, plus a grace for the last logs in flight."""
+    if not run.state_type.is_terminal or run.end_time is None:
+        return False
+    return utcnow() > run.end_time + timedelta(seconds=grace_seconds)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

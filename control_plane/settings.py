@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     bundle_store: str | None = None
     bundle_max_bytes: int = 100 * 1024 * 1024
 
+    # Limits (control_plane/limits.py): 413 or 429 past them.
+    max_request_bytes: int = 10 * 1024 * 1024  # any request body but a bundle upload
+    log_batch_max_lines: int = 1000  # lines per POST .../logs (the runtime sends 500)
+    log_line_max_bytes: int = 64 * 1024  # longer lines are cut, with a note saying so
+    max_parameters_bytes: int = 1024 * 1024  # a run's parameters, as JSON
+    max_children_per_run: int = 1000  # subflow runs one run may start
+    run_token_grace: float = 300.0  # a run token keeps working this long after its run ended
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'pushflow.db'}"

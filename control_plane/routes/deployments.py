@@ -7,7 +7,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from control_plane import passes, runs
+from control_plane import limits, passes, runs
 from control_plane.columns import utcnow
 from control_plane.deps import AdminDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
@@ -37,6 +37,7 @@ def upsert_deployment(
     body: DeploymentCreate, session: SessionDep, services: ServicesDep, _: AdminDep
 ) -> DeploymentPublic:
     """Create a deployment, or replace the one with the same flow and name."""
+    limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
     pool = _existing_pool(session, body.pool)
     # Defaults may leave out required parameters (given per run), not mistype them.
     if body.parameter_schema:
@@ -170,6 +171,7 @@ def create_flow_run(
         if existing is not None:
             response.status_code = status.HTTP_200_OK
             return FlowRunPublic.of(existing)
+    limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
     check_parameters(deployment.parameter_schema, {**deployment.parameters, **body.parameters})
     pool = _existing_pool(session, deployment.pool)
     _check_job(services, pool, deployment.job_variables, body.job_variables)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import col, select
 
-from control_plane import passes, runs
+from control_plane import limits, passes, runs
 from control_plane.auth import mint_run_token
 from control_plane.columns import INT64_MAX
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
@@ -165,9 +165,12 @@ def read_logs(
 
 
 @router.post("/{flow_run_id}/logs", status_code=204)
-def send_logs(flow_run_id: str, body: list[LogCreate], session: SessionDep, principal: PrincipalDep) -> None:
+def send_logs(
+    flow_run_id: str, body: list[LogCreate], session: SessionDep, services: ServicesDep, principal: PrincipalDep
+) -> None:
     """Record log lines (the runtime sends them in batches)."""
     _get_run(session, flow_run_id, principal)
+    limits.check_log_batch(body, services.settings.log_batch_max_lines, services.settings.log_line_max_bytes)
     runs.record_logs(session, flow_run_id, body)
     session.commit()
 
@@ -190,13 +193,15 @@ class SubflowRunCreated(BaseModel):
 
 @router.post("/{flow_run_id}/subflow-runs", status_code=201)
 def create_subflow_run(
-    flow_run_id: str, body: SubflowRunCreate, session: SessionDep, principal: PrincipalDep
+    flow_run_id: str, body: SubflowRunCreate, session: SessionDep, services: ServicesDep, principal: PrincipalDep
 ) -> SubflowRunCreated:
     """Record a subflow as a child run of a RUNNING run. A run token may create children
     of its own run only; each child gets its own token, scoped to the child."""
     parent = _get_run(session, flow_run_id, principal)
     if parent.state_type is not StateType.RUNNING:
         raise ConflictError(f"run {parent.name!r} is {parent.state_type.value}; only a RUNNING run can start subflows")
+    limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
+    limits.check_children(session, parent.id, services.settings.max_children_per_run)
     child = runs.create_subflow_run(
         session,
         parent,
