@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
-from control_plane.ui import dashboard, deployments, docs, events, pools, runs, signin
+from control_plane.ui import automations, dashboard, deployments, docs, events, pools, runs, signin
 from control_plane.ui.deps import CsrfRejected, SignInRequired, sign_in_url
 from control_plane.ui.headers import SecurityHeaders
 
@@ -21,7 +21,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def install_ui(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     app.mount("/ui/static", GZipMiddleware(StaticFiles(directory=STATIC_DIR)), name="ui-static")
-    for module in (docs, signin, dashboard, runs, deployments, pools, events):
+    for module in (docs, signin, dashboard, runs, deployments, pools, events, automations):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

@@ -149,3 +149,40 @@ def test_events_page_lists_the_event_stream_newest_first_with_kind_filter(client
     assert "pushflow.flow-run.Scheduled" in runs_only and "pushflow.deployment." not in runs_only
     assert "No events yet" in client.get("/ui/events?before=1").text  # nothing is older than the first
     assert client.get("/ui/events?before=0").status_code == 422
+
+
+def test_automation_pages_show_firings_and_pause(client: TestClient) -> None:
+    from control_plane import passes
+
+    target = deployment(client, "nightly", "local", [])
+    body = {
+        "name": "pause-on-cancel",
+        "trigger": {"type": "event", "expect": ["pushflow.flow-run.Cancelled"]},
+        "actions": [{"type": "pause-deployment"}],
+    }
+    automation = client.post("/api/automations", json=body)
+    assert automation.status_code == 201, automation.text
+    hook = {
+        "name": "webhook-with-secret",
+        "trigger": {"type": "event", "expect": ["never.happens"]},
+        "actions": [{"type": "call-webhook", "url": "https://example.invalid/hook", "secret": "s3cr3t-value"}],
+    }
+    client.post("/api/automations", json=hook).raise_for_status()
+    run = client.post(f"/api/deployments/{target['id']}/runs", json={"parameters": {"label": "x"}}).json()
+    client.post(f"/api/flow-runs/{run['id']}/cancel").raise_for_status()
+    passes.tick(client.app.state.services, 10)  # type: ignore[attr-defined]
+
+    listing = client.get("/ui/automations").text
+    assert "pause-on-cancel" in listing and "webhook-with-secret" in listing
+    page = client.get(f"/ui/automations/{automation.json()['id']}").text
+    assert "pause-deployment</code>: ✓ succeeded" in page
+    assert client.get(f"/api/deployments/{target['id']}").json()["paused"] is True
+    assert "s3cr3t-value" not in client.get("/ui/automations/webhook-with-secret").text
+
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    response = client.post(
+        f"/ui/automations/{automation.json()['id']}/enabled", data={"csrf": csrf.group(1), "enabled": "false"}
+    )
+    assert "Automation paused" in response.text and "Resume automation" in response.text
+    assert client.get("/api/automations/pause-on-cancel").json()["enabled"] is False

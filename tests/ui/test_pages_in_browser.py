@@ -19,6 +19,12 @@ def test_every_page_renders_from_local_assets(page: Any, server: LiveServer) -> 
     api = server.client()
     etl = deploy(api, "etl.py:etl", SHARED_FLOWS, tags=["nightly"], schedules=[{"cron": "0 3 * * *"}])
     api.patch("/api/pools/local", json={"defaults": {"env": {"WAREHOUSE_PASSWORD": "hunter2"}}}).raise_for_status()
+    automation = {
+        "name": "pause-on-crash",
+        "trigger": {"type": "event", "expect": ["pushflow.flow-run.Crashed"]},
+        "actions": [{"type": "pause-deployment"}],
+    }
+    api.post("/api/automations", json=automation).raise_for_status()
     run = final(api, trigger(api, etl, n=4))
     assert run["state"]["type"] == "COMPLETED"
 
@@ -57,6 +63,11 @@ def test_every_page_renders_from_local_assets(page: Any, server: LiveServer) -> 
     page.get_by_role("link", name="Events").click()
     expect(page.get_by_role("cell", name="pushflow.flow-run.Completed")).to_be_visible()
     page.shots.take("events")
+
+    page.get_by_role("link", name="Automations").click()
+    page.get_by_role("link", name="pause-on-crash").click()
+    expect(page.get_by_role("button", name="Pause automation")).to_be_visible()
+    page.shots.take("automation")
 
     page.get_by_role("link", name="API docs").click()
     expect(page.get_by_role("heading", name="pushflow")).to_be_visible()
