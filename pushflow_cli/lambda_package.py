@@ -28,7 +28,7 @@ app = typer.Typer(help="Run the control plane on AWS Lambda.", no_args_is_help=T
 # pool type -> the extra that brings its SDK (ecs uses boto3, which the function has anyway)
 POOL_EXTRAS = {"ecs": "aws", "cloud-run": "gcp", "aci": "azure"}
 BASE_EXTRAS = ("server", "postgres", "lambda", "aws")
-PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 # Never needed at run time: removed from the unpacked tree before zipping.
 JUNK_DIRS = {"__pycache__", "tests", "test", "bin"}
 JUNK_SUFFIXES = (".pyc", ".pyo", ".pyi")
@@ -44,7 +44,7 @@ def package(
     pools: str = typer.Option("ecs", "--pools", help="Pool types the function submits to, comma-separated"),
 ) -> None:
     """Build the deployment zip; prints its size."""
-    if arch not in PLATFORMS:
+    if arch not in MACHINES:
         raise fail(f"unknown --arch {arch!r}; use x86_64 or arm64")
     chosen = [p.strip() for p in pools.split(",") if p.strip()]
     unknown = [p for p in chosen if p not in POOL_EXTRAS]
@@ -54,7 +54,7 @@ def package(
         raise fail(f"--python wants a version like 3.12, not {python!r}")
     extras = sorted({*BASE_EXTRAS, *(POOL_EXTRAS[p] for p in chosen)})
     try:
-        zipped, unzipped = build(output, PLATFORMS[arch], python, extras)
+        zipped, unzipped = build(output, platforms(MACHINES[arch], python), python, extras)
     except BuildError as exc:
         raise fail(str(exc)) from None
     console.print(
@@ -68,7 +68,14 @@ class BuildError(Exception):
     pass
 
 
-def build(output: Path, platform: str, python: str, extras: list[str]) -> tuple[int, int]:
+def platforms(machine: str, python: str) -> list[str]:
+    """The wheel tags the runtime's glibc accepts: Lambda's Python 3.12+ runtimes run on
+    Amazon Linux 2023 (glibc 2.34), older ones on Amazon Linux 2 (glibc 2.26)."""
+    newest = 34 if tuple(int(p) for p in python.split(".")) >= (3, 12) else 26
+    return [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 16, -1)]
+
+
+def build(output: Path, platforms: list[str], python: str, extras: list[str]) -> tuple[int, int]:
     """Build the zip at `output`; returns (zipped bytes, unzipped bytes)."""
     project = project_root()
     with tempfile.TemporaryDirectory(prefix="pushflow-lambda-") as scratch:
@@ -81,8 +88,7 @@ def build(output: Path, platform: str, python: str, extras: list[str]) -> tuple[
             "install",
             "--target",
             str(target),
-            "--platform",
-            platform,
+            *(arg for tag in platforms for arg in ("--platform", tag)),
             "--implementation",
             "cp",
             "--python-version",
