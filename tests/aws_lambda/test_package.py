@@ -17,6 +17,9 @@ import pytest
 
 from tests.aws_lambda.fixtures import request
 
+# Building downloads and unpacks ~80 MB of wheels: minutes on a busy machine.
+pytestmark = pytest.mark.timeout(600)
+
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 PROBE = """
 import json, sys, threading
