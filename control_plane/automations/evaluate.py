@@ -10,6 +10,7 @@ triggers: `match: {env: prod}` on `pushflow.flow-run.Failed`).
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from typing import Any
@@ -73,7 +74,8 @@ def evaluate_batch(services: Services, *, now: float | None = None) -> tuple[int
             trigger = triggers.get(automation.id)
             if trigger is None:
                 continue
-            state = dict(states[automation.id].state) if automation.id in states else {}
+            # A deep copy: the loaded row must not change under SQLAlchemy, or the update is lost.
+            state = copy.deepcopy(states[automation.id].state) if automation.id in states else {}
             before = repr(state)
             for event in seen:
                 if event.id > automation.since_event:
