@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlalchemy import select as select_columns
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from control_plane import events
@@ -281,8 +281,12 @@ def active_runs(session: Session) -> Sequence[FlowRun]:
 
 
 def record_task_runs(session: Session, flow_run_id: str, reports: list[TaskRunReport]) -> None:
+    """New task runs go in as one bulk INSERT of plain rows (no ORM object per task run:
+    a batch is hundreds of them); a task run reported again is updated in place, unless it
+    belongs to another flow run."""
     ids = [r.id for r in reports]
-    existing = {row.id: row for row in session.exec(select(TaskRun).where(col(TaskRun.id).in_(ids)))}
+    owners = dict(session.exec(select(TaskRun.id, TaskRun.flow_run_id).where(col(TaskRun.id).in_(ids))).all())
+    new: list[dict[str, Any]] = []
     for report in reports:
         fields: dict[str, Any] = {
             "name": report.name,
@@ -296,12 +300,13 @@ def record_task_runs(session: Session, flow_run_id: str, reports: list[TaskRunRe
             "end_time": report.end_time,
             "run_count": report.run_count,
         }
-        row = existing.get(report.id)
-        if row is None:
-            session.add(TaskRun(id=report.id, flow_run_id=flow_run_id, start_time=report.start_time, **fields))
-        elif row.flow_run_id == flow_run_id:
-            for key, value in fields.items():
-                setattr(row, key, value)
+        owner = owners.get(report.id)
+        if owner is None:
+            new.append({"id": report.id, "flow_run_id": flow_run_id, "start_time": report.start_time, **fields})
+        elif owner == flow_run_id:
+            session.execute(update(TaskRun).where(col(TaskRun.id) == report.id).values(**fields))
+    if new:
+        session.execute(insert(TaskRun), new)
 
 
 def escape_nul(text: str) -> str:

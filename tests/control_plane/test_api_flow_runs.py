@@ -123,3 +123,21 @@ def test_logs_and_task_runs_round_trip(api: Any, deployment: dict) -> None:
     (task,) = api.get(f"/api/flow-runs/{run['id']}/task-runs").json()
     assert task["name"] == "extract-0"
     assert task["state"]["type"] == "COMPLETED"
+
+
+def test_task_runs_arrive_in_bulk_and_a_repeated_report_updates_only_its_own_run(api: Any, deployment: dict) -> None:
+    run, other = trigger(api, deployment).json(), trigger(api, deployment).json()
+    batch = [
+        {"id": f"6f1c1c8e-0000-4000-8000-{i:012d}", "name": f"t-{i}", "task_key": "m.t", "state": {"type": "RUNNING"}}
+        for i in range(300)
+    ]
+    assert api.post(f"/api/flow-runs/{run['id']}/task-runs", json=batch).status_code == 204
+    again = {**batch[7], "state": {"type": "COMPLETED"}, "run_count": 2}
+    assert api.post(f"/api/flow-runs/{run['id']}/task-runs", json=[again]).status_code == 204
+    stolen = {**batch[8], "name": "not yours", "state": {"type": "FAILED"}}
+    assert api.post(f"/api/flow-runs/{other['id']}/task-runs", json=[stolen]).status_code == 204
+    tasks = {t["id"]: t for t in api.get(f"/api/flow-runs/{run['id']}/task-runs").json()}
+    assert len(tasks) == 300
+    assert (tasks[again["id"]]["state"]["type"], tasks[again["id"]]["run_count"]) == ("COMPLETED", 2)
+    assert (tasks[stolen["id"]]["name"], tasks[stolen["id"]]["state"]["type"]) == ("t-8", "RUNNING")
+    assert api.get(f"/api/flow-runs/{other['id']}/task-runs").json() == []
