@@ -116,7 +116,7 @@ def measure(base_url: str, runs: int, dispatchers: int) -> dict:
             Path(start).touch()
             outs = [json.loads(p.communicate(timeout=600)[0].strip().splitlines()[-1]) for p in procs]
             wall = time.perf_counter() - t0
-            pid_files = list(Path(tmp).glob("w*/process/*.pid"))
+            pid_files = list(Path(tmp).glob("w*/process-runs/*.pid"))
         with Session(engine) as session:
             submitted = session.exec(
                 select(func.count()).select_from(FlowRun).where(FlowRun.state_name == "InfrastructurePending")
