@@ -46,6 +46,9 @@ def _check_address(host: str, port: int) -> None:
         raise fail(f"port {port} is out of range; give --port or PUSHFLOW_PORT between 0 and 65535", 2)
     try:
         with socket.socket() as probe:
+            # As uvicorn binds: connections of a server that just died (TIME_WAIT) must not
+            # keep its replacement from starting on the same port.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as exc:
         raise fail(

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import FLOWS
+from tests.e2e.handover import hand_over
 from tests.emulators.aci import AciFake
 from tests.helpers import LiveServer, final, trigger, wait_for
 from tests.simulator import ContainerSimulator
@@ -113,6 +114,14 @@ def test_triggered_run_completes_on_aci(server: LiveServer, api: httpx.Client, f
     (container,) = fake.simulator.containers.values()  # what ACI was really asked to run
     assert container.command == ["pushflow", "execute"]
     assert container.env["PUSHFLOW_FLOW_RUN_ID"] == run["id"]
+    # the control plane read ACI's real event sequence for a healthy container and kept it running
+    assert fake.events_served[infra["id"].rsplit("/", 1)[1]] == ["Pulling", "Pulled", "Created", "Started"]
+    no_group_left(fake)
+
+
+def test_a_failing_flow_is_failed_not_crashed(server: LiveServer, api: httpx.Client, fake: AciFake) -> None:
+    done = final(api, trigger(api, deploy(server, "failing.py:failing")))
+    assert done["state"]["type"] == "FAILED", done["state"]
     no_group_left(fake)
 
 
@@ -133,7 +142,8 @@ def test_image_pull_error_is_crashed_naming_the_image(server: LiveServer, api: h
     run = trigger(api, deploy(server, "etl.py:etl", "image=pushflowdemo.azurecr.io/flows/typo:1"))
     done = final(api, run)
     assert done["state"]["type"] == "CRASHED"
-    assert "Failed to pull image 'pushflowdemo.azurecr.io/flows/typo:1'" in done["state"]["message"]
+    assert "could not pull its image 'pushflowdemo.azurecr.io/flows/typo:1'" in done["state"]["message"]
+    assert "Failed to pull image" in done["state"]["message"]
     assert not fake.simulator.containers
     no_group_left(fake)
 
@@ -167,3 +177,21 @@ def test_cancel_stops_and_deletes_the_group(
     # The runtime reports CANCELLED on SIGTERM, and may still be exiting when it does.
     wait_for(lambda: container.exit_code is not None, what="the cancelled container to exit")
     no_group_left(fake)
+
+
+def test_a_second_control_plane_with_an_empty_home_finishes_cancels_and_cleans_up(
+    fake: AciFake, tmp_path: Path, pg_schema_url: str
+) -> None:
+    defaults = {
+        "subscription_id": "00000000-0000-0000-0000-0000000000aa",
+        "resource_group": "flows",
+        "location": "westeurope",
+        "image": IMAGE,
+        "base_url": fake.url,
+        "ca_bundle": fake.ca_bundle,
+        "polling_interval": 0.2,
+    }
+    # The credential is chosen by the environment, not by an importable factory.
+    env = {"PUSHFLOW_AZURE_CREDENTIAL": "access_token", "PUSHFLOW_AZURE_ACCESS_TOKEN": "token-from-the-environment"}
+    attempts = hand_over(tmp_path, pg_schema_url, "aci", defaults, env, lambda: not fake.live_groups())
+    assert all(a["id"].startswith("/subscriptions/") for a in attempts)

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import FLOWS
+from tests.e2e.handover import hand_over
 from tests.emulators.cloud_run import FakeCloudRun
 from tests.helpers import LiveServer, final, trigger, wait_for
 from tests.simulator import ContainerSimulator
@@ -135,3 +136,22 @@ def test_cancel_stops_the_execution(server: LiveServer, api: httpx.Client, fake:
     assert done["state"]["type"] == "CANCELLED"
     assert any(m == "POST" and p.endswith(":cancel") for m, p in fake.requests)
     no_job_left(fake)
+
+
+def test_a_second_control_plane_with_an_empty_home_finishes_cancels_and_cleans_up(
+    tmp_path: Path, pg_schema_url: str
+) -> None:
+    fake = FakeCloudRun(ContainerSimulator(tmp_path / "handover-containers")).start()
+    try:
+        defaults = {
+            "project": "demo-project",
+            "region": "europe-west1",
+            "image": IMAGE,
+            "api_endpoint": fake.endpoint,
+            "logging_endpoint": fake.endpoint,
+            "credentials": "anonymous",
+        }
+        attempts = hand_over(tmp_path, pg_schema_url, "cloud-run", defaults, {}, lambda: not fake.jobs)
+        assert [a["number"] for a in attempts] == [1, 1]
+    finally:
+        fake.stop()

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.ecs import EcsEmulator
+from tests.e2e.handover import hand_over
+from tests.emulators.ecs import CREDENTIALS, REGION, EcsEmulator
 from tests.helpers import LiveServer, final, trigger, wait_for
 
 FLOWS = textwrap.dedent(
@@ -188,3 +189,35 @@ def test_cancel_while_running_stops_the_task(
     task = wait_for(stopped_task, what="the ECS task to be stopped")
     assert task["stopCode"] == "UserInitiated"
     assert task["containers"][0]["exitCode"] != 0
+
+
+def test_a_second_control_plane_with_an_empty_home_finishes_cancels_and_cleans_up(
+    emulator: EcsEmulator, tmp_path: Path, pg_schema_url: str
+) -> None:
+    emulator.ensure_cluster_and_log_group("handover", "/pushflow/handover")
+    defaults = {
+        "image": "pushflow/flows:handover",
+        "cluster": "handover",
+        "subnets": [emulator.default_subnet()],
+        "region": REGION,
+        "endpoint_url": emulator.url,  # in the job, not the environment: the locator carries it
+        "log_group": "/pushflow/handover",
+        "execution_role_arn": "arn:aws:iam::123456789012:role/pushflow-execution",
+        "run_token_secret_prefix": "pushflow/handover/",
+    }
+    ecs, secrets = emulator.client("ecs"), emulator.client("secretsmanager")
+
+    def nothing_left() -> bool:
+        arns = ecs.list_tasks(cluster="handover", desiredStatus="RUNNING")["taskArns"]
+        names = [s["Name"] for s in secrets.list_secrets()["SecretList"]]
+        revisions = ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+        per_run = [r for r in revisions if _has_secrets(ecs, r)]
+        return not arns and not [n for n in names if n.startswith("pushflow/handover/")] and not per_run
+
+    attempts = hand_over(tmp_path, pg_schema_url, "ecs", defaults, dict(CREDENTIALS), nothing_left)
+    assert {a["provider"] for a in attempts} == {"ecs"}
+
+
+def _has_secrets(ecs: Any, revision: str) -> bool:
+    definition = ecs.describe_task_definition(taskDefinition=revision)["taskDefinition"]
+    return bool(definition["containerDefinitions"][0].get("secrets"))

@@ -121,6 +121,7 @@ class AciFake:
         self.operations: dict[str, tuple[str, str]] = {}  # op id -> (kind, group id)
         self.submissions: list[dict[str, Any]] = []  # every PUT body, as received
         self.restarts: list[str] = []  # groups a PUT updated (restarting their containers)
+        self.events_served: dict[str, list[str]] = {}  # group name -> event names it has shown
         self.requests: list[tuple[str, str]] = []
         self.injected: list[tuple[str, str, int]] = []
         self.inaccessible_images: set[str] = set()
@@ -428,7 +429,7 @@ class AciFake:
             container["properties"]["instanceView"] = {
                 "restartCount": 0,
                 "currentState": current,
-                "events": self._events(group, container["properties"]["image"], current),
+                "events": self._served(group, self._events(group, container["properties"]["image"], current)),
             }
         props["provisioningState"] = group.provisioning if group.provisioning != "Creating" else "Pending"
         props["instanceView"] = {"state": _group_state(group, states), "events": []}
@@ -460,6 +461,11 @@ class AciFake:
             "startTime": _now(),
             "finishTime": _now(),
         }
+
+    def _served(self, group: FakeGroup, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        seen = self.events_served.setdefault(group.id.rsplit("/", 1)[1], [])
+        seen += [e["name"] for e in events if e["name"] not in seen]
+        return events
 
     def _events(self, group: FakeGroup, image: str, current: dict[str, Any]) -> list[dict[str, Any]]:
         def event(name: str, message: str, kind: str = "Normal") -> dict[str, Any]:

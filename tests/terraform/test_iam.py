@@ -51,6 +51,7 @@ IAM_ACTION = {
 BY_OPTION = {
     "run_token_secret_prefix": {
         "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
         "secretsmanager:PutSecretValue",
         "secretsmanager:TagResource",
     },

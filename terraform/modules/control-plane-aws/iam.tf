@@ -87,7 +87,7 @@ locals {
     var.run_token_secret_prefix == null ? [] : [{
       Sid      = "RunTokenSecrets" # ECS job variable run_token_secret_prefix
       Effect   = "Allow"
-      Action   = ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"]
+      Action   = ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"]
       Resource = ["${local.arn_prefix}:secretsmanager:${local.region}:${local.account}:secret:${var.run_token_secret_prefix}*"]
     }],
   )
