@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import typer
 
+from pushflow_cli import automations, deployments, lambda_package, pools, runs, server, webhooks
 from pushflow_cli import deploy as deploy_cmd
-from pushflow_cli import deployments, lambda_package, pools, runs, server
 
 app = typer.Typer(
     help="pushflow: run Python flows on push pools, no workers. "
@@ -20,6 +20,8 @@ app.add_typer(pools.app, name="pool")
 app.add_typer(deployments.app, name="deployment")
 app.add_typer(runs.app, name="runs")
 app.add_typer(lambda_package.app, name="lambda")
+app.add_typer(automations.app, name="automation")
+app.add_typer(webhooks.app, name="webhook")
 app.command("deploy")(deploy_cmd.deploy)
 app.command("run")(runs.run)
 

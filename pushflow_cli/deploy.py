@@ -85,6 +85,7 @@ def upsert(
     description: str | None = None,
     schedules: list[dict[str, Any]] | None = None,
     source_options: dict[str, Any] | None = None,
+    triggers: list[dict[str, Any]] | None = None,
 ) -> None:
     """Declare one deployment: the flow loaded from `entrypoint` (relative to `base_dir`)
     gives its name, parameter schema and retries; its code source is resolved (a bundle
@@ -129,6 +130,10 @@ def upsert(
                 "schedules": schedules or [],
             }
         )
+        if triggers is not None:  # pushflow.yaml declares them (deploy_triggers.py)
+            from pushflow_cli.deploy_triggers import sync_triggers
+
+            sync_triggers(api, deployment, triggers)
     if resolved.note:
         console.print(f"Code: {resolved.note}")
     console.print(

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from pushflow_cli.console import fail
+from pushflow_cli.deploy_triggers import check_triggers
 
-KEYS = ("name", "entrypoint", "pool", "parameters", "job_variables", "description", "schedules", "source")
+KEYS = ("name", "entrypoint", "pool", "parameters", "job_variables", "description", "schedules", "source", "triggers")
 SCHEDULE_KEYS = {"cron": "cron", "interval": "interval_seconds", "rrule": "rrule", "timezone": "timezone"}
 SCHEDULE_KEYS |= {"catchup": "catchup", "active": "active", "anchor": "anchor"}
 
@@ -71,6 +72,7 @@ def _entry(path: Path, index: int, entry: Any) -> dict[str, Any]:
         "schedules": schedules,
         "base_dir": path.resolve().parent,
         "source_options": {"kind": entry.get("source")},
+        "triggers": check_triggers(where, entry.get("triggers")),  # deploy_triggers.py
     }
 
 
