@@ -120,3 +120,29 @@ def test_pause_and_resume_actions_on_the_event_s_deployment(api: Any, deployment
     passes(api)
     assert api.get(f"/api/deployments/{deployment['id']}").json()["paused"] is True
     assert api.get("/api/automations/stop-on-failure").json()["enabled"] is False
+
+
+def test_call_webhook_is_retried_with_backoff_then_recorded(api: Any) -> None:
+    from tests.automations.receiver import Receiver
+    from tests.helpers import wait_for
+
+    services = api.app.state.services
+    services.settings.automation_action_backoff = 0.05
+    with Receiver(fail_first=2) as flaky:
+        hook = {"type": "call-webhook", "url": flaky.url}
+        dead = {"type": "send-notification", "url": "http://127.0.0.1:9/nothing-listens"}
+        body = {"name": "notify", "trigger": {"expect": ["acme.file.landed"]}, "actions": [hook, dead]}
+        api.post("/api/automations", json=body).raise_for_status()
+        landed(api, "a.csv")
+        evaluate_automations(services)
+
+        def settled() -> list[dict] | None:
+            run_due_actions(services)
+            [firing] = api.get("/api/automations/notify/firings").json()
+            return firing["actions"] if all(a["status"] != "pending" for a in firing["actions"]) else None
+
+        webhook, notification = wait_for(settled, what="both actions to settle")
+    assert (webhook["status"], webhook["attempts"]) == ("succeeded", 3)
+    assert len(flaky.received) == 1 and flaky.received[0]["body"]["event"]["payload"]["key"] == "a.csv"
+    assert (notification["status"], notification["attempts"]) == ("failed", 4)
+    assert "POST http://127.0.0.1:9/nothing-listens failed" in notification["error"]
