@@ -13,6 +13,7 @@ import time
 
 from sqlmodel import Session, col, func, select
 
+from control_plane.automations import evaluate
 from control_plane.automations.models import AutomationActionRun
 from control_plane.db import create_db_engine
 from control_plane.passes import evaluate_automations, run_due_actions
@@ -21,6 +22,8 @@ from control_plane.settings import Settings
 
 
 def main(url: str, start_file: str, expected: int) -> None:
+    # Small batches, so the evaluators race for the cursor many times over the 500 events.
+    evaluate.BATCH = 20
     settings = Settings(database_url=url, api_key="evaluators", run_loops=False)
     engine = create_db_engine(url)
     services = Services(settings=settings, engine=engine, api_key="evaluators", adapters=PoolAdapters())

@@ -155,3 +155,13 @@ def test_a_failed_prod_run_calls_a_signed_webhook(api: httpx.Client) -> None:
     assert delivery["body"]["automation"]["name"] == "prod-failures"
     [firing] = api.get("/api/automations/prod-failures/firings").json()
     assert firing["actions"][0]["status"] == "succeeded"
+
+
+def test_emit_event_inside_a_deployed_run_uses_the_run_s_token(api: httpx.Client) -> None:
+    deployment = deploy(api, "emitting.py:emitting", "emits")
+    run = api.post(f"/api/deployments/{deployment['id']}/runs", json={"parameters": {"key": "b.csv"}}).json()
+    assert final(api, run)["state"]["type"] == "COMPLETED"
+    [event] = api.get("/api/events", params={"event": "acme.file.processed"}).json()["items"]
+    assert event["payload"] == {"key": "b.csv"}
+    assert event["resource"] == {"id": "acme.bucket.out", "labels": {"env": "test"}}
+    assert {"id": f"pushflow.flow-run.{run['id']}", "role": "flow-run"} in event["related"]
