@@ -24,6 +24,7 @@ from control_plane.routes import (
     health,
     hooks,
     infrastructure,
+    keys,
     pools,
     results,
     schedules,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router, prefix="/api")
     app.include_router(hooks.router)
     app.include_router(automations.router, prefix="/api")
+    app.include_router(keys.router, prefix="/api")
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
     install_error_handlers(app)
     install_openapi(app)

@@ -15,14 +15,20 @@ import secrets
 from pathlib import Path
 
 from control_plane.errors import ConfigurationError, ForbiddenError, UnauthorizedError
+from control_plane.scopes import Scope
 
 RUN_TOKEN_PREFIX = "pfr_"
 
 
 @dataclasses.dataclass(frozen=True)
 class Principal:
+    """Who is calling: a key (`admin=True`: not a run token; its `scope` says what it may
+    do, checked per route by deps) or a run token (`run_id`)."""
+
     admin: bool
     run_id: str | None = None
+    scope: Scope = Scope.ADMIN
+    key_name: str | None = None  # None: the bootstrap admin key, or a run token
 
     def require_admin(self) -> None:
         if not self.admin:

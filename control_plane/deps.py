@@ -10,11 +10,13 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from control_plane import keys
 from control_plane.auth import Principal, bearer, hashes_match, key_matches, parse_run_token
 from control_plane.columns import utcnow
 from control_plane.db import read_only
-from control_plane.errors import UnauthorizedError
+from control_plane.errors import ForbiddenError, UnauthorizedError
 from control_plane.models import FlowRun
+from control_plane.scopes import Scope, required_scope
 from control_plane.services import Services
 
 
@@ -39,8 +41,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 # header itself is read below, so a missing or malformed one gets our own 401.
 bearer_scheme = HTTPBearer(
     auto_error=False,
-    description="The admin API key (PUSHFLOW_API_KEY, or the key the local server saved in "
-    "~/.pushflow/api_key), or a run token (only for its own run)",
+    description="An API key: the bootstrap admin key (PUSHFLOW_API_KEY, or the key the local server saved in "
+    "~/.pushflow/api_key) or a scoped key (`pushflow key create`); or a run token (only for its own run)",
 )
 
 
@@ -52,7 +54,7 @@ def get_principal(
 ) -> Principal:
     token = bearer(request.headers.get("authorization"))
     if key_matches(token, services.api_key):
-        return Principal(admin=True)
+        return _authorized(request, Principal(admin=True))
     parsed = parse_run_token(token)
     if parsed is not None:
         run_id, secret_hash = parsed
@@ -64,7 +66,27 @@ def get_principal(
                     f"(tokens work {services.settings.run_token_grace:g}s after their run ends)"
                 )
             return Principal(admin=False, run_id=run_id)
+    key = keys.find(services.engine, token)
+    if key is not None:
+        problem = keys.why_unusable(key)
+        if problem:
+            raise UnauthorizedError(problem)
+        keys.touch(services.engine, key)
+        return _authorized(request, Principal(admin=True, scope=Scope(key.scope), key_name=key.name))
     raise UnauthorizedError("invalid API key")
+
+
+def _authorized(request: Request, principal: Principal) -> Principal:
+    """`principal` if its key's scope covers this route (control_plane/scopes.py), else 403."""
+    route = request.scope.get("route")
+    needed = required_scope(request.method, getattr(route, "path", request.url.path))
+    if not principal.scope.covers(needed):
+        raise ForbiddenError(
+            f"this key's scope is {principal.scope.value!r}; {request.method} {request.url.path} needs "
+            f"{needed.value!r} or above: use a key with that scope (pushflow key create NAME --scope {needed.value})"
+        )
+    request.state.principal = principal  # for the audit log
+    return principal
 
 
 def token_expired(run: FlowRun, grace_seconds: float) -> bool:

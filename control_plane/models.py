@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from control_plane import attempts as _attempts  # noqa: F401 - registers its table
 from control_plane import events as _events  # noqa: F401 - registers its table
+from control_plane import keys as _keys  # noqa: F401 - registers its table
 from control_plane import tag_limits as _tag_limits  # noqa: F401 - registers its tables
 from control_plane import webhook_models as _webhooks  # noqa: F401 - registers its tables
 from control_plane.automations import models as _automations  # noqa: F401 - registers its tables
