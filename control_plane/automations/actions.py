@@ -172,18 +172,28 @@ HANDLERS: dict[type, Callable[[Services, Any, dict[str, Any], str], str]] = {
 }
 
 
+def shown_url(url: str) -> str:
+    """A URL as errors, logs and responses show it: scheme and host only. Incoming-webhook
+    URLs (Slack's, ours) carry their credential in the path."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
+
+
 def _post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> str:
     import httpx
 
+    shown = shown_url(url)
     try:
         response = httpx.post(url, content=data, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
-        raise ActionError(f"POST {url} failed: {type(exc).__name__}: {exc}", retryable=True) from None
+        raise ActionError(f"POST {shown} failed: {type(exc).__name__}: {exc}", retryable=True) from None
     if response.status_code >= 500 or response.status_code in (408, 429):
-        raise ActionError(f"POST {url} answered {response.status_code}", retryable=True)
+        raise ActionError(f"POST {shown} answered {response.status_code}", retryable=True)
     if response.status_code >= 400:
-        raise ActionError(f"POST {url} answered {response.status_code}: {response.text[:200]}")
-    return f"POST {url} -> {response.status_code}"
+        raise ActionError(f"POST {shown} answered {response.status_code}: {response.text[:200]}")
+    return f"POST {shown} -> {response.status_code}"
 
 
 def _deployment(session: Session, ref: str) -> Deployment:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from sqlmodel import Session, col, or_, select
 
-from control_plane.automations.actions import set_enabled
+from control_plane.automations.actions import set_enabled, shown_url
 from control_plane.automations.models import (
     ActionRunPublic,
     Automation,
@@ -22,6 +22,7 @@ from control_plane.automations.models import (
 from control_plane.deps import AdminDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
 from control_plane.events import Event
+from control_plane.masking import mask_secrets
 
 router = APIRouter(prefix="/automations", tags=["automations"])
 
@@ -133,13 +134,23 @@ def get_automation(session: Session, ref: str) -> Automation:
     return found
 
 
+def _shown_actions(actions: list[dict]) -> list[dict]:
+    """Secrets (call-webhook's `secret`, header values named like secrets) masked, and
+    outgoing URLs cut to their host: a Slack webhook URL is a credential."""
+    shown = mask_secrets(actions)
+    for action in shown:
+        if isinstance(action.get("url"), str):
+            action["url"] = shown_url(action["url"])
+    return shown  # type: ignore[no-any-return]
+
+
 def _public(a: Automation) -> AutomationPublic:
     return AutomationPublic(
         id=a.id,
         name=a.name,
         description=a.description,
         trigger=a.trigger,
-        actions=a.actions,
+        actions=_shown_actions(a.actions),
         enabled=a.enabled,
         created=a.created,
     )

@@ -145,4 +145,18 @@ def test_call_webhook_is_retried_with_backoff_then_recorded(api: Any) -> None:
     assert (webhook["status"], webhook["attempts"]) == ("succeeded", 3)
     assert len(flaky.received) == 1 and flaky.received[0]["body"]["event"]["payload"]["key"] == "a.csv"
     assert (notification["status"], notification["attempts"]) == ("failed", 4)
-    assert "POST http://127.0.0.1:9/nothing-listens failed" in notification["error"]
+    assert "POST http://127.0.0.1:9/… failed" in notification["error"]  # the path may be a credential
+
+
+def test_secrets_and_webhook_paths_are_not_shown(api: Any) -> None:
+    slack = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
+    actions = [
+        {"type": "call-webhook", "url": "https://example.com/in/abc", "secret": "whsec_c2VjcmV0c2VjcmV0c2VjcmV0"},
+        {"type": "send-notification", "url": slack},
+    ]
+    body = {"name": "quiet", "trigger": {}, "actions": actions}
+    created = api.post("/api/automations", json=body).json()
+    for shown in (created, api.get("/api/automations/quiet").json(), api.get("/api/automations").json()[0]):
+        text = str(shown["actions"])
+        assert "XXXXSECRET" not in text and "whsec_" not in text and "/in/abc" not in text
+        assert shown["actions"][1]["url"] == "https://hooks.slack.com/…"
