@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Index, UniqueConstraint, func, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from control_plane.columns import json_column, utc_column, utcnow
@@ -92,34 +91,36 @@ def record(
     session: Session, submitted: Iterable[tuple[str, int, InfraRef]], *, ended: InfraStatus | None = None
 ) -> None:
     """Add an attempt row per (run id, attempt number, ref). A number already recorded (a
-    resubmission of the same attempt found the same infrastructure) is left as it is."""
-    items = list(submitted)
-    if not items:
+    resubmission of the same attempt found the same infrastructure, perhaps concurrently)
+    is left as it is. One INSERT ... ON CONFLICT DO NOTHING for the whole batch: a
+    dispatch pass records hundreds."""
+    now = utcnow()
+    rows = [
+        {
+            "flow_run_id": run_id,
+            "number": number,
+            "provider": ref.provider,
+            "infra_id": ref.id,
+            "locator": dict(ref.locator),
+            "console_url": ref.console_url,
+            "submitted": now,
+            "ended": now if ended is not None else None,
+            "infra_status": ended.phase.value if ended is not None else None,
+            "exit_code": ended.exit_code if ended is not None else None,
+            "reason": ended.reason if ended is not None else None,
+        }
+        for run_id, number, ref in submitted
+    ]
+    if not rows:
         return
-    known = set(
-        session.exec(
-            select(Attempt.flow_run_id, Attempt.number).where(col(Attempt.flow_run_id).in_([i for i, _, _ in items]))
-        ).all()
-    )
-    for run_id, number, ref in items:
-        if (run_id, number) in known:
-            continue
-        row = Attempt(
-            flow_run_id=run_id,
-            number=number,
-            provider=ref.provider,
-            infra_id=ref.id,
-            locator=dict(ref.locator),
-            console_url=ref.console_url,
-        )
-        if ended is not None:
-            row.ended, row.infra_status = utcnow(), ended.phase.value
-            row.exit_code, row.reason = ended.exit_code, ended.reason
-        try:
-            with session.begin_nested():  # a concurrent resubmitter may have recorded it
-                session.add(row)
-        except IntegrityError:
-            pass
+    table = Attempt.__table__  # type: ignore[attr-defined]
+    # The dialect's own insert (its module is loaded by the engine already, not at import).
+    if session.connection().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["flow_run_id", "number"])
+    session.execute(statement, rows)
 
 
 def latest(session: Session, run_ids: Sequence[str]) -> dict[str, Attempt]:
