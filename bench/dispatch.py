@@ -2,10 +2,14 @@
 per second, with 1 and several dispatcher processes, and a check that none was submitted
 twice.
 
-    python bench/dispatch.py [--runs 2000] [--dispatchers 1,4] [--url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    python bench/dispatch.py [--runs 2000] [--dispatchers 1,4] [--adapter process|noop|slow]
+                             [--url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
-Each run is a real `process` pool submission (fork/exec of `true`, pid and log files), so
-the figure includes the adapter's own cost. A fresh schema per measurement, dropped after.
+`process` (default): each run is a real `process` pool submission (fork/exec of `true`,
+pid and log files), so the figure includes the adapter's own cost. `noop`: the process
+pool's job handling with a submit that returns at once (the control plane's own cost).
+`slow`: a submit that takes 100 ms, like a cloud API (how far parallel submits carry).
+A fresh schema per measurement, dropped after.
 """
 
 from __future__ import annotations
@@ -24,20 +28,53 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def worker(url: str, start_file: str, state_dir: str) -> None:
+SUBMIT_SECONDS = {"noop": 0.0, "slow": 0.1}
+
+
+def bench_adapters(adapter: str) -> object:
+    """The control plane's adapter registry, or one whose every pool submits in a fixed
+    time and records each run id it was given (to count duplicates)."""
+    from control_plane.services import PoolAdapters
+    from push_pools.base import InfraRef
+    from push_pools.process import ProcessPool
+
+    if adapter == "process":
+        return PoolAdapters()
+    delay = SUBMIT_SECONDS[adapter]
+
+    class TimedPool(ProcessPool):
+        submitted: list[str] = []
+
+        def submit(self, run, job, *, timeout=30.0):  # type: ignore[no-untyped-def]
+            if delay:
+                time.sleep(delay)
+            self.submitted.append(run.run_id)
+            return InfraRef(provider="process", id=f"bench-{run.run_id}")
+
+    class TimedAdapters(PoolAdapters):
+        pool = TimedPool()
+
+        def get(self, kind: str) -> TimedPool:  # type: ignore[override]
+            return self.pool
+
+    return TimedAdapters()
+
+
+def worker(url: str, start_file: str, state_dir: str, adapter: str = "process") -> None:
     from sqlmodel import Session, func, select
 
     from control_plane.db import create_db_engine
     from control_plane.models import FlowRun
     from control_plane.passes import dispatch_due
-    from control_plane.services import PoolAdapters, Services
+    from control_plane.services import Services
     from control_plane.settings import Settings
     from runtime.states import StateType
 
     os.environ["PUSHFLOW_HOME"] = state_dir  # where the process pool puts pid and log files
     settings = Settings(database_url=url, api_key="bench", run_loops=False, home=Path(state_dir))
     engine = create_db_engine(url)
-    services = Services(settings, engine, "bench", PoolAdapters())
+    adapters = bench_adapters(adapter)
+    services = Services(settings, engine, "bench", adapters)  # type: ignore[arg-type]
     while not os.path.exists(start_file):
         time.sleep(0.005)
     started, claimed = time.perf_counter(), 0
@@ -51,10 +88,11 @@ def worker(url: str, start_file: str, state_dir: str) -> None:
                 ).one()
             if not left:
                 break
-    print(json.dumps({"claimed": claimed, "seconds": time.perf_counter() - started}))
+    ids = list(getattr(adapters, "pool", None).submitted) if adapter != "process" else []  # type: ignore[union-attr]
+    print(json.dumps({"claimed": claimed, "seconds": time.perf_counter() - started, "submitted_ids": ids}))
 
 
-def measure(base_url: str, runs: int, dispatchers: int) -> dict:
+def measure(base_url: str, runs: int, dispatchers: int, adapter: str = "process") -> dict:
     import psycopg
     from sqlalchemy import insert
     from sqlmodel import Session, func, select
@@ -105,7 +143,7 @@ def measure(base_url: str, runs: int, dispatchers: int) -> dict:
             start = os.path.join(tmp, "start")
             procs = [
                 subprocess.Popen(
-                    [sys.executable, __file__, "--worker", url, start, os.path.join(tmp, f"w{n}")],
+                    [sys.executable, __file__, "--worker", url, start, os.path.join(tmp, f"w{n}"), adapter],
                     stdout=subprocess.PIPE,
                     text=True,
                 )
@@ -117,6 +155,8 @@ def measure(base_url: str, runs: int, dispatchers: int) -> dict:
             outs = [json.loads(p.communicate(timeout=600)[0].strip().splitlines()[-1]) for p in procs]
             wall = time.perf_counter() - t0
             pid_files = list(Path(tmp).glob("w*/process-runs/*.pid"))
+            if adapter != "process":  # one "started" per submit the adapter saw
+                pid_files = [Path(i) for o in outs for i in o["submitted_ids"]]
         with Session(engine) as session:
             submitted = session.exec(
                 select(func.count()).select_from(FlowRun).where(FlowRun.state_name == "InfrastructurePending")
@@ -144,12 +184,16 @@ def main() -> None:
     parser.add_argument(
         "--url", default=os.environ.get("PUSHFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     )
+    parser.add_argument("--adapter", choices=["process", *SUBMIT_SECONDS], default="process")
     args = parser.parse_args()
-    print(f"dispatch throughput, PostgreSQL, process pool, {args.runs} due runs, {os.cpu_count()} CPUs")
+    print(
+        f"dispatch throughput, PostgreSQL, {args.adapter} adapter, {args.runs} due runs, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     columns = ("dispatchers", 11), ("runs", 6), ("seconds", 8), ("runs/s", 8), ("submitted", 9), ("started", 8)
     print(" ".join(f"{name:>{width}}" for name, width in columns), f"{'dupes':>6}  split")
     for k in [int(x) for x in args.dispatchers.split(",")]:
-        r = measure(args.url, args.runs, k)
+        r = measure(args.url, args.runs, k, args.adapter)
         print(
             f"{r['dispatchers']:>11} {r['runs']:>6} {r['seconds']:>8.2f} {r['per_second']:>8.0f} "
             f"{r['submitted']:>9} {r['processes_started']:>8} {r['duplicates']:>6}  {r['split']}"
@@ -158,6 +202,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker(*sys.argv[2:5])
+        worker(*sys.argv[2:6])
     else:
         main()
