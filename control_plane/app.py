@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from control_plane.audit import AuditLog
 from control_plane.auth import ensure_api_key
 from control_plane.bundles import bundle_store
 from control_plane.db import create_db_engine, migrate
@@ -14,6 +15,7 @@ from control_plane.error_handlers import install_error_handlers
 from control_plane.limits import RequestBodyLimit
 from control_plane.openapi import install_openapi
 from control_plane.routes import (
+    audit,
     automations,
     bundles,
     concurrency_limits,
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(hooks.router)
     app.include_router(automations.router, prefix="/api")
     app.include_router(keys.router, prefix="/api")
+    app.include_router(audit.router, prefix="/api")
+    app.add_middleware(AuditLog)
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
     install_error_handlers(app)
     install_openapi(app)

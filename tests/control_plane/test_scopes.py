@@ -15,6 +15,7 @@ SCOPES = ("read", "run", "deploy", "admin")
 # The least scope each route needs. A new route fails test_every_route_has_a_scope until
 # it is added here, i.e. until someone decided who may call it.
 MATRIX = {
+    ("GET", "/api/audit"): "admin",
     ("GET", "/api/automations"): "read",
     ("POST", "/api/automations"): "deploy",
     ("GET", "/api/automations/{ref}"): "read",
