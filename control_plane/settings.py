@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     reconcile_interval: float = 1.0
     # Orchestration (seconds unless said otherwise); see docs/run-lifecycle.md.
     dispatch_batch: int = 100
+    submit_concurrency: int = Field(default=32, ge=1)  # submits in flight per dispatch batch (cloud APIs are slow)
     late_after: float = 15.0  # a due run not yet started is marked Late after this
     heartbeat_timeout: float = 90.0  # RUNNING without a heartbeat this long -> CRASHED
     submit_timeout: float = 30.0  # claimed but never handed over -> submitted again

@@ -88,7 +88,8 @@ def submit_all(services: Services, claims: list[Claim]) -> None:
     if len(claims) == 1:
         outcomes = [_submit(services, claims[0], pools, deployments)]
     else:
-        with ThreadPoolExecutor(max_workers=min(8, len(claims)), thread_name_prefix="pushflow-submit") as ex:
+        workers = min(services.settings.submit_concurrency, len(claims))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pushflow-submit") as ex:
             outcomes = list(ex.map(lambda c: _submit(services, c, pools, deployments), claims))
     submitted = [(c.run.id, ref) for c, ref in zip(claims, outcomes, strict=True) if isinstance(ref, InfraRef)]
     failed = [(c.run, err) for c, err in zip(claims, outcomes, strict=True) if isinstance(err, PushPoolError)]
