@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response, status
 from control_plane.deps import PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ErrorBody
 from control_plane.event_ingest import EventCreate, accept_events
+from control_plane.passes.automations import automations_on_trigger
 
 router = APIRouter(tags=["events"])
 
@@ -30,4 +31,5 @@ def create_events(
     accept_events(session, services.settings, events, run_id=None if principal.admin else principal.run_id)
     session.commit()
     services.wake()
+    automations_on_trigger(services)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from control_plane.deps import ServicesDep
 from control_plane.errors import BadRequestError, ErrorBody, NotFoundError, PayloadTooLargeError, UnauthorizedError
 from control_plane.event_ingest import EventCreate, RelatedIn, accept_events
+from control_plane.passes.automations import automations_on_trigger
 from control_plane.services import Services
 from control_plane.signatures import SignatureError, verify
 from control_plane.templates import TemplateError, render_json
@@ -53,6 +54,7 @@ async def receive_webhook(slug: str, request: Request, services: ServicesDep) ->
     query = dict(parse_qsl(request.url.query))
     await run_in_threadpool(_ingest, services, slug, body, headers, query)
     services.wake()
+    await run_in_threadpool(automations_on_trigger, services)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -160,3 +160,71 @@ def test_secrets_and_webhook_paths_are_not_shown(api: Any) -> None:
         text = str(shown["actions"])
         assert "XXXXSECRET" not in text and "whsec_" not in text and "/in/abc" not in text
         assert shown["actions"][1]["url"] == "https://hooks.slack.com/…"
+
+
+def test_flow_run_and_pool_actions(api: Any, deployment: dict) -> None:
+    def on(name: str, event: str, actions: list[dict]) -> None:
+        body = {"name": name, "trigger": {"expect": [event]}, "actions": actions}
+        api.post("/api/automations", json=body).raise_for_status()
+
+    on("cancel-it", "acme.cancel", [{"type": "cancel-flow-run", "flow_run_id": "{{ event.payload.run }}"}])
+    on(
+        "force-it",
+        "acme.force",
+        [{"type": "change-flow-run-state", "flow_run_id": "{{ event.payload.run }}", "state": "completed"}],
+    )
+    on(
+        "hold",
+        "acme.hold",
+        [{"type": "pause-pool", "target": "local"}, {"type": "pause-deployment", "target": "etl/nightly"}],
+    )
+    on(
+        "release",
+        "acme.release",
+        [{"type": "resume-pool", "target": "local"}, {"type": "resume-deployment", "target": "etl/nightly"}],
+    )
+    first = api.post(f"/api/deployments/{deployment['id']}/runs", json={}).json()
+    second = api.post(f"/api/deployments/{deployment['id']}/runs", json={}).json()
+
+    def send(event: str, **payload: str) -> None:
+        body = {"event": event, "resource": {"id": "acme.ops"}, "payload": payload}
+        api.post("/api/events", json=body).raise_for_status()
+
+    send("acme.cancel", run=first["id"])
+    send("acme.force", run=second["id"])
+    send("acme.hold")
+    passes(api)
+    assert api.get(f"/api/flow-runs/{first['id']}").json()["state"]["type"] == "CANCELLED"
+    assert api.get(f"/api/flow-runs/{second['id']}").json()["state"]["type"] == "COMPLETED"
+    assert api.get("/api/pools/local").json()["paused"] is True
+    assert api.get(f"/api/deployments/{deployment['id']}").json()["paused"] is True
+    send("acme.release")
+    passes(api)
+    assert api.get("/api/pools/local").json()["paused"] is False
+    assert api.get(f"/api/deployments/{deployment['id']}").json()["paused"] is False
+    send("acme.cancel", run="no-such-run")
+    passes(api)
+    latest = api.get("/api/automations/cancel-it/firings").json()[0]
+    assert latest["actions"][0]["status"] == "failed" and "not found" in latest["actions"][0]["error"]
+
+
+def test_without_loops_an_event_is_evaluated_in_its_request(tmp_path: Any, database_url: str) -> None:
+    """Lambda: no loop, the API starts work itself; the run exists when the POST answers."""
+    from fastapi.testclient import TestClient
+
+    from control_plane.app import create_app
+    from control_plane.settings import Settings
+
+    settings = Settings(home=tmp_path / "h", database_url=database_url, api_key="k", run_loops=False)
+    with TestClient(create_app(settings), headers={"Authorization": "Bearer k"}) as client:
+        client.post("/api/pools", json={"name": "held", "type": "process", "paused": True}).raise_for_status()
+        body = {"name": "d", "flow_name": "f", "entrypoint": "x.py:f", "pool": "held"}
+        client.post("/api/deployments", json=body).raise_for_status()
+        automation(
+            client,
+            "f/d",
+            trigger={"expect": ["acme.file.landed"]},
+            actions=[{"type": "run-deployment", "deployment": "f/d"}],
+        )
+        landed(client, "now.csv")
+        assert len(runs(client)) == 1

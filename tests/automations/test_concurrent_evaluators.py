@@ -25,7 +25,10 @@ SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
 
 def test_four_concurrent_evaluators_run_each_action_once(pg_schema_url: str, tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", database_url=pg_schema_url, api_key="k", run_loops=False)
+    # Only the four workers evaluate: nothing in the requests that bring the events.
+    settings = Settings(
+        home=tmp_path / "home", database_url=pg_schema_url, api_key="k", run_loops=False, dispatch_on_trigger=False
+    )
     with Receiver(SECRET) as receiver, TestClient(create_app(settings), headers={"Authorization": "Bearer k"}) as api:
         api.post(
             "/api/automations",
