@@ -3,10 +3,13 @@ upsert-pool and tick; a bad command raises so `terraform apply` fails with the r
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from control_plane.aws_lambda.container import Container
-from control_plane.aws_lambda.errors import CommandError
+from control_plane.aws_lambda.errors import CommandError, LambdaConfigError
+from control_plane.settings import Settings
 from tests.aws_lambda.conftest import ADMIN_KEY, invoke
 from tests.aws_lambda.fixtures import request, response_json
 
@@ -46,3 +49,20 @@ def test_a_pool_cannot_change_type(container: Container) -> None:
     invoke(container, {"pushflow": "upsert-pool", "name": "p", "type": "ecs", "defaults": {"image": "i"}})
     with pytest.raises(CommandError, match="is of type 'ecs', not 'process'; delete it first"):
         invoke(container, {"pushflow": "upsert-pool", "name": "p", "type": "process"})
+
+
+def test_without_a_bundle_store_bundle_routes_say_what_to_set(container: Container) -> None:
+    sha = "0" * 64
+    answer = invoke(container, request("apigateway-http-v2.json", "HEAD", f"/api/bundles/{sha}", key=ADMIN_KEY))
+    assert answer["statusCode"] == 409
+    upload = request("apigateway-http-v2.json", "PUT", f"/api/bundles/{sha}", body="x", key=ADMIN_KEY)
+    refused = invoke(container, upload)
+    assert refused["statusCode"] == 409
+    assert "PUSHFLOW_BUNDLE_STORE" in refused["body"]
+
+
+def test_a_folder_bundle_store_is_refused(lambda_settings: Settings, tmp_path: Path) -> None:
+    settings = lambda_settings.model_copy(update={"bundle_store": str(tmp_path / "bundles")})
+    with pytest.raises(LambdaConfigError, match="is a folder; on Lambda use s3://"):
+        invoke(Container(settings), {"pushflow": "migrate"})
+    assert not (tmp_path / "bundles").exists()
