@@ -74,7 +74,7 @@ def worker(url: str, start_file: str, state_dir: str, adapter: str = "process") 
     settings = Settings(database_url=url, api_key="bench", run_loops=False, home=Path(state_dir))
     engine = create_db_engine(url)
     adapters = bench_adapters(adapter)
-    services = Services(settings, engine, "bench", adapters)  # type: ignore[arg-type]
+    services = Services(settings, engine, "bench", adapters, server_secret="bench-secret")  # type: ignore[arg-type]
     while not os.path.exists(start_file):
         time.sleep(0.005)
     started, claimed = time.perf_counter(), 0

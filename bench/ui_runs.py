@@ -25,7 +25,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from control_plane.app import create_app
+from control_plane.local import create_local_app
 from control_plane.models import Deployment, FlowRun, Pool
 from control_plane.settings import Settings
 from control_plane.ui import STATIC_DIR
@@ -94,7 +94,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         url = args.database_url or f"sqlite:///{Path(home) / 'bench.db'}"
         settings = Settings(home=Path(home), database_url=url, api_key=KEY, run_loops=False)
-        with TestClient(create_app(settings), base_url="http://127.0.0.1:4300") as client:
+        with TestClient(create_local_app(settings), base_url="http://127.0.0.1:4300") as client:
             started = time.perf_counter()
             with Session(client.app.state.services.engine) as session:  # type: ignore[attr-defined]
                 seed(session, args.runs)

@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from control_plane.audit import AuditLog
-from control_plane.auth import ensure_api_key
+from control_plane.auth import read_key_file
 from control_plane.bundles import bundle_store
-from control_plane.db import create_db_engine, migrate
+from control_plane.db import check_schema, create_db_engine
 from control_plane.error_handlers import install_error_handlers
+from control_plane.errors import ConfigurationError
 from control_plane.limits import RequestBodyLimit
 from control_plane.openapi import install_openapi
 from control_plane.routes import (
@@ -89,14 +90,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def build_services(settings: Settings) -> Services:
+def check_ready(settings: Settings) -> None:
+    """Raise ConfigurationError, saying what to set or run, if this control plane cannot serve."""
+    _keys(settings)
     engine = create_db_engine(settings.resolved_database_url)
-    migrate(engine)
-    api_key = ensure_api_key(
-        settings.api_key.get_secret_value() if settings.api_key else None,
-        settings.saved_api_key_file,
-        given_file=settings.api_key_file,
-    )
+    try:
+        check_schema(engine)
+    finally:
+        engine.dispose()
+
+
+def _keys(settings: Settings) -> tuple[str, str]:
+    if settings.api_key is not None:
+        api_key = settings.api_key.get_secret_value()
+    elif settings.api_key_file is not None:
+        api_key = read_key_file(settings.api_key_file)
+    else:
+        raise ConfigurationError(
+            "no admin API key: set PUSHFLOW_API_KEY or PUSHFLOW_API_KEY_FILE "
+            "(`pushflow server start` makes one locally)"
+        )
+    if settings.server_secret is None:
+        raise ConfigurationError(
+            "no server secret: set PUSHFLOW_SERVER_SECRET to a long random string; it signs run tokens"
+        )
+    return api_key, settings.server_secret.get_secret_value()
+
+
+def build_services(settings: Settings) -> Services:
+    """Everything a request needs, from the settings alone: nothing is migrated and no
+    file is written here (`pushflow db upgrade` and local mode do that; control_plane/local.py)."""
+    api_key, server_secret = _keys(settings)
+    engine = create_db_engine(settings.resolved_database_url)
+    check_schema(engine)
     adapters = PoolAdapters()
     store = bundle_store(settings.resolved_bundle_store)
-    return Services(settings=settings, engine=engine, api_key=api_key, adapters=adapters, bundles=store)
+    return Services(
+        settings=settings,
+        engine=engine,
+        api_key=api_key,
+        adapters=adapters,
+        bundles=store,
+        server_secret=server_secret,
+    )

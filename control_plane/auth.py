@@ -10,7 +10,6 @@ import base64
 import dataclasses
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
@@ -37,28 +36,6 @@ class Principal:
     def require_run(self, run_id: str) -> None:
         if not self.admin and self.run_id != run_id:
             raise ForbiddenError("a run token may only read and report on its own run")
-
-
-def ensure_api_key(configured: str | None, key_file: Path, *, given_file: Path | None = None) -> str:
-    """The admin key: the configured one, else the one in `given_file`
-    (PUSHFLOW_API_KEY_FILE), else the saved one, else a new one saved with 0600
-    permissions for the CLI to find."""
-    if configured:
-        return configured
-    if given_file is not None:
-        return read_key_file(given_file)
-    try:
-        saved = key_file.read_text().strip()
-        if saved:
-            return saved
-    except FileNotFoundError:
-        pass
-    key = "pfk_" + secrets.token_urlsafe(32)
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-    return key
 
 
 def read_key_file(path: Path) -> str:

@@ -27,7 +27,9 @@ from sqlmodel import Session, col, select
 from control_plane.auth import derive_run_token
 from control_plane.managed import mark_awaiting_quota, pools_over_daily_quota
 from control_plane.models import Deployment, FlowRun, Pool
-from control_plane.orchestration.rules import ACTIVE_TYPES, AWAITING_SLOT, CLAIMED
+from control_plane.orchestration import policy
+from control_plane.orchestration.policy import AWAITING_SLOT, CLAIMED
+from control_plane.orchestration.rules import ACTIVE_TYPES
 from control_plane.runs import transition_many
 from runtime.states import State, StateType
 
@@ -116,7 +118,7 @@ def _mark_waiting_at_limit(session: Session, now: datetime, held_pools: Any, hel
     ):
         ids = list(session.exec(query.limit(1000)))
         if ids:
-            state = State(StateType.SCHEDULED, name=AWAITING_SLOT, message=f"waiting: {reason}")
+            state = policy.waiting_for_slot(reason)
             transition_many(session, ids, StateType.SCHEDULED, None, state, skip_locked=True)
 
 
@@ -174,7 +176,7 @@ def _mark_waiting(session: Session, waiting: list[tuple[FlowRun, str]]) -> None:
         if run.state_name != AWAITING_SLOT or run.state_message != reason:
             by_reason.setdefault(reason, []).append(run.id)
     for reason, ids in by_reason.items():
-        state = State(StateType.SCHEDULED, name=AWAITING_SLOT, message=f"waiting: {reason}")
+        state = policy.waiting_for_slot(reason)
         transition_many(session, ids, StateType.SCHEDULED, None, state, skip_locked=True)
 
 

@@ -88,6 +88,27 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def check_schema(engine: Engine) -> None:
+    """Refuse to serve a database whose schema is not the newest revision (it is migrated
+    by `pushflow db upgrade`, never by a serving process)."""
+    from alembic.script import ScriptDirectory
+
+    from control_plane.errors import ConfigurationError
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    current = schema_revision(engine)
+    if current != head:
+        found = f"revision {current}" if current else "no schema"
+        raise ConfigurationError(f"the database has {found}, this version needs {head}: run `pushflow db upgrade`")
+
+
+def schema_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
 def sessions(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session

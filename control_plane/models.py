@@ -104,10 +104,15 @@ class DeploymentBase(SQLModel):
     concurrency_limit: StrictInt | None = Field(
         default=None, ge=0, le=INT32_MAX, description="At most this many active runs"
     )
+    # Crash retries: a flow's own `@flow(retries=)` run inside its container (policy.py).
     retries: StrictInt = Field(
-        default=0, ge=0, le=INT32_MAX, description="Re-run a failed run this many times, on new infrastructure"
+        default=0,
+        ge=0,
+        le=INT32_MAX,
+        description="Re-submit a run on new infrastructure this many times when its infrastructure ended "
+        "without a final state (a crash). A FAILED run is never re-run: the flow's own retries ran in its container",
     )
-    retry_delay_seconds: StrictFloat = Field(default=0, ge=0)
+    retry_delay_seconds: StrictFloat = Field(default=0, ge=0, description="Seconds before such a re-submission")
 
 
 class DeploymentCreate(DeploymentBase):

@@ -25,30 +25,59 @@ from control_plane.models import (
     TaskRunReport,
 )
 from control_plane.orchestration import children
-from control_plane.orchestration.rules import AWAITING_RETRY, decide, is_repeat, should_retry
+from control_plane.orchestration.policy import SCHEDULED, Outcome
+from control_plane.orchestration.rules import decide, is_repeat
 from control_plane.tag_limits import release_slots
 from runtime.states import TERMINAL_TYPES, State, StateType
 
 
-def create_flow_run(session: Session, deployment: Deployment, body: FlowRunCreate) -> FlowRun:
-    when = body.scheduled_start_time or utcnow()
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    run = FlowRun(
-        name=body.name or f"{deployment.name}-{secrets.token_hex(3)}",
+def new_flow_run(
+    deployment: Deployment,
+    *,
+    when: datetime,
+    now: datetime,
+    name: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    job_variables: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    schedule_id: str | None = None,
+) -> FlowRun:
+    """The one way a deployment's run is made, by the API and the scheduler alike:
+    SCHEDULED, due at `when`, with the deployment's parameters under the given ones."""
+    return FlowRun(
+        name=name or f"{deployment.name}-{secrets.token_hex(3)}",
         flow_name=deployment.flow_name,
         deployment_id=deployment.id,
         pool=deployment.pool,
         entrypoint=deployment.entrypoint,
         working_dir=deployment.working_dir,
         source=deployment.source,
-        parameters={**deployment.parameters, **body.parameters},
+        parameters={**deployment.parameters, **(parameters or {})},
+        job_variables=job_variables or {},
+        idempotency_key=idempotency_key,
+        state_type=StateType.SCHEDULED,
+        state_name=SCHEDULED,
+        state_timestamp=now,
+        created=now,
+        expected_start_time=when,
+        schedule_id=schedule_id,
+        scheduled_time=when if schedule_id else None,
+    )
+
+
+def create_flow_run(session: Session, deployment: Deployment, body: FlowRunCreate) -> FlowRun:
+    now = utcnow()
+    when = body.scheduled_start_time or now
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    run = new_flow_run(
+        deployment,
+        when=when,
+        now=now,
+        name=body.name,
+        parameters=body.parameters,
         job_variables=body.job_variables,
         idempotency_key=body.idempotency_key,
-        state_type=StateType.SCHEDULED,
-        state_name="Scheduled",
-        state_timestamp=utcnow(),
-        expected_start_time=when,
     )
     session.add(run)
     events.record_transition(session, run, None, None, run.state)
@@ -91,33 +120,32 @@ def find_by_idempotency_key(session: Session, deployment_id: str, key: str) -> F
 def propose_state(
     session: Session, run: FlowRun, state: State, *, force: bool = False, transition_id: str | None = None
 ) -> OrchestrationResult:
-    """A state proposed over the API (by a runtime or a user). A failed run with retries
-    left goes back to SCHEDULED "AwaitingRetry" instead, to be dispatched again on new
-    infrastructure with a fresh token after the deployment's retry delay."""
-    if not force and run.state_type is StateType.RUNNING and not is_repeat(run.last_transition_id, transition_id):
-        deployment = session.get(Deployment, run.deployment_id) if run.deployment_id else None
-        retries = deployment.retries if deployment else 0
-        if should_retry(state.type, run.run_count, retries):
-            delay = deployment.retry_delay_seconds if deployment else 0.0
-            retry = State(
-                StateType.SCHEDULED,
-                name=AWAITING_RETRY,
-                message=f"attempt {run.run_count} of {retries + 1} failed ({state.message or 'no message'}); "
-                f"retrying in {delay:g}s on new infrastructure",
-            )
-            return set_state(
-                session,
-                run,
-                retry,
-                transition_id=transition_id,
-                expected_start_time=utcnow() + timedelta(seconds=delay),
-                infra_provider=None,
-                infra_id=None,
-                infra_console_url=None,
-                token_hash=None,
-                heartbeat_time=None,
-            )
+    """A state proposed over the API (by a runtime or a user). A FAILED run stays FAILED:
+    its flow's own retries already ran inside its container (orchestration/policy.py)."""
     return set_state(session, run, state, force=force, transition_id=transition_id)
+
+
+def apply_outcome(session: Session, run: FlowRun, outcome: Outcome, **columns: Any) -> OrchestrationResult:
+    """Apply a policy decision. A re-submission goes back to SCHEDULED, due after the
+    outcome's delay, its infrastructure and token forgotten (the next claim gets new ones)."""
+    if outcome.resubmits:
+        columns = {
+            "expected_start_time": utcnow() + timedelta(seconds=outcome.delay),
+            "infra_provider": None,
+            "infra_id": None,
+            "infra_console_url": None,
+            "token_hash": None,
+            "heartbeat_time": None,
+            "cancel_sent_time": None,
+            **columns,
+        }
+    return set_state(session, run, outcome.state, **columns)
+
+
+def crash_retries_used(run: FlowRun) -> int:
+    """Re-submissions after a crash so far: every submission after the first that was not
+    an infrastructure retry after a provider error."""
+    return max(0, run.dispatch_count - 1 - run.infra_retries)
 
 
 def set_state(

@@ -14,11 +14,12 @@ from sqlmodel import Session, SQLModel, col, delete, select
 from control_plane import events, runs
 from control_plane.columns import utcnow
 from control_plane.models import FlowRun
+from control_plane.orchestration import policy
 from control_plane.schedules import Catchup, Schedule, ScheduleCreate
-from runtime.states import State, StateType
+from runtime.states import StateType
 
 # Runs a schedule made that have not started (not retries of runs that did).
-NOT_STARTED = ["Scheduled", "Late"]
+NOT_STARTED = list(policy.CATCHABLE)
 
 
 class ScheduleUpdate(SQLModel):
@@ -94,6 +95,6 @@ def replace_schedules(session: Session, deployment_id: str, wanted: list[Schedul
     not_started = session.exec(
         select(FlowRun.id).where(col(FlowRun.schedule_id).in_(gone), FlowRun.state_type == StateType.SCHEDULED)
     ).all()
-    state = State(StateType.CANCELLED, name="Skipped", message="its schedule was removed from the deployment")
+    state = policy.removed_slot()
     runs.transition_many(session, list(not_started), StateType.SCHEDULED, None, state)
     session.execute(delete(Schedule).where(col(Schedule.id).in_(gone)))

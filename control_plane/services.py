@@ -41,5 +41,13 @@ class Services:
     api_key: str
     adapters: PoolAdapters
     bundles: Any = None  # control_plane.bundles.BundleStore
+    # Signs run tokens (PUSHFLOW_SERVER_SECRET); never the admin key.
+    server_secret: str = ""
     # Set by the loops; routes call it to have new work picked up at once.
     wake: Any = lambda: None
+
+    @property
+    def run_token_secret(self) -> str:
+        if not self.server_secret:
+            raise RuntimeError("no server secret: set PUSHFLOW_SERVER_SECRET (it signs run tokens)")
+        return self.server_secret

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # A file holding the admin key (a mounted secret), so the key need not sit in the
     # server's environment where /proc/<pid>/environ shows it.
     api_key_file: Path | None = None
+    # Signs run tokens (separate from the admin key, so rotating one leaves the other).
+    server_secret: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = config.DEFAULT_PORT
     # Where runs call back to; defaults to this server's own address.
@@ -48,6 +50,7 @@ class Settings(BaseSettings):
     catchup_grace: float = 60.0  # a scheduled run overdue by more than this was missed
     # AWS Lambda (docs/deployment/aws-lambda.md). Secrets come by ARN, read once per container.
     api_key_secret_arn: str | None = None  # Secrets Manager secret whose string is the admin key
+    server_secret_arn: str | None = None  # Secrets Manager secret whose string is the server secret
     database_secret_arn: str | None = None  # RDS-style JSON secret: username, password[, host, port, dbname]
     database_iam_auth: bool = False  # a fresh RDS IAM auth token per connection instead of a password
     database_pool: Literal["one", "null"] = "one"  # "null" behind RDS Proxy; "one" keeps a connection warm
@@ -88,6 +91,16 @@ class Settings(BaseSettings):
     def saved_api_key_file(self) -> Path:
         """Where a local server saves the admin key it generates (0600)."""
         return self.home / "api_key"
+
+    @property
+    def server_secret_file(self) -> Path:
+        return self.home / "server_secret"
+
+    @property
+    def is_local(self) -> bool:
+        """The embedded store (SQLite): `pushflow server start` then migrates it and keeps
+        the keys it makes under `home`. With a shared database nothing does either."""
+        return self.resolved_database_url.startswith("sqlite")
 
     @property
     def resolved_bundle_store(self) -> str:

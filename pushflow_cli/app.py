@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from pushflow_cli import automations, deployments, keys, lambda_package, pools, runs, server, webhooks
+from pushflow_cli import automations, db, deployments, keys, lambda_package, pools, runs, server, webhooks
 from pushflow_cli import deploy as deploy_cmd
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(server.app, name="server")
+app.add_typer(db.app, name="db")
 app.add_typer(pools.app, name="pool")
 app.add_typer(deployments.app, name="deployment")
 app.add_typer(runs.app, name="runs")

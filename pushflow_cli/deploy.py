@@ -88,7 +88,7 @@ def upsert(
     triggers: list[dict[str, Any]] | None = None,
 ) -> None:
     """Declare one deployment: the flow loaded from `entrypoint` (relative to `base_dir`)
-    gives its name, parameter schema and retries; its code source is resolved (a bundle
+    gives its name and parameter schema; its code source is resolved (a bundle
     uploaded) before the deployment is written."""
     from runtime.errors import FlowLoadError
     from runtime.loading import load_entrypoint
@@ -125,8 +125,6 @@ def upsert(
                 "parameters": {**(parameters or {}), **parse_parameters(raw_parameters, schema)},
                 "parameter_schema": schema,
                 "job_variables": job_variables,
-                "retries": getattr(flow, "retries", 0) or 0,
-                "retry_delay_seconds": _delay(getattr(flow, "retry_delay_seconds", 0)),
                 "schedules": schedules or [],
             }
         )
@@ -141,10 +139,3 @@ def upsert(
         f"(id {deployment['id']}) to pool {deployment['pool']}"
     )
     console.print(f"Run it with: pushflow run {deployment['flow_name']}/{deployment['name']}")
-
-
-def _delay(value: object) -> float:
-    """A flow's retry delay as one number of seconds (a list of delays: the first)."""
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else 0
-    return float(value or 0)  # type: ignore[arg-type]

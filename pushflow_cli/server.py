@@ -15,11 +15,16 @@ def start(
     host: str = typer.Option(None, help="Address to bind (default 127.0.0.1)"),
     port: int = typer.Option(None, min=0, max=65535, help="Port to bind (default 4300)"),
 ) -> None:
-    """Serve the API and run the dispatcher and reconciler (SQLite under ~/.pushflow by default)."""
+    """Serve the API and run the passes in a loop. On the embedded SQLite store (the default,
+    under ~/.pushflow) it migrates the store and makes the keys it needs; with
+    PUSHFLOW_DATABASE_URL set to a shared database it does neither (`pushflow db upgrade`,
+    PUSHFLOW_API_KEY and PUSHFLOW_SERVER_SECRET)."""
     try:
         import uvicorn
 
-        from control_plane.app import create_app
+        from control_plane.app import check_ready, create_app
+        from control_plane.errors import ConfigurationError
+        from control_plane.local import prepare_local
         from control_plane.settings import Settings
     except ImportError as exc:
         raise fail(f'the server needs its extra ({exc.name} is missing): pip install "pushflow[server]"') from None
@@ -29,13 +34,19 @@ def start(
     settings = Settings(**overrides)
     _check_address(settings.host, settings.port)
     _check_database(settings.resolved_database_url)
+    local = settings.is_local and settings.api_key is None and settings.api_key_file is None
+    try:
+        ready = prepare_local(settings) if settings.is_local else settings
+        check_ready(ready)
+    except ConfigurationError as exc:
+        raise fail(exc.detail) from None
     console.print(
         f"pushflow API on http://{settings.host}:{settings.port}/api "
         f"(docs: /api/docs), database {_redact(settings.resolved_database_url)}"
     )
-    if not settings.api_key and not settings.api_key_file:
+    if local:
         console.print(f"API key: {settings.saved_api_key_file} (the CLI reads it from there)")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(create_app(ready), host=settings.host, port=settings.port, log_level="warning")
 
 
 def _check_address(host: str, port: int) -> None:

@@ -76,14 +76,14 @@ def api(tmp_path: Path, database_url: str) -> Iterator[object]:
     """The API in-process (FastAPI TestClient), without background loops, on each database."""
     from fastapi.testclient import TestClient
 
-    from control_plane.app import create_app
+    from control_plane.local import create_local_app
     from control_plane.settings import Settings
 
     # No loops and no dispatch on trigger: a run stays as the API left it until a test runs a pass.
     settings = Settings(
         home=tmp_path / "home", database_url=database_url, api_key=ADMIN_KEY, run_loops=False, dispatch_on_trigger=False
     )
-    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+    with TestClient(create_local_app(settings), headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
         yield client
 
 

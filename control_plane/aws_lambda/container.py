@@ -66,7 +66,12 @@ def build_services(settings: Settings, aws: AwsClients) -> Any:
     load_azure_credentials(settings, aws)
     adapters = PoolAdapters()  # stateless: each attempt's ref (id + locator) is in the store
     services = Services(
-        settings=settings, engine=engine, api_key=_api_key(settings, aws), adapters=adapters, bundles=_bundles(settings)
+        settings=settings,
+        engine=engine,
+        api_key=_api_key(settings, aws),
+        adapters=adapters,
+        bundles=_bundles(settings),
+        server_secret=_server_secret(settings, aws),
     )
     # No loop to wake on Lambda: what a request made due is dispatched within that request.
     services.wake = lambda: dispatch_due(services)
@@ -96,6 +101,21 @@ class NoBundleStore:
             "this control plane keeps no code bundles: set PUSHFLOW_BUNDLE_STORE to s3://bucket/prefix, "
             "or deploy with --source image or --source git"
         )
+
+
+def _server_secret(settings: Settings, aws: AwsClients) -> str:
+    """The secret that signs run tokens: never the admin key (rotating one keeps the other)."""
+    if settings.server_secret is not None:
+        return settings.server_secret.get_secret_value()
+    if settings.server_secret_arn:
+        secret = aws.secret_string(settings.server_secret_arn).strip()
+        if secret:
+            return secret
+        raise LambdaConfigError(f"secret {settings.server_secret_arn} is empty; store a long random string in it")
+    raise LambdaConfigError(
+        "no server secret: set PUSHFLOW_SERVER_SECRET_ARN to a Secrets Manager secret holding a long random "
+        "string (it signs run tokens), or PUSHFLOW_SERVER_SECRET for tests"
+    )
 
 
 def _api_key(settings: Settings, aws: AwsClients) -> str:

@@ -5,7 +5,23 @@ from __future__ import annotations
 
 import dataclasses
 
+# The sub-state names live with the policy that gives them; re-exported for callers here.
+from control_plane.orchestration.policy import AWAITING_RETRY, AWAITING_SLOT, CLAIMED, INFRA_PENDING, LATE
 from runtime.states import TERMINAL_TYPES, StateType
+
+__all__ = [
+    "ACCEPT",
+    "ACTIVE_TYPES",
+    "ALLOWED",
+    "AWAITING_RETRY",
+    "AWAITING_SLOT",
+    "CLAIMED",
+    "INFRA_PENDING",
+    "LATE",
+    "Decision",
+    "decide",
+    "is_repeat",
+]
 
 S = StateType
 
@@ -33,12 +49,6 @@ _WHY = {
 }
 
 
-# Named sub-states the control plane itself gives.
-CLAIMED = "Submitting"  # PENDING: claimed by one dispatcher, being handed to the pool
-INFRA_PENDING = "InfrastructurePending"
-LATE = "Late"
-AWAITING_RETRY = "AwaitingRetry"
-AWAITING_SLOT = "AwaitingConcurrencySlot"
 ACTIVE_TYPES = frozenset({S.PENDING, S.RUNNING, S.CANCELLING})  # hold a concurrency slot
 
 
@@ -79,14 +89,3 @@ def is_repeat(last_transition_id: str | None, transition_id: str | None) -> bool
     """A proposal carrying the id of the last accepted one is a retry of it: answer as
     before and change nothing."""
     return transition_id is not None and transition_id == last_transition_id
-
-
-def should_retry(proposed: StateType, run_count: int, retries: int) -> bool:
-    """A failed run is retried (SCHEDULED "AwaitingRetry") while it has attempts left.
-    `run_count` counts attempts that reached RUNNING, this one included."""
-    return proposed is S.FAILED and run_count <= retries
-
-
-def retry_backoff(attempt: int, *, base: float, cap: float) -> float:
-    """Delay before infrastructure retry `attempt` (1-based): exponential, capped."""
-    return float(min(cap, base * 2 ** (attempt - 1)))

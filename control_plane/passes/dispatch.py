@@ -21,7 +21,8 @@ from control_plane.auth import derive_run_token
 from control_plane.claims import Claim, claim_due
 from control_plane.columns import utcnow
 from control_plane.models import Deployment, FlowRun, Pool
-from control_plane.orchestration.rules import CLAIMED, INFRA_PENDING, retry_backoff
+from control_plane.orchestration import policy
+from control_plane.orchestration.policy import CLAIMED, INFRA_PENDING, RESUBMITTING
 from control_plane.services import Services
 from control_plane.settings import Settings
 from push_pools.base import InfraPhase, InfraRef, InfraStatus, RunSpec, parse_job
@@ -29,8 +30,6 @@ from push_pools.errors import PushPoolError
 from runtime.states import State, StateType
 
 log = logging.getLogger("pushflow.dispatcher")
-
-RESUBMITTING = "Resubmitting"  # PENDING: taken over from a dispatcher that stopped mid-submit
 
 
 def dispatch_due(
@@ -44,7 +43,7 @@ def dispatch_due(
         if deadline is not None and time.monotonic() >= deadline:
             break
         with Session(services.engine, expire_on_commit=False) as session:
-            claims = claim_due(session, utcnow(), batch, services.api_key)
+            claims = claim_due(session, utcnow(), batch, services.run_token_secret)
             session.commit()
         if claims:
             submit_all(services, claims)
@@ -60,7 +59,7 @@ def dispatch_run(services: Services, run_id: str) -> bool:
     once the provider accepted the submission; False if the run was not claimable (not
     due, held by a limit, or claimed by someone else)."""
     with Session(services.engine, expire_on_commit=False) as session:
-        claims = claim_due(session, utcnow(), 1, services.api_key, run_ids=[run_id])
+        claims = claim_due(session, utcnow(), 1, services.run_token_secret, run_ids=[run_id])
         session.commit()
     if not claims:
         return False
@@ -168,32 +167,21 @@ def record_infrastructure(session: Session, submitted: list[tuple[str, InfraRef]
 
 
 def retry_or_crash(session: Session, settings: Settings, run: FlowRun, reason: str, *, retryable: bool) -> bool:
-    """After the provider failed a run's infrastructure: back to SCHEDULED with backoff if
-    the error is retryable and the budget allows, else CRASHED with the provider's message.
-    Returns True when the run was rescheduled."""
-    if retryable and run.infra_retries < settings.infra_retries:
-        attempt = run.infra_retries + 1
-        delay = retry_backoff(attempt, base=settings.infra_retry_backoff, cap=settings.infra_retry_backoff_cap)
-        state = State(
-            StateType.SCHEDULED,
-            message=f"infrastructure retry {attempt} of {settings.infra_retries} in {delay:g}s: {reason}",
-        )
-        result = runs.set_state(
-            session,
-            run,
-            state,
-            infra_retries=attempt,
-            expected_start_time=utcnow() + timedelta(seconds=delay),
-            infra_provider=None,
-            infra_id=None,
-            infra_console_url=None,
-            token_hash=None,
-        )
-        return result.status == "ACCEPT"
-    tries = f" after {run.infra_retries + 1} attempts" if retryable else ""
-    message = f"pool {run.pool!r} could not run it{tries}: {reason}"
-    runs.set_state(session, run, State(StateType.CRASHED, message=message))
-    return False
+    """After the provider failed a run's infrastructure (orchestration/policy.py decides):
+    back to SCHEDULED with backoff, or CRASHED with the provider's message. Returns True
+    when the run was rescheduled."""
+    outcome = policy.after_submit_error(
+        reason,
+        retryable=retryable,
+        pool=run.pool,
+        retries_used=run.infra_retries,
+        budget=settings.infra_retries,
+        base=settings.infra_retry_backoff,
+        cap=settings.infra_retry_backoff_cap,
+    )
+    extra = {"infra_retries": run.infra_retries + 1} if outcome.resubmits else {}
+    result = runs.apply_outcome(session, run, outcome, **extra)
+    return outcome.resubmits and result.status == "ACCEPT"
 
 
 def resubmit_stranded(services: Services) -> int:
@@ -224,4 +212,4 @@ def resubmit_stranded(services: Services) -> int:
 
 
 def _token_of(services: Services, run: FlowRun) -> str:
-    return derive_run_token(services.api_key, run.id, run.dispatch_count)[0]
+    return derive_run_token(services.run_token_secret, run.id, run.dispatch_count)[0]

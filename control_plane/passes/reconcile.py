@@ -29,8 +29,8 @@ from control_plane import attempts, runs
 from control_plane.attempts import Attempt, ref_of
 from control_plane.columns import utcnow
 from control_plane.managed import enforce_run_time_limits
-from control_plane.models import FlowRun
-from control_plane.orchestration.rules import LATE
+from control_plane.models import Deployment, FlowRun
+from control_plane.orchestration import policy
 from control_plane.passes.dispatch import resubmit_stranded, retry_or_crash
 from control_plane.services import Services
 from push_pools.base import BatchedStatus, InfraRef, InfraStatus, PushPool
@@ -43,11 +43,19 @@ log = logging.getLogger("pushflow.reconciler")
 def reconcile(services: Services, *, deadline: float | None = None) -> int:
     """One pass; returns how many runs changed state. Stops between runs at `deadline`
     (a `time.monotonic()` value); the next pass carries on."""
-    changed = resubmit_stranded(services)
-    changed += enforce_run_time_limits(services)  # managed pools' max_run_seconds
-    changed += mark_late(services)
-    changed += crash_silent_runs(services)
-    changed += finish_cancels_without_infrastructure(services)
+    changed = 0
+    steps = (
+        resubmit_stranded,
+        enforce_run_time_limits,  # managed pools' max_run_seconds
+        mark_late,
+        crash_silent_runs,
+        finish_cancels_without_infrastructure,
+    )
+    for step in steps:
+        try:
+            changed += step(services)
+        except Exception:  # one failing step must not stop the others, nor the per-run checks
+            log.exception("reconcile step %s failed", step.__name__)
     changed += watch_infrastructure(services, deadline=deadline)
     return changed
 
@@ -100,19 +108,20 @@ def mark_late(services: Services) -> int:
             select(FlowRun.id)
             .where(
                 FlowRun.state_type == StateType.SCHEDULED,
-                FlowRun.state_name == "Scheduled",
+                FlowRun.state_name == policy.SCHEDULED,
                 col(FlowRun.expected_start_time) < cutoff,
             )
             .limit(1000)
         ).all()
-        state = State(StateType.SCHEDULED, name=LATE, message=f"not started {late_after:g}s after its scheduled time")
-        moved = runs.transition_many(session, ids, StateType.SCHEDULED, ["Scheduled"], state, skip_locked=True)
+        state = policy.late(late_after)
+        moved = runs.transition_many(session, ids, StateType.SCHEDULED, [policy.SCHEDULED], state, skip_locked=True)
         session.commit()
     return len(moved)
 
 
 def crash_silent_runs(services: Services) -> int:
-    """RUNNING runs that heartbeated, then stopped: stop their infrastructure, CRASHED."""
+    """RUNNING runs that heartbeated, then stopped: stop their infrastructure; CRASHED, or
+    re-submitted if the deployment allows crash retries."""
     timeout = services.settings.heartbeat_timeout
     cutoff = utcnow() - timedelta(seconds=timeout)
     changed = 0
@@ -124,19 +133,20 @@ def crash_silent_runs(services: Services) -> int:
                 col(FlowRun.heartbeat_time) < cutoff,
             )
         ).all()
-        crashed = []
+        crashed: list[tuple[str, InfraRef]] = []
+        current = attempts.latest(session, [r.id for r in silent])
         for run in silent:
             last = run.heartbeat_time.isoformat(timespec="seconds") if run.heartbeat_time else "never"
-            message = (
-                f"no heartbeat for {timeout:g}s (last at {last}): the runtime hung, was killed "
-                "or lost its connection to the API; its infrastructure was stopped"
-            )
-            if runs.set_state(session, run, State(StateType.CRASHED, message=message)).status == "ACCEPT":
+            attempt = current.get(run.id)
+            ref = ref_of(attempt) if attempt is not None and attempt.infra_id == run.infra_id else None
+            outcome = policy.after_crash(policy.silent_run(timeout, last), *_crash_budget(session, run))
+            if runs.apply_outcome(session, run, outcome).status == "ACCEPT":
                 changed += 1
-                crashed.append(run)
+                if ref is not None:
+                    crashed.append((run.id, ref))
         session.commit()
-    for run in crashed:
-        _stop_infrastructure(services, run)
+    for run_id, ref in crashed:
+        _stop_infrastructure(services, run_id, ref)
     return changed
 
 
@@ -206,15 +216,19 @@ def cancel_now(services: Services, run_id: str) -> None:
         log.exception("sending the cancel of run %s failed; the next pass will", run_id)
 
 
-def _stop_infrastructure(services: Services, run: FlowRun) -> None:
-    if not run.infra_id:
-        return
+def _stop_infrastructure(services: Services, run_id: str, ref: InfraRef) -> None:
     try:
-        ref = _current_ref(services, run)
-        if ref is not None:
-            services.adapters.get(ref.provider).cancel(ref, grace=services.settings.cancel_grace)
+        services.adapters.get(ref.provider).cancel(ref, grace=services.settings.cancel_grace)
     except (PushPoolError, KeyError) as exc:
-        log.warning("cannot stop the infrastructure of run %s: %s", run.id, exc)
+        log.warning("cannot stop the infrastructure of run %s: %s", run_id, exc)
+
+
+def _crash_budget(session: Session, run: FlowRun) -> tuple[int, int, float]:
+    """(crash retries used, allowed, delay) for `run`, from its deployment."""
+    deployment = session.get(Deployment, run.deployment_id) if run.deployment_id else None
+    if deployment is None:
+        return runs.crash_retries_used(run), 0, 0.0
+    return runs.crash_retries_used(run), deployment.retries, deployment.retry_delay_seconds
 
 
 def _current_ref(services: Services, run: FlowRun) -> InfraRef | None:
@@ -241,12 +255,12 @@ def _reconcile_run(services: Services, run: FlowRun, attempt: Attempt, status: I
 
 def _after_infrastructure_ended(services: Services, session: Session, run: FlowRun, status: InfraStatus) -> int:
     reason = status.reason or f"infrastructure {status.phase.value}"
-    if run.state_type is StateType.CANCELLING:
-        state = State(StateType.CANCELLED, message="cancelled; infrastructure stopped")
-    elif run.state_type is StateType.PENDING and status.retryable:
+    if run.state_type is StateType.PENDING and status.retryable:
         # The flow never started: a provider failure (capacity, spot) is worth another try.
         retry_or_crash(session, services.settings, run, reason, retryable=True)
         return 1
-    else:
-        state = State(StateType.CRASHED, message=f"{reason} before the run reported a final state")
-    return 1 if runs.set_state(session, run, state).status == "ACCEPT" else 0
+    used, allowed, delay = _crash_budget(session, run)
+    outcome = policy.after_infrastructure_ended(
+        run.state_type, reason=reason, crash_retries_used=used, crash_retries=allowed, delay=delay
+    )
+    return 1 if runs.apply_outcome(session, run, outcome).status == "ACCEPT" else 0

@@ -19,15 +19,13 @@ from sqlmodel import Session, col, select
 from control_plane import events, runs
 from control_plane.columns import utcnow
 from control_plane.models import Deployment, FlowRun
+from control_plane.orchestration import policy
 from control_plane.schedules import Catchup, Schedule, latest_slot, slot_times
 from control_plane.services import Services
 from control_plane.settings import Settings
 from runtime.states import State, StateType
 
 log = logging.getLogger("pushflow.scheduler")
-
-# Scheduled runs that have not started and may be caught up (not retries, not waiting on a slot).
-_CATCHABLE = ["Scheduled", "Late"]
 
 
 def schedule_runs(services: Services, *, deadline: float | None = None) -> int:
@@ -103,7 +101,7 @@ def _catch_up(session: Session, schedule: Schedule, cutoff: datetime, *, keep_la
             .where(
                 FlowRun.schedule_id == schedule.id,
                 FlowRun.state_type == StateType.SCHEDULED,
-                col(FlowRun.state_name).in_(_CATCHABLE),
+                col(FlowRun.state_name).in_(policy.CATCHABLE),
                 col(FlowRun.scheduled_time) < cutoff,
             )
             .order_by(col(FlowRun.scheduled_time).desc())
@@ -112,12 +110,8 @@ def _catch_up(session: Session, schedule: Schedule, cutoff: datetime, *, keep_la
     if schedule.catchup == Catchup.RUN_LATEST.value and keep_latest:
         overdue = overdue[1:]
     if overdue:
-        state = State(
-            StateType.CANCELLED,
-            name="Skipped",
-            message=f"missed its scheduled time while nothing dispatched; catch-up policy {schedule.catchup!r}",
-        )
-        runs.transition_many(session, overdue, StateType.SCHEDULED, _CATCHABLE, state, skip_locked=True)
+        state = policy.missed_slot(schedule.catchup)
+        runs.transition_many(session, overdue, StateType.SCHEDULED, list(policy.CATCHABLE), state, skip_locked=True)
 
 
 def _insert_runs(
@@ -140,29 +134,9 @@ def _insert_runs(
 
 
 def _run_row(schedule: Schedule, deployment: Deployment, t: datetime, now: datetime) -> dict[str, Any]:
-    return {
-        "id": FlowRun.model_fields["id"].default_factory(),  # type: ignore[misc,call-arg]
-        "name": f"{deployment.name}-{t:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
-        "flow_name": deployment.flow_name,
-        "deployment_id": deployment.id,
-        "pool": deployment.pool,
-        "entrypoint": deployment.entrypoint,
-        "working_dir": deployment.working_dir,
-        "source": deployment.source,
-        "parameters": dict(deployment.parameters),
-        "job_variables": {},
-        "state_type": StateType.SCHEDULED,
-        "state_name": "Scheduled",
-        "state_timestamp": now,
-        "state_version": 0,
-        "created": now,
-        "expected_start_time": t,
-        "schedule_id": schedule.id,
-        "scheduled_time": t,
-        "run_count": 0,
-        "dispatch_count": 0,
-        "infra_retries": 0,
-    }
+    name = f"{deployment.name}-{t:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    run = runs.new_flow_run(deployment, when=t, now=now, name=name, schedule_id=schedule.id)
+    return {c.name: getattr(run, c.name) for c in FlowRun.__table__.columns}  # type: ignore[attr-defined]
 
 
 def next_due_time(session: Session, now: datetime) -> datetime | None:

@@ -26,8 +26,9 @@ from control_plane.models import (
     TaskRunPublic,
     TaskRunReport,
 )
+from control_plane.orchestration import policy
 from control_plane.run_listing import RunFilter, RunOrder, encode_cursor, page_query
-from runtime.states import State, StateType
+from runtime.states import StateType
 
 router = APIRouter(prefix="/flow-runs", tags=["flow runs"])
 
@@ -111,12 +112,9 @@ def cancel_flow_run(flow_run_id: str, session: SessionDep, services: ServicesDep
     pool is asked to stop the infrastructure in this request, and the run is CANCELLED
     when the infrastructure has stopped."""
     run = _get_run(session, flow_run_id, None)
-    if run.state_type.is_terminal:
+    target = policy.on_cancel_request(run.state_type)
+    if target is None:
         raise ConflictError(f"run {run.name!r} is already {run.state_type.value}; nothing to cancel")
-    if run.state_type in (StateType.SCHEDULED, StateType.PAUSED):
-        target = State(StateType.CANCELLED, message="cancelled before it started")
-    else:
-        target = State(StateType.CANCELLING, message="cancellation requested")
     result = runs.set_state(session, run, target)
     if result.status != "ACCEPT":
         raise ConflictError(result.reason)

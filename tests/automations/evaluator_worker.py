@@ -26,7 +26,9 @@ def main(url: str, start_file: str, expected: int) -> None:
     evaluate.BATCH = 20
     settings = Settings(database_url=url, api_key="evaluators", run_loops=False)
     engine = create_db_engine(url)
-    services = Services(settings=settings, engine=engine, api_key="evaluators", adapters=PoolAdapters())
+    services = Services(
+        settings=settings, engine=engine, api_key="evaluators", adapters=PoolAdapters(), server_secret="evaluators"
+    )
     deadline = time.monotonic() + 150
     while not os.path.exists(start_file):
         if time.monotonic() > deadline:

@@ -14,8 +14,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from control_plane.app import create_app
 from control_plane.automations.models import AutomationActionRun, AutomationFiring
+from control_plane.local import create_local_app
 from control_plane.settings import Settings
 from tests.automations.receiver import Receiver
 
@@ -29,7 +29,10 @@ def test_four_concurrent_evaluators_run_each_action_once(pg_schema_url: str, tmp
     settings = Settings(
         home=tmp_path / "home", database_url=pg_schema_url, api_key="k", run_loops=False, dispatch_on_trigger=False
     )
-    with Receiver(SECRET) as receiver, TestClient(create_app(settings), headers={"Authorization": "Bearer k"}) as api:
+    with (
+        Receiver(SECRET) as receiver,
+        TestClient(create_local_app(settings), headers={"Authorization": "Bearer k"}) as api,
+    ):
         api.post(
             "/api/automations",
             json={

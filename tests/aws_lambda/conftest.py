@@ -57,6 +57,7 @@ def lambda_settings(pg_schema_url: str, tmp_path: Path) -> Settings:
         home=tmp_path / "unused-home",
         database_url=pg_schema_url,
         api_key=ADMIN_KEY,
+        server_secret="lambda-server-secret",
         api_url="https://example.execute-api.us-east-1.amazonaws.com/api",
         run_loops=False,
         database_connect_timeout=1,

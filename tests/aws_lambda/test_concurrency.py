@@ -44,6 +44,7 @@ def gateway(moto_url: str, pg_schema_url: str, tmp_path: Path) -> Iterator[Local
             "AWS_ENDPOINT_URL": moto_url,
             "PUSHFLOW_DATABASE_URL": pg_schema_url,
             "PUSHFLOW_API_KEY": ADMIN_KEY,
+            "PUSHFLOW_SERVER_SECRET": "lambda-server-secret",
             "PUSHFLOW_API_URL": f"{gateway.url}/api",
             "PUSHFLOW_DISPATCH_QUEUE_URL": queue_url,
             "PUSHFLOW_SCHEDULE_MAX_RUNS": "5",

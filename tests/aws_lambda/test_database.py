@@ -32,7 +32,7 @@ API_URL = "https://example.execute-api.us-east-1.amazonaws.com/api"
 
 
 def settings(**values: object) -> Settings:
-    base: dict[str, object] = {"api_key": ADMIN_KEY, "api_url": API_URL, "run_loops": False}
+    base: dict[str, object] = {"api_key": ADMIN_KEY, "server_secret": "s", "api_url": API_URL, "run_loops": False}
     return Settings(**{**base, **values})  # type: ignore[arg-type]
 
 
@@ -157,6 +157,7 @@ def test_credentials_from_secrets_manager_by_arn(aws: str, postgres_url: str, la
         ),
     )["ARN"]
     key_secret = secrets.create_secret(Name=f"pushflow-key-{free_port()}", SecretString="key-from-secret")["ARN"]
+    signing = secrets.create_secret(Name=f"pushflow-signing-{free_port()}", SecretString="signing-secret")["ARN"]
     resolved = database_url(settings(database_secret_arn=db_secret), AwsClients())
     assert (resolved.host, resolved.database, resolved.username) == (pg.host, pg.database, pg.username)
     assert resolved.password == "unused-with-trust"
@@ -165,6 +166,7 @@ def test_credentials_from_secrets_manager_by_arn(aws: str, postgres_url: str, la
             database_url=lambda_settings.database_url,  # the test's own schema; the secret gives the user
             database_secret_arn=db_secret,
             api_key_secret_arn=key_secret,
+            server_secret_arn=signing,
             api_url=API_URL,
             run_loops=False,
         )
@@ -175,6 +177,7 @@ def test_credentials_from_secrets_manager_by_arn(aws: str, postgres_url: str, la
         assert answer["statusCode"] == 200, answer
         refused = invoke(container, request("apigateway-http-v2.json", "GET", "/api/pools", key=ADMIN_KEY))
         assert refused["statusCode"] == 401
+        assert container.services().server_secret == "signing-secret"
     finally:
         container.close()
 

@@ -62,6 +62,7 @@ def gateway(emulator: EcsEmulator, pg_schema_url: str, tmp_path: Path) -> Iterat
             "AWS_REGION": "us-east-1",
             "PUSHFLOW_DATABASE_URL": pg_schema_url,
             "PUSHFLOW_API_KEY": ADMIN_KEY,
+            "PUSHFLOW_SERVER_SECRET": "lambda-server-secret",
             "PUSHFLOW_API_URL": f"{gateway.url}/api",
             "PUSHFLOW_DISPATCH_QUEUE_URL": queue_url,
             "PUSHFLOW_HOME": str(tmp_path / "no-home"),  # the handler must never write here

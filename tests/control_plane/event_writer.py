@@ -27,7 +27,7 @@ def main(url: str, start_file: str, state_dir: str, deployment_id: str, count: s
     counting_pool.register()
     settings = Settings(database_url=url, api_key="k", run_loops=False, home=Path(state_dir))
     engine = create_db_engine(url)
-    services = Services(settings, engine, "k", PoolAdapters())
+    services = Services(settings, engine, "k", PoolAdapters(), server_secret="event-writer-secret")
     deadline = time.monotonic() + 60
     while not os.path.exists(start_file):
         if time.monotonic() > deadline:

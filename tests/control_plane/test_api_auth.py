@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from control_plane.auth import ensure_api_key
+from control_plane.auth import read_key_file
+from control_plane.local import create_local_app, prepare_local
+from control_plane.settings import Settings
 
 
 def test_health_needs_no_key(api: Any) -> None:
@@ -69,20 +71,24 @@ def test_run_responses_never_carry_the_token_hash(api: Any, deployment: dict) ->
     assert "token" not in str(api.get(f"/api/flow-runs/{run['id']}").json())
 
 
-def test_generated_key_is_saved_with_0600_and_reused(tmp_path: Path) -> None:
-    key_file = tmp_path / "home" / "api_key"
-    key = ensure_api_key(None, key_file)
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert key_file.read_text().strip() == key
-    assert ensure_api_key(None, key_file) == key
-    assert ensure_api_key("given", key_file) == "given"
+def test_local_mode_saves_generated_keys_with_0600_and_reuses_them(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    local = prepare_local(settings)
+    assert local.api_key is not None and local.server_secret is not None
+    key, secret = local.api_key.get_secret_value(), local.server_secret.get_secret_value()
+    assert key != secret  # the admin key never signs run tokens
+    for path, value in ((settings.saved_api_key_file, key), (settings.server_secret_file, secret)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert path.read_text().strip() == value
+    again = prepare_local(settings)
+    assert again.api_key == local.api_key and again.server_secret == local.server_secret
+    given = prepare_local(Settings(home=tmp_path / "other", api_key="given", server_secret="also-given"))
+    assert given.api_key is not None and given.api_key.get_secret_value() == "given"
+    assert not (tmp_path / "other" / "api_key").exists() and not (tmp_path / "other" / "server_secret").exists()
 
 
 def test_the_admin_key_can_come_from_a_file_instead_of_the_environment(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
-
-    from control_plane.app import create_app
-    from control_plane.settings import Settings
 
     key_file = tmp_path / "secret" / "admin_key"
     key_file.parent.mkdir()
@@ -93,7 +99,7 @@ def test_the_admin_key_can_come_from_a_file_instead_of_the_environment(tmp_path:
         run_loops=False,
         dispatch_on_trigger=False,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_local_app(settings)) as client:
         good = {"Authorization": "Bearer key-from-a-mounted-secret"}
         assert client.get("/api/pools", headers=good).status_code == 200
         assert client.get("/api/pools", headers={"Authorization": "Bearer other"}).status_code == 401
@@ -104,7 +110,7 @@ def test_a_missing_key_file_stops_the_server_with_its_name(tmp_path: Path) -> No
     from control_plane.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="PUSHFLOW_API_KEY_FILE=.*nowhere"):
-        ensure_api_key(None, tmp_path / "api_key", given_file=tmp_path / "nowhere")
+        read_key_file(tmp_path / "nowhere")
 
 
 def test_the_cli_reads_the_key_file_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,11 +125,8 @@ def test_the_cli_reads_the_key_file_too(tmp_path: Path, monkeypatch: pytest.Monk
 def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from control_plane.app import create_app
-    from control_plane.settings import Settings
-
     settings = Settings(home=tmp_path / "home", api_key="k", run_loops=False, dispatch_on_trigger=False)
-    with TestClient(create_app(settings), headers={"Authorization": "Bearer k"}) as client:
+    with TestClient(create_local_app(settings), headers={"Authorization": "Bearer k"}) as client:
         client.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
         files = [p for p in (tmp_path / "home").iterdir() if p.name.startswith("pushflow.db")]
         assert files

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from control_plane.app import create_app
+from control_plane.local import create_local_app
 from control_plane.settings import Settings
 
 
 @pytest.fixture
 def sqlite_api(tmp_path: Path) -> Iterator[Any]:
     settings = Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", api_key="k", run_loops=False)
-    with TestClient(create_app(settings), headers={"Authorization": "Bearer k"}) as client:
+    with TestClient(create_local_app(settings), headers={"Authorization": "Bearer k"}) as client:
         client.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
         yield client
 

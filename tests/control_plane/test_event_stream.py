@@ -34,7 +34,12 @@ def client(pg_schema_url: str, tmp_path: Path) -> Iterator[TestClient]:
     engine.dispose()
     counting_pool.register()
     settings = Settings(
-        home=tmp_path, database_url=pg_schema_url, api_key=KEY, run_loops=False, dispatch_on_trigger=False
+        home=tmp_path,
+        database_url=pg_schema_url,
+        api_key=KEY,
+        server_secret="stream-secret",
+        run_loops=False,
+        dispatch_on_trigger=False,
     )
     with TestClient(create_app(settings), headers={"Authorization": f"Bearer {KEY}"}) as api:
         yield api

@@ -92,14 +92,23 @@ def test_paused_pools_and_deployments_are_not_dispatched_until_resumed(orch: Orc
     assert orch.submitted() == [run["id"]]
 
 
-def test_a_failed_run_is_retried_on_new_infrastructure_with_a_fresh_token(orch: Orchestra) -> None:
+def test_a_failed_run_is_not_resubmitted_its_flow_retried_in_its_container(orch: Orchestra) -> None:
     run = orch.trigger(orch.deploy(retries=1, retry_delay_seconds=0))
     orch.dispatch()
     orch.propose(run["id"], "RUNNING")
     answer = orch.propose(run["id"], "FAILED", state={"message": "boom"})
-    assert answer.status_code == 200
-    assert (answer.json()["state"]["type"], answer.json()["state"]["name"]) == ("SCHEDULED", "AwaitingRetry")
-    assert "attempt 1 of 2 failed (boom)" in answer.json()["state"]["message"]
+    assert answer.status_code == 200 and answer.json()["state"]["type"] == "FAILED"
+    assert orch.dispatch() == 0 and len(orch.submitted()) == 1
+
+
+def test_a_crashed_run_is_resubmitted_on_new_infrastructure_with_a_fresh_token(orch: Orchestra) -> None:
+    run = orch.trigger(orch.deploy(retries=1, retry_delay_seconds=0))
+    orch.dispatch()
+    orch.propose(run["id"], "RUNNING")
+    CountingPool.ended[f"pushflow-{run['id']}"] = InfraStatus(InfraPhase.EXITED, exit_code=137, reason="OOMKilled")
+    orch.reconcile()
+    assert orch.state(run["id"]) == ("SCHEDULED", "AwaitingRetry")
+    assert "OOMKilled" in orch.run(run["id"])["state"]["message"]
     assert orch.dispatch() == 1
     rows = [line.split(" ") for line in orch.count_file.read_text().splitlines()]
     assert [r[1] for r in rows] == [f"pushflow-{run['id']}", f"pushflow-{run['id']}-2"]  # new infrastructure
@@ -107,9 +116,10 @@ def test_a_failed_run_is_retried_on_new_infrastructure_with_a_fresh_token(orch: 
     old = orch.api.get(f"/api/flow-runs/{run['id']}", headers={"Authorization": f"Bearer {rows[0][3]}"})
     assert old.status_code == 401
     orch.propose(run["id"], "RUNNING")
-    orch.propose(run["id"], "FAILED", state={"message": "boom again"})
+    CountingPool.ended[f"pushflow-{run['id']}-2"] = InfraStatus(InfraPhase.EXITED, exit_code=137, reason="again")
+    orch.reconcile()
     final = orch.run(run["id"])
-    assert final["state"]["type"] == "FAILED" and final["run_count"] == 2
+    assert final["state"]["type"] == "CRASHED" and final["run_count"] == 2 and final["dispatch_count"] == 2
 
 
 def test_retryable_infrastructure_errors_back_off_then_crash_with_the_providers_message(orch: Orchestra) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from control_plane.auth import derive_run_token
 from control_plane.passes import TickReport, dispatch_run, tick
 from push_pools.base import InfraPhase, InfraStatus
+from tests.control_plane import counting_pool
 from tests.control_plane.counting_pool import CountingPool
 from tests.control_plane.orchestration import Orchestra
 
@@ -48,3 +50,13 @@ def test_a_cancel_is_sent_to_the_pool_once_however_many_passes_run(orch: Orchest
     CountingPool.ended[infra_id] = InfraStatus(InfraPhase.EXITED, exit_code=143)
     orch.reconcile()
     assert orch.state(run["id"])[0] == "CANCELLED"
+
+
+def test_run_tokens_are_signed_with_the_server_secret_not_the_admin_key(orch: Orchestra) -> None:
+    run = orch.trigger(orch.deploy())
+    orch.dispatch()
+    (submission,) = counting_pool.submissions(orch.count_file)
+    services = orch.services
+    assert services.server_secret and services.server_secret != services.api_key
+    assert submission[3] == derive_run_token(services.server_secret, run["id"], 1)[0]
+    assert submission[3] != derive_run_token(services.api_key, run["id"], 1)[0]

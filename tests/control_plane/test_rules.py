@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from control_plane.orchestration.rules import (
-    CLAIMED,
-    decide,
-    is_repeat,
-    retry_backoff,
-    should_retry,
-)
+from control_plane.orchestration.rules import CLAIMED, decide, is_repeat
 from runtime.states import TERMINAL_TYPES, StateType
 
 S = StateType
@@ -52,14 +46,3 @@ def test_a_repeated_transition_id_is_recognised() -> None:
     assert is_repeat("t-1", "t-1")
     assert not is_repeat("t-1", "t-2")
     assert not is_repeat(None, None)
-
-
-def test_retries_while_attempts_remain() -> None:
-    assert should_retry(S.FAILED, run_count=1, retries=2)
-    assert should_retry(S.FAILED, run_count=2, retries=2)
-    assert not should_retry(S.FAILED, run_count=3, retries=2)
-    assert not should_retry(S.CRASHED, run_count=1, retries=2)
-
-
-def test_infrastructure_backoff_doubles_up_to_a_cap() -> None:
-    assert [retry_backoff(n, base=2, cap=10) for n in (1, 2, 3, 4)] == [2, 4, 8, 10]

@@ -30,7 +30,9 @@ def main(url: str, start_file: str, state_dir: str) -> None:
     settings = Settings(database_url=url, api_key=SERVER_SECRET, run_loops=False, home=Path(state_dir))
     engine = create_db_engine(url)
     adapters = PoolAdapters()
-    services = Services(settings=settings, engine=engine, api_key=SERVER_SECRET, adapters=adapters)
+    services = Services(
+        settings=settings, engine=engine, api_key="admin-key", adapters=adapters, server_secret=SERVER_SECRET
+    )
     deadline = time.monotonic() + 120
     while not os.path.exists(start_file):  # all workers start together
         if time.monotonic() > deadline:

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from control_plane.app import create_app
 from control_plane.auth import mint_run_token
+from control_plane.local import create_local_app
 from control_plane.models import FlowRun
 from control_plane.passes import tick
 from control_plane.settings import Settings
@@ -100,7 +100,7 @@ def strict_api(tmp_path: Path, database_url: str) -> Iterator[Any]:
         event_rate_limit=3,
         event_retention_days=1,
     )
-    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+    with TestClient(create_local_app(settings), headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
         yield client
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from control_plane.app import create_app
+from control_plane.local import create_local_app
 from control_plane.settings import Settings
 from tests.conftest import FLOW_SCHEMA
 
@@ -21,7 +21,7 @@ KEY = "ui-test-key"
 @pytest.fixture
 def client(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
     settings = Settings(home=tmp_path / "home", database_url=database_url, api_key=KEY, run_loops=False)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:4300") as client:
+    with TestClient(create_local_app(settings), base_url="http://127.0.0.1:4300") as client:
         response = client.post("/ui/login", data={"api_key": KEY})
         assert response.status_code == 200
         client.headers["Authorization"] = f"Bearer {KEY}"  # for the setup calls to /api

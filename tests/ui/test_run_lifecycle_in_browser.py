@@ -144,8 +144,8 @@ def test_attempts_show_how_each_submission_ended(page: Any, server: LiveServer, 
     expect(state_badge(page)).to_contain_text("COMPLETED")
     rows = page.get_by_role("region", name="Attempts").get_by_role("row")
     expect(rows).to_have_count(3)  # the heading and one row per submission
-    # A failure with retries left is recorded as SCHEDULED "AwaitingRetry", saying why.
+    # A crash with crash retries left is recorded as SCHEDULED "AwaitingRetry", saying why.
     expect(rows.nth(1)).to_contain_text("AwaitingRetry")
-    expect(rows.nth(1)).to_contain_text("failed (RuntimeError: first attempt fails on purpose)")
+    expect(rows.nth(1)).to_contain_text("process exited with code 3")
     expect(rows.nth(2)).to_contain_text("COMPLETED")
     page.shots.take("attempts")

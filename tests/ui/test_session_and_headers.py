@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from control_plane.app import create_app
+from control_plane.local import create_local_app
 from control_plane.settings import Settings
 from control_plane.ui import session as ui_session
 
@@ -21,7 +21,7 @@ KEY = "ui-test-key"
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(home=tmp_path / "home", api_key=KEY, run_loops=False)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:4300") as client:
+    with TestClient(create_local_app(settings), base_url="http://127.0.0.1:4300") as client:
         yield client
 
 

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from runtime import flow
@@ -5,8 +6,9 @@ from runtime import flow
 
 @flow
 def flaky(marker: str) -> str:
-    """Fails the first time (leaving `marker`), succeeds on the next attempt."""
+    """Its container dies the first time (leaving `marker`), before reporting a final state;
+    the deployment's crash retry re-submits it and it succeeds."""
     if not Path(marker).exists():
-        Path(marker).write_text("failed once")
-        raise RuntimeError("first attempt fails on purpose")
+        Path(marker).write_text("died once")
+        os._exit(3)
     return "second attempt"
