@@ -71,7 +71,7 @@ def _build(home: Path) -> tuple[Any, Any, Any]:
         adapters = PoolAdapters(PoolContext(state_dir=home))  # type: ignore[call-arg]
     except ImportError:
         adapters = PoolAdapters()
-    services = Services(settings=settings, engine=engine, api_key="bench", adapters=adapters)
+    services = Services(settings=settings, engine=engine, api_key="bench", adapters=adapters, server_secret="bench")
     pool = adapters.get("ecs")
 
     def submit(pool: Any, job: Any) -> Any:

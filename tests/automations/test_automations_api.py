@@ -212,11 +212,11 @@ def test_without_loops_an_event_is_evaluated_in_its_request(tmp_path: Any, datab
     """Lambda: no loop, the API starts work itself; the run exists when the POST answers."""
     from fastapi.testclient import TestClient
 
-    from control_plane.app import create_app
+    from control_plane.local import create_local_app
     from control_plane.settings import Settings
 
     settings = Settings(home=tmp_path / "h", database_url=database_url, api_key="k", run_loops=False)
-    with TestClient(create_app(settings), headers={"Authorization": "Bearer k"}) as client:
+    with TestClient(create_local_app(settings), headers={"Authorization": "Bearer k"}) as client:
         client.post("/api/pools", json={"name": "held", "type": "process", "paused": True}).raise_for_status()
         body = {"name": "d", "flow_name": "f", "entrypoint": "x.py:f", "pool": "held"}
         client.post("/api/deployments", json=body).raise_for_status()
