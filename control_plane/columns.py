@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 # The largest value an INTEGER column holds on PostgreSQL: counts and limits stop here.
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1  # and ids (BIGINT; SQLite's INTEGER)
+
+
+def _json_number(kind: str) -> Any:
+    """JSON Schema's integer/number, exactly: 3 and 3.0 are integers; `true` and "3" are not
+    (pydantic's lax mode takes both; strict mode refuses 3.0, which the schema allows)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, (bool, str, bytes)):
+            raise PydanticCustomError(f"{kind}_type", f"Input should be a valid {kind}, not {type(value).__name__}")
+        return value
+
+    return BeforeValidator(check)
+
+
+JsonInt = Annotated[int, _json_number("integer")]
+JsonFloat = Annotated[float, _json_number("number")]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -14,13 +14,13 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, StrictInt
+from pydantic import BaseModel
 from pydantic import Field as Check
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from control_plane.columns import utc_column, utcnow
+from control_plane.columns import JsonInt, utc_column, utcnow
 from control_plane.db import read_only
 from control_plane.scopes import Scope
 
@@ -46,7 +46,7 @@ class ApiKeyCreate(BaseModel):
 
     name: str = Check(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     scope: Scope = Check(description="read < run < deploy < admin; each can do what the one before can")
-    expires_in_days: StrictInt | None = Check(default=None, ge=1, le=36500, description="Leave out: never expires")
+    expires_in_days: JsonInt | None = Check(default=None, ge=1, le=36500, description="Leave out: never expires")
 
 
 class ApiKeyPublic(BaseModel):

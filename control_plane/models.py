@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, StrictFloat, StrictInt, StringConstraints, field_validator
+from pydantic import BaseModel, StringConstraints, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -19,7 +19,7 @@ from control_plane import keys as _keys  # noqa: F401 - registers its table
 from control_plane import tag_limits as _tag_limits  # noqa: F401 - registers its tables
 from control_plane import webhook_models as _webhooks  # noqa: F401 - registers its tables
 from control_plane.automations import models as _automations  # noqa: F401 - registers its tables
-from control_plane.columns import INT32_MAX, json_column, state_type_column, utc_column, utcnow
+from control_plane.columns import INT32_MAX, JsonFloat, JsonInt, json_column, state_type_column, utc_column, utcnow
 from control_plane.masking import masked
 from control_plane.schedules import ScheduleCreate, SchedulePublic
 from control_plane.sources import Source
@@ -45,7 +45,7 @@ class PoolBase(SQLModel):
     description: str | None = None
     defaults: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     paused: bool = False
-    concurrency_limit: StrictInt | None = Field(
+    concurrency_limit: JsonInt | None = Field(
         default=None, ge=0, le=INT32_MAX, description="At most this many active runs"
     )
 
@@ -60,7 +60,7 @@ class PoolUpdate(SQLModel):
     description: str | None = None
     defaults: dict[str, Any] | None = None
     paused: bool | None = None
-    concurrency_limit: StrictInt | None = Field(default=None, ge=0, le=INT32_MAX)
+    concurrency_limit: JsonInt | None = Field(default=None, ge=0, le=INT32_MAX)
 
 
 class Pool(PoolBase, table=True):
@@ -101,18 +101,18 @@ class DeploymentBase(SQLModel):
     parameter_schema: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     job_variables: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     paused: bool = False
-    concurrency_limit: StrictInt | None = Field(
+    concurrency_limit: JsonInt | None = Field(
         default=None, ge=0, le=INT32_MAX, description="At most this many active runs"
     )
     # Crash retries: a flow's own `@flow(retries=)` run inside its container (policy.py).
-    retries: StrictInt = Field(
+    retries: JsonInt = Field(
         default=0,
         ge=0,
         le=INT32_MAX,
         description="Re-submit a run on new infrastructure this many times when its infrastructure ended "
         "without a final state (a crash). A FAILED run is never re-run: the flow's own retries ran in its container",
     )
-    retry_delay_seconds: StrictFloat = Field(default=0, ge=0, description="Seconds before such a re-submission")
+    retry_delay_seconds: JsonFloat = Field(default=0, ge=0, description="Seconds before such a re-submission")
 
 
 class DeploymentCreate(DeploymentBase):
@@ -127,9 +127,9 @@ class DeploymentUpdate(SQLModel):
     """Changes to a deployment; fields left out are kept (`concurrency_limit: null` lifts the limit)."""
 
     paused: bool | None = None
-    concurrency_limit: StrictInt | None = Field(default=None, ge=0, le=INT32_MAX)
-    retries: StrictInt | None = Field(default=None, ge=0, le=INT32_MAX)
-    retry_delay_seconds: StrictFloat | None = Field(default=None, ge=0)
+    concurrency_limit: JsonInt | None = Field(default=None, ge=0, le=INT32_MAX)
+    retries: JsonInt | None = Field(default=None, ge=0, le=INT32_MAX)
+    retry_delay_seconds: JsonFloat | None = Field(default=None, ge=0)
 
 
 class Deployment(DeploymentBase, table=True):
@@ -390,10 +390,10 @@ class TaskRunPublic(BaseModel):
 class LogCreate(BaseModel):
     """One log line sent by the runtime."""
 
-    level: StrictInt = Field(default=20, ge=0, le=INT32_MAX)
+    level: JsonInt = Field(default=20, ge=0, le=INT32_MAX)
     name: str = "pushflow"
     message: str
-    timestamp: StrictFloat  # seconds since the epoch, as logging records them
+    timestamp: JsonFloat  # seconds since the epoch, as logging records them
     task_run_id: str | None = None
 
 

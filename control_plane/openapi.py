@@ -5,7 +5,9 @@ never answers with. Which errors an operation can answer follows from what it is
 - 401 and 403 when it needs a key (every operation but health);
 - 404 when its path names something (`{id}`, `{name}`);
 - 409 when it changes something (the store's state may refuse it);
+- 400 (not JSON) and 413 (past PUSHFLOW_MAX_REQUEST_BYTES) when it takes a body;
 - 422 when it takes parameters or a body;
+- 429 when it counts against a limit (`LIMITED_OPERATIONS`);
 - 502 when it reaches a pool's provider (`PROVIDER_OPERATIONS`);
 - 500 everywhere (a bug; the server log has the details).
 """
@@ -26,11 +28,17 @@ PROVIDER_OPERATIONS = {
     ("get", "/api/flow-runs/{flow_run_id}/infrastructure-logs"),
 }
 
+# Operations answering 429 past a limit (control_plane/limits.py).
+LIMITED_OPERATIONS = {("post", "/api/flow-runs/{flow_run_id}/subflow-runs")}
+
 _ERRORS = {
+    400: "The body is not valid JSON",
     401: "No key, or a key the server does not accept",
     403: "The key may not do this (a run token acts only on its own run)",
     404: "What the path names does not exist",
     409: "Refused by the current state (it exists already, is in use, or cannot move so)",
+    413: "The body, or a part of it, is larger than its limit; `detail` names the setting",
+    429: "Past a count limit; `detail` names the setting",
     422: "The request is invalid; `detail` says which field and why",
     500: "A bug in the server; its log has the details",
     502: "The pool's provider failed or refused",
@@ -57,10 +65,12 @@ def complete(document: dict[str, Any]) -> None:
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
             for status in _statuses(path, method, operation):
-                responses[str(status)] = {
-                    "description": _ERRORS[status],
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+                responses.setdefault(str(status), {"description": _ERRORS[status]})["content"] = {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
                 }
+            if method == "head":  # a HEAD answer has headers only
+                for response in responses.values():
+                    response.pop("content", None)
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
@@ -71,8 +81,12 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
         statuses.append(404)
     if method != "get":
         statuses.append(409)
+    if operation.get("requestBody"):
+        statuses += [400, 413]
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.append(422)
+    if (method, path) in LIMITED_OPERATIONS:
+        statuses.append(429)
     if (method, path) in PROVIDER_OPERATIONS:
         statuses.append(502)
     return sorted(statuses)

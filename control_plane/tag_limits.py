@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import StrictInt
 from sqlalchemy import UniqueConstraint, delete, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from control_plane.columns import INT32_MAX, utc_column, utcnow
+from control_plane.columns import INT32_MAX, JsonInt, utc_column, utcnow
 
 
 class TagLimitBase(SQLModel):
     tag: str = Field(min_length=1, max_length=200, primary_key=True)
-    limit: StrictInt = Field(
+    limit: JsonInt = Field(
         ge=0, le=INT32_MAX, description="How many task runs with this tag may run at once (0 blocks them)"
     )
 
