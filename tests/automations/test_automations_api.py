@@ -228,3 +228,29 @@ def test_without_loops_an_event_is_evaluated_in_its_request(tmp_path: Any, datab
         )
         landed(client, "now.csv")
         assert len(runs(client)) == 1
+
+
+def test_a_sequence_trigger_through_the_api(api: Any, deployment: dict) -> None:
+    body = {
+        "name": "extract-then-load",
+        "trigger": {
+            "type": "sequence",
+            "triggers": [{"expect": ["acme.extracted"]}, {"expect": ["acme.loaded"]}],
+            "within": 60,
+        },
+        "actions": [
+            {"type": "run-deployment", "deployment": "etl/nightly", "parameters": {"label": "{{ event.event }}"}}
+        ],
+    }
+    api.post("/api/automations", json=body).raise_for_status()
+
+    def send(event: str) -> None:
+        api.post("/api/events", json={"event": event, "resource": {"id": "acme.batch"}}).raise_for_status()
+
+    send("acme.loaded")  # out of order: nothing
+    passes(api)
+    assert runs(api) == []
+    send("acme.extracted")
+    send("acme.loaded")
+    passes(api)
+    assert [r["parameters"]["label"] for r in runs(api)] == ["acme.loaded"]

@@ -136,3 +136,25 @@ def test_webhooks_are_managed_by_admins_only(api: Any) -> None:
     assert [h["name"] for h in api.get("/api/webhooks").json()] == ["files"]
     assert api.delete("/api/webhooks/files").status_code == 204
     assert api.get("/api/webhooks/files").status_code == 404
+
+
+def test_a_flood_of_webhook_calls_is_429_past_the_rate_limit(tmp_path: Any, database_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from control_plane.local import create_local_app
+    from control_plane.settings import Settings
+
+    settings = Settings(
+        home=tmp_path / "h",
+        database_url=database_url,
+        api_key="k",
+        run_loops=False,
+        dispatch_on_trigger=False,
+        event_rate_limit=2,
+    )
+    with TestClient(create_local_app(settings), headers={"Authorization": "Bearer k"}) as client:
+        hook = client.post("/api/webhooks", json={"name": "flood"}).json()
+        answers = [client.post(hook["path"], content=b'{"n": 1}').status_code for _ in range(4)]
+        assert answers == [204, 204, 429, 429]
+        flooded = client.post(hook["path"], content=b"{}")
+        assert "PUSHFLOW_EVENT_RATE_LIMIT" in flooded.json()["detail"]
