@@ -75,6 +75,11 @@ def worker(url: str, start_file: str, state_dir: str, adapter: str = "process") 
     engine = create_db_engine(url)
     adapters = bench_adapters(adapter)
     services = Services(settings, engine, "bench", adapters, server_secret="bench-secret")  # type: ignore[arg-type]
+    with Session(engine) as session:  # connected, and every module a pass needs is loaded
+        session.exec(select(func.count()).select_from(FlowRun)).one()
+    import control_plane.passes  # noqa: F401
+
+    Path(f"{state_dir}.ready").touch()
     while not os.path.exists(start_file):
         time.sleep(0.005)
     started, claimed = time.perf_counter(), 0
@@ -149,7 +154,14 @@ def measure(base_url: str, runs: int, dispatchers: int, adapter: str = "process"
                 )
                 for n in range(dispatchers)
             ]
-            time.sleep(1.0)  # let every worker import and connect before the clock starts
+            # The clock starts once every worker has imported and connected (on a loaded
+            # machine that takes seconds, which are no part of dispatching).
+            ready = [Path(tmp, f"w{n}.ready") for n in range(dispatchers)]
+            deadline = time.monotonic() + 300
+            while not all(r.exists() for r in ready):
+                if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                    raise RuntimeError("a dispatcher worker did not get ready")
+                time.sleep(0.05)
             t0 = time.perf_counter()
             Path(start).touch()
             outs = [json.loads(p.communicate(timeout=600)[0].strip().splitlines()[-1]) for p in procs]
