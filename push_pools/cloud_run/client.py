@@ -141,8 +141,12 @@ def _trust(client: Any, ca_bundle: str) -> None:
 
 
 def _pin_verify(session: Any, ca_bundle: str) -> None:
-    """Pass `verify=ca_bundle` on every request. Setting `session.verify` is not enough:
-    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override it (psf/requests#3829)."""
+    """Pass `verify=ca_bundle` on every request, the token refreshes of an authorized
+    session included. Setting `session.verify` is not enough: requests lets
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override it (psf/requests#3829)."""
+    token_session = getattr(session, "_auth_request_session", None)
+    if token_session is not None:
+        _pin_verify(token_session, ca_bundle)
     request = session.request
 
     def pinned(method: str, url: str, *args: Any, **kwargs: Any) -> Any:

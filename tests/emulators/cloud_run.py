@@ -138,6 +138,7 @@ class FakeCloudRun:
         self._faults: list[dict[str, Any]] = []
         self._lost: list[dict[str, Any]] = []
         self.stalled = False
+        self.bearers: set[str] = set()  # the bearer tokens requests arrived with
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -200,6 +201,7 @@ class FakeCloudRun:
             yield
         finally:
             self.stalled = False
+        self.bearers: set[str] = set()  # the bearer tokens requests arrived with
 
     def answer_lost(self, method: str, path: str) -> bool:
         with self._lock:
@@ -564,6 +566,26 @@ def _handler(fake: FakeCloudRun) -> type[BaseHTTPRequestHandler]:
             url = urlparse(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            auth = self.headers.get("Authorization", "")
+            if auth.startswith("Bearer "):
+                fake.bearers.add(auth.removeprefix("Bearer "))
+            if self.command == "POST" and url.path == "/token":
+                # OAuth 2.0 token endpoint for service-account keys whose token_uri points here
+                # (JWT-bearer grant, https://developers.google.com/identity/protocols/oauth2/service-account).
+                form = parse_qs(raw.decode())
+                ok = form.get("grant_type") == ["urn:ietf:params:oauth:grant-type:jwt-bearer"] and form.get("assertion")
+                answer = (
+                    {"access_token": "token-for-the-service-account", "expires_in": 3600, "token_type": "Bearer"}
+                    if ok
+                    else {"error": "invalid_grant", "error_description": "Not a JWT-bearer grant."}
+                )
+                data = json.dumps(answer).encode()
+                self.send_response(200 if ok else 400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             try:
                 body = json.loads(raw) if raw else {}
                 status, answer = 200, fake.handle(self.command, url.path, parse_qs(url.query), body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,62 @@ def test_an_https_endpoint_with_a_ca_bundle_and_anonymous_credentials(tmp_path: 
         assert "over tls" in pool.logs(ref)
         pool.release(ref)
         assert not fake.jobs
+    finally:
+        fake.stop()
+
+
+def test_a_service_account_key_file_over_https_with_a_ca_bundle(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    fake = FakeCloudRun(ContainerSimulator(tmp_path / "containers"), tls_dir=tmp_path / "tls").start()
+    try:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        key_file = tmp_path / "sa.json"
+        key_file.write_text(
+            json.dumps(
+                {
+                    "type": "service_account",
+                    "project_id": PROJECT,
+                    "private_key_id": "k1",
+                    "private_key": pem,
+                    "client_email": f"control-plane@{PROJECT}.iam.gserviceaccount.com",
+                    "client_id": "1",
+                    "token_uri": f"{fake.endpoint}/token",
+                }
+            )
+        )
+        variables = {
+            "project": PROJECT,
+            "region": REGION,
+            "image": "img",
+            "api_endpoint": fake.endpoint,
+            "logging_endpoint": fake.endpoint,
+            "credentials": str(key_file),
+            "ca_bundle": fake.ca_bundle,
+            "command": python("print('signed in', flush=True)"),
+        }
+        pool = CloudRunPool()
+        ref = pool.submit(spec(), CloudRunJob(**variables))
+        assert wait_ended(pool, ref).exit_code == 0
+        assert "signed in" in pool.logs(ref)  # Cloud Logging, with a traded token
+        # The Cloud Run clients sign their own JWT with the key (self-signed JWT access); the
+        # Cloud Logging session trades one at token_uri, through the same CA bundle.
+        from google.auth import jwt
+
+        public = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        assert fake.bearers
+        assert "token-for-the-service-account" in fake.bearers
+        for bearer in fake.bearers - {"token-for-the-service-account"}:
+            claims = jwt.decode(bearer, certs={"k1": public.decode()}, verify=True)
+            assert claims["iss"] == f"control-plane@{PROJECT}.iam.gserviceaccount.com"
+        assert str(key_file) == ref.locator["credentials"] and "PRIVATE KEY" not in str(ref)
+        pool.release(ref)
     finally:
         fake.stop()
 
