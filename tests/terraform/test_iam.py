@@ -44,6 +44,8 @@ WITHOUT_A_CALL = {
 # permissions of the single-message action").
 IAM_ACTION = {
     "sqs:SendMessageBatch": "sqs:SendMessage",
+    # HeadObject has no action of its own: s3:GetObject grants it.
+    "s3:HeadObject": "s3:GetObject",
     "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
