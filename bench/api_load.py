@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import statistics
+import sys
 import threading
 from typing import Any
 
@@ -15,6 +16,10 @@ import psutil
 from bench.context import PROBES, Context
 from bench.report import Measure, Row
 from bench.servers import PG_SERVER, PrefectServer, PushflowServer, Server, scratch_postgres_database
+
+# Seconds each of the four phases may take (the rest of its requests are then skipped and
+# the row says so): a slow server on a busy machine must not stretch the run past 20 min.
+PHASE_BUDGET_SECONDS = 60
 
 HOW = (
     "throughput counts successful responses only; latencies are of every request, errors "
@@ -107,9 +112,14 @@ def measure(
         str(requests),
         "--concurrency",
         str(concurrency),
+        "--phase-budget",
+        str(PHASE_BUDGET_SECONDS),
     ]
     with sampler:
         phases = ctx.run_json(cmd, env=ctx.pushflow_env(), timeout=1800, what="the load process")
+    for name, phase in phases.items():
+        if "capped" in phase:
+            print(f"[bench] API load, {system}, {name}: {phase['capped']}", file=sys.stderr, flush=True)
     return {
         "phases": phases,
         "idle_mib": idle,
@@ -222,6 +232,14 @@ def rows_from(results: dict[str, dict[str, Any]], how: str, suffix: str = "") ->
             lambda r: Measure.single(r["startup_s"]),
         ),
     ]
+    capped = [
+        f"{system} {name}: {phase['capped']}"
+        for system, res in results.items()
+        for name, phase in res["phases"].items()
+        if "capped" in phase
+    ]
+    if capped:
+        rows[0].note = "; ".join(capped)
     errors_row = rows[5]
     errors_row.target_abs = 1  # i.e. zero errors for pushflow
     return rows

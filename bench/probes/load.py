@@ -52,8 +52,13 @@ class Api:
 
 
 def run_phase(
-    clients: list[httpx.Client], count: int, op: Callable[[httpx.Client, int], httpx.Response]
+    clients: list[httpx.Client],
+    count: int,
+    op: Callable[[httpx.Client, int], httpx.Response],
+    budget: float | None = None,
 ) -> tuple[dict[str, Any], list[httpx.Response | None]]:
+    """`count` requests, fewer if `budget` seconds run out first (requests not yet sent
+    then are skipped, and the phase says it was capped)."""
     local = threading.local()
     pool_ids = itertools.count()
     latencies: list[float] = []
@@ -62,6 +67,8 @@ def run_phase(
     lock = threading.Lock()
 
     def one(i: int) -> None:
+        if budget is not None and time.perf_counter() - started > budget:
+            return
         if not hasattr(local, "client"):
             with lock:
                 local.client = clients[next(pool_ids)]
@@ -77,15 +84,18 @@ def run_phase(
             latencies.append(elapsed)
             statuses[key] += 1
 
-    start = time.perf_counter()
+    started = time.perf_counter()
     with ThreadPoolExecutor(len(clients)) as executor:
         list(executor.map(one, range(count)))
-    wall = time.perf_counter() - start
+    wall = time.perf_counter() - started
     errors = sum(n for k, n in statuses.items() if not (k.isdigit() and int(k) < 400))
+    sent = len(latencies)
+    capped = {"capped": f"time cap {budget:g} s: {sent} of {count} requests"} if sent < count else {}
     return {
-        "requests": count,
+        **capped,
+        "requests": sent,
         "seconds": wall,
-        "rps": count / wall,
+        "rps": sent / wall,
         "errors": errors,
         "statuses": dict(statuses),
         "latencies": latencies,
@@ -100,7 +110,9 @@ def main() -> None:
     parser.add_argument("--deployment", required=True)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--phase-budget", type=float, default=None, help="seconds per phase at most")
     args = parser.parse_args()
+    budget = args.phase_budget
     api = Api(args.system, args.deployment)
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
     clients = [httpx.Client(base_url=args.url, headers=headers, timeout=60) for _ in range(args.concurrency)]
@@ -109,11 +121,12 @@ def main() -> None:
         # A few runs made one at a time, so later phases have runs even if creates fail.
         seed = [_run_id(api.create(clients[0])) for _ in range(args.concurrency)]
         phases: dict[str, dict[str, Any]] = {}
-        phases["create"], created = run_phase(clients, per_phase, lambda c, i: api.create(c))
+        phases["create"], created = run_phase(clients, per_phase, lambda c, i: api.create(c), budget)
         run_ids = [i for i in (_run_id(r) for r in created if r is not None) if i] + [i for i in seed if i]
-        phases["propose"], _ = run_phase(clients, per_phase, lambda c, i: api.propose(c, run_ids[i % len(run_ids)]))
-        phases["read"], _ = run_phase(clients, per_phase, lambda c, i: api.read(c, run_ids[i % len(run_ids)]))
-        phases["list"], _ = run_phase(clients, per_phase, lambda c, i: api.list_runs(c))
+        propose = lambda c, i: api.propose(c, run_ids[i % len(run_ids)])  # noqa: E731
+        phases["propose"], _ = run_phase(clients, per_phase, propose, budget)
+        phases["read"], _ = run_phase(clients, per_phase, lambda c, i: api.read(c, run_ids[i % len(run_ids)]), budget)
+        phases["list"], _ = run_phase(clients, per_phase, lambda c, i: api.list_runs(c), budget)
     finally:
         for client in clients:
             client.close()
