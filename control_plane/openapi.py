@@ -14,10 +14,12 @@ never answers with. Which errors an operation can answer follows from what it is
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 
 from control_plane.errors import ErrorBody
 
@@ -54,6 +56,21 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = build  # type: ignore[method-assign]
+
+    @app.exception_handler(405)
+    async def method_not_allowed(request: Request, _: Exception) -> JSONResponse:
+        # Starlette's 405 names only the first route matching the path; HTTP (and the
+        # contract) want every method the path has, which the document knows.
+        methods = allowed_methods(build(), request.url.path)
+        detail = f"{request.method} is not allowed here; use {', '.join(methods) or 'another path'}"
+        return JSONResponse({"detail": detail}, status_code=405, headers={"Allow": ", ".join(methods)})
+
+
+def allowed_methods(document: dict[str, Any], path: str) -> list[str]:
+    for template, item in document.get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            return sorted(method.upper() for method in item)
+    return []
 
 
 def complete(document: dict[str, Any]) -> None:
