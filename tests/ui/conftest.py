@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium chromium-driver (.ci/run does this)")
+        pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium chromium-driver (scripts/test does this)")
     from playwright.sync_api import expect, sync_playwright
 
     # Pages poll every 1-3 s and the machine is shared: give assertions room, not sleeps.
