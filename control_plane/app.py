@@ -18,6 +18,7 @@ from control_plane.openapi import install_openapi
 from control_plane.routes import (
     audit,
     automations,
+    blocks,
     bundles,
     concurrency_limits,
     deployments,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(automations.router, prefix="/api")
     app.include_router(keys.router, prefix="/api")
     app.include_router(audit.router, prefix="/api")
+    app.include_router(blocks.router, prefix="/api")
     app.add_middleware(AuditLog)
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
     install_error_handlers(app)

@@ -15,6 +15,11 @@ SCOPES = ("read", "run", "deploy", "admin")
 # The least scope each route needs. A new route fails test_every_route_has_a_scope until
 # it is added here, i.e. until someone decided who may call it.
 MATRIX = {
+    ("GET", "/api/block-types"): "read",
+    ("GET", "/api/blocks"): "read",
+    ("POST", "/api/blocks"): "deploy",
+    ("GET", "/api/blocks/{type}/{name}"): "read",
+    ("DELETE", "/api/blocks/{type}/{name}"): "deploy",
     ("GET", "/api/audit"): "admin",
     ("GET", "/api/automations"): "read",
     ("POST", "/api/automations"): "deploy",

@@ -1,0 +1,97 @@
+"""Blocks: typed configuration and secrets, stored with their secret fields encrypted
+(control_plane/blocks/crypto.py) and answered with those fields masked.
+
+What exists today: the types (types.py), the store, and /api/blocks. Not yet: `$block`
+references resolved at submit, `pushflow block`, `Block.load` (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import Field as Check
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from control_plane.blocks import crypto
+from control_plane.blocks.types import BLOCK_TYPES, secret_fields
+from control_plane.columns import json_column, utc_column, utcnow
+from control_plane.masking import MASK
+
+__all__ = ["BLOCK_TYPES", "Block", "BlockCreate", "BlockPublic", "block_key", "seal", "secret_fields"]
+
+
+class Block(SQLModel, table=True):
+    __tablename__ = "block"
+    __table_args__ = (UniqueConstraint("type", "name", name="uq_block_type_name"),)
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    type: str
+    name: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    sealed: str | None = None  # the secret fields, AES-GCM encrypted
+    created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+
+
+class BlockCreate(BaseModel):
+    """A block: its type (GET /api/block-types lists them), a name, and its fields."""
+
+    type: str = Check(description="One of GET /api/block-types")
+    name: str = Check(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    data: dict[str, Any] = Check(description="The fields, as the type's schema says")
+
+
+class BlockPublic(BaseModel):
+    """A block as answered: secret fields masked, always."""
+
+    id: str
+    type: str
+    name: str
+    data: dict[str, Any] = Check(description="The fields; secret ones read `•••••• (hidden)`")
+    created: datetime
+
+    @classmethod
+    def of(cls, block: Block) -> BlockPublic:
+        shown = {k: v for k, v in block.data.items() if k != "$sealed"}
+        shown.update(dict.fromkeys(_sealed_names(block), MASK))
+        return cls(id=block.id, type=block.type, name=block.name, data=shown, created=block.created)
+
+
+def _sealed_names(block: Block) -> set[str]:
+    return set(block.data.get("$sealed", [])) if isinstance(block.data.get("$sealed"), list) else set()
+
+
+def seal(key: bytes, body: BlockCreate) -> Block:
+    """The row for `body`: plain fields as they are, secret ones encrypted together."""
+    hidden = secret_fields(body.type)
+    plain = {k: v for k, v in body.data.items() if k not in hidden}
+    secret = {k: v for k, v in body.data.items() if k in hidden}
+    sealed = crypto.encrypt(key, f"{body.type}/{body.name}", secret) if secret else None
+    return Block(type=body.type, name=body.name, data={**plain, "$sealed": sorted(secret)}, sealed=sealed)
+
+
+def block_key(configured: str | None, home: Path) -> bytes:
+    """PUSHFLOW_BLOCK_KEY, else (a local server) the key saved in the home, made once, 0600."""
+    if configured:
+        return crypto.load_key(configured)
+    path = home / "block_key"
+    try:
+        return crypto.load_key(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    import base64
+
+    encoded = base64.b64encode(secrets.token_bytes(32)).decode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return crypto.load_key(path.read_text().strip())
+    with os.fdopen(fd, "w") as fh:
+        fh.write(encoded + "\n")
+    return crypto.load_key(encoded)

@@ -1,0 +1,76 @@
+"""/api/blocks: typed configuration and secrets; secret fields are stored encrypted and
+never answered in clear. /api/block-types: the types and their JSON schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from control_plane.blocks import BLOCK_TYPES, Block, BlockCreate, BlockPublic, block_key, seal
+from control_plane.deps import AdminDep, ServicesDep, SessionDep
+from control_plane.errors import ConflictError, ErrorBody, InvalidInputError, NotFoundError
+
+router = APIRouter(tags=["blocks"])
+
+
+@router.get("/block-types")
+def list_block_types(_: AdminDep) -> dict[str, Any]:
+    """Every block type and the JSON schema of its fields (`secret: true` ones are encrypted)."""
+    return BLOCK_TYPES
+
+
+@router.post(
+    "/blocks",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": ErrorBody, "description": "A block of this type and name exists"}},
+)
+def create_block(body: BlockCreate, session: SessionDep, services: ServicesDep, _: AdminDep) -> BlockPublic:
+    """Store a block; its secret fields are encrypted and never shown again."""
+    schema = BLOCK_TYPES.get(body.type)
+    if schema is None:
+        raise InvalidInputError(f"unknown block type {body.type!r}; choose one of: {', '.join(sorted(BLOCK_TYPES))}")
+    from jsonschema import Draft202012Validator
+
+    problems = [e.message for e in Draft202012Validator(schema).iter_errors(body.data)]
+    if problems:
+        raise InvalidInputError(f"invalid {body.type} block: " + "; ".join(problems), problems)
+    settings = services.settings
+    key = block_key(settings.block_key.get_secret_value() if settings.block_key else None, settings.home)
+    session.add(row := seal(key, body))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ConflictError(f"a {body.type} block named {body.name!r} exists; delete it first") from None
+    return BlockPublic.of(row)
+
+
+@router.get("/blocks")
+def list_blocks(session: SessionDep, _: AdminDep) -> list[BlockPublic]:
+    """Every block, secret fields masked."""
+    rows = session.exec(select(Block).order_by(col(Block.type), col(Block.name)))
+    return [BlockPublic.of(r) for r in rows]
+
+
+@router.get("/blocks/{type}/{name}", responses={404: {"model": ErrorBody, "description": "No such block"}})
+def read_block(type: str, name: str, session: SessionDep, _: AdminDep) -> BlockPublic:
+    """One block, secret fields masked."""
+    return BlockPublic.of(_get(session, type, name))
+
+
+@router.delete("/blocks/{type}/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_block(type: str, name: str, session: SessionDep, _: AdminDep) -> Response:
+    """Delete a block (its encrypted secrets with it)."""
+    session.delete(_get(session, type, name))
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _get(session: SessionDep, type: str, name: str) -> Block:
+    row = session.exec(select(Block).where(Block.type == type, Block.name == name)).first()
+    if row is None:
+        raise NotFoundError(f"no {type} block named {name!r}; GET /api/blocks lists them")
+    return row

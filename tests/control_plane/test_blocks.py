@@ -1,0 +1,56 @@
+"""Blocks: a block's secret fields never appear in clear in any API answer or in the
+database; they decrypt with the key, and only with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+
+
+def test_a_blocks_secret_fields_are_encrypted_and_never_answered(api: Any) -> None:
+    body = {
+        "type": "aws-credentials",
+        "name": "prod",
+        "data": {"aws_access_key_id": "AKIA1", "aws_secret_access_key": SECRET},
+    }
+    created = api.post("/api/blocks", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["data"] == {"aws_access_key_id": "AKIA1", "aws_secret_access_key": "•••••• (hidden)"}
+    answers = [created, api.get("/api/blocks"), api.get("/api/blocks/aws-credentials/prod"), api.get("/api/audit")]
+    for answer in answers:
+        assert answer.status_code == 200 or answer.status_code == 201
+        assert SECRET not in answer.text
+
+    engine = api.app.state.services.engine
+    with engine.connect() as conn:
+        dump = str(conn.execute(text("SELECT * FROM block")).all())
+    assert SECRET not in dump and "AKIA1" in dump
+
+    from sqlmodel import Session, select
+
+    from control_plane.blocks import Block, block_key, crypto
+
+    settings = api.app.state.services.settings
+    with Session(engine) as session:
+        row = session.exec(select(Block)).one()
+    key = block_key(None, settings.home)
+    assert crypto.decrypt(key, "aws-credentials/prod", row.sealed) == {"aws_secret_access_key": SECRET}
+    import pytest
+    from cryptography.exceptions import InvalidTag
+
+    with pytest.raises(InvalidTag):  # bound to its block: moved elsewhere it does not open
+        crypto.decrypt(key, "aws-credentials/other", row.sealed)
+
+
+def test_bad_blocks_are_422_and_duplicates_409(api: Any) -> None:
+    unknown = api.post("/api/blocks", json={"type": "ftp", "name": "x", "data": {}})
+    assert unknown.status_code == 422 and "aws-credentials" in unknown.json()["detail"]
+    missing = api.post("/api/blocks", json={"type": "secret", "name": "x", "data": {}})
+    assert missing.status_code == 422 and "value" in missing.json()["detail"]
+    assert api.post("/api/blocks", json={"type": "secret", "name": "x", "data": {"value": "s"}}).status_code == 201
+    assert api.post("/api/blocks", json={"type": "secret", "name": "x", "data": {"value": "s"}}).status_code == 409
+    assert api.delete("/api/blocks/secret/x").status_code == 204
+    assert api.get("/api/blocks/secret/x").status_code == 404
