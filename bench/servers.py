@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -178,10 +179,21 @@ class PushflowServer(Server):
     def command(self) -> list[str]:
         return [sys.executable, "-m", "pushflow_cli", "server", "start", "--port", str(self.port)]
 
+    def __enter__(self) -> PushflowServer:
+        if self.database:  # outside local SQLite, only `db upgrade` migrates (docs/settings.md)
+            upgrade = [sys.executable, "-m", "pushflow_cli", "db", "upgrade"]
+            done = subprocess.run(upgrade, env=self.env(), capture_output=True, text=True, timeout=300)
+            if done.returncode != 0:
+                raise RuntimeError(f"pushflow db upgrade failed:\n{done.stderr[-2000:]}")
+        super().__enter__()
+        return self
+
     def env(self) -> dict[str, str]:
         env = {**os.environ, **self.client_env(), "PUSHFLOW_HOME": str(self.home)}
         if self.database:
             env["PUSHFLOW_DATABASE_URL"] = f"postgresql+psycopg://{self.database}"
+            # A shared database needs a shared secret for run tokens (docs/settings.md).
+            env["PUSHFLOW_SERVER_SECRET"] = secrets.token_hex(32)
         return env
 
     def client_env(self) -> dict[str, str]:
