@@ -24,7 +24,7 @@ from control_plane.blocks.types import BLOCK_TYPES, secret_fields
 from control_plane.columns import json_column, utc_column, utcnow
 from control_plane.masking import MASK
 
-__all__ = ["BLOCK_TYPES", "Block", "BlockCreate", "BlockPublic", "block_key", "seal", "secret_fields"]
+__all__ = ["BLOCK_TYPES", "Block", "BlockCreate", "BlockPublic", "block_key", "key_for", "seal", "secret_fields"]
 
 
 class Block(SQLModel, table=True):
@@ -73,6 +73,10 @@ def seal(key: bytes, body: BlockCreate) -> Block:
     secret = {k: v for k, v in body.data.items() if k in hidden}
     sealed = crypto.encrypt(key, f"{body.type}/{body.name}", secret) if secret else None
     return Block(type=body.type, name=body.name, data={**plain, "$sealed": sorted(secret)}, sealed=sealed)
+
+
+def key_for(settings: Any) -> bytes:
+    return block_key(settings.block_key.get_secret_value() if settings.block_key else None, settings.home)
 
 
 def block_key(configured: str | None, home: Path) -> bytes:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from control_plane import attempts, runs
 from control_plane.auth import derive_run_token
+from control_plane.blocks import key_for, references
 from control_plane.claims import Claim, claim_due
 from control_plane.columns import utcnow
 from control_plane.models import Deployment, FlowRun, Pool
@@ -26,7 +29,7 @@ from control_plane.orchestration.policy import CLAIMED, INFRA_PENDING, RESUBMITT
 from control_plane.services import Services
 from control_plane.settings import Settings
 from push_pools.base import InfraPhase, InfraRef, InfraStatus, RunSpec, parse_job
-from push_pools.errors import PushPoolError
+from push_pools.errors import JobConfigError, PushPoolError
 from runtime.states import State, StateType
 
 log = logging.getLogger("pushflow.dispatcher")
@@ -126,7 +129,8 @@ def _submit(
             raise PushPoolError(f"pool {run.pool!r} no longer exists; create it or redeploy to another pool")
         adapter = services.adapters.get(pool.type)
         deployment = deployments.get(run.deployment_id or "")
-        job = parse_job(adapter.Job, pool.defaults, deployment.job_variables if deployment else {}, run.job_variables)
+        layers = (pool.defaults, deployment.job_variables if deployment else {}, run.job_variables)
+        job = parse_job(adapter.Job, *_with_blocks(services, layers))
         spec = RunSpec(
             run_id=run.id,
             attempt=run.dispatch_count,
@@ -213,3 +217,13 @@ def resubmit_stranded(services: Services) -> int:
 
 def _token_of(services: Services, run: FlowRun) -> str:
     return derive_run_token(services.run_token_secret, run.id, run.dispatch_count)[0]
+
+
+def _with_blocks(services: Services, layers: tuple[Mapping[str, Any], ...]) -> list[Mapping[str, Any]]:
+    """Job variables with their `{"$block": ...}` references resolved, here at submit only."""
+    if not any(references.has_references(layer) for layer in layers):
+        return list(layers)
+    try:
+        return references.resolve_layers(services.engine, key_for(services.settings), *layers)
+    except references.BlockReferenceError as exc:
+        raise JobConfigError(str(exc)) from None

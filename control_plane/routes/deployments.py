@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from control_plane import limits, passes, runs
+from control_plane.blocks import key_for, references
 from control_plane.columns import utcnow
 from control_plane.deps import AdminDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
@@ -207,4 +208,10 @@ def _existing_pool(session: SessionDep, name: str) -> Any:
 def _check_job(services: ServicesDep, pool: Any, deployment_vars: dict, run_vars: dict) -> None:
     adapter_cls = services.adapters.adapter_class(pool.type)
     check_author_variables(adapter_cls, deployment_vars, run_vars)
-    check_job(adapter_cls.Job, pool.defaults, deployment_vars, run_vars)
+    layers: tuple[Any, ...] = (pool.defaults, deployment_vars, run_vars)
+    if any(references.has_references(layer) for layer in layers):  # checked resolved, stored as given
+        try:
+            layers = tuple(references.resolve_layers(services.engine, key_for(services.settings), *layers))
+        except references.BlockReferenceError as exc:
+            raise InvalidInputError(str(exc)) from None
+    check_job(adapter_cls.Job, *layers)

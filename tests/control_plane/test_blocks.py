@@ -54,3 +54,42 @@ def test_bad_blocks_are_422_and_duplicates_409(api: Any) -> None:
     assert api.post("/api/blocks", json={"type": "secret", "name": "x", "data": {"value": "s"}}).status_code == 409
     assert api.delete("/api/blocks/secret/x").status_code == 204
     assert api.get("/api/blocks/secret/x").status_code == 404
+
+
+def test_a_block_reference_is_resolved_only_when_the_run_is_submitted(api: Any, tmp_path: Any) -> None:
+    import sys
+
+    from control_plane.passes import dispatch_due
+    from tests.helpers import wait_for
+
+    api.post("/api/blocks", json={"type": "secret", "name": "db", "data": {"value": SECRET}}).raise_for_status()
+    out = tmp_path / "seen"
+    code = f"import os; open({str(out)!r}, 'w').write(os.environ['DB_PASSWORD'])"
+    api.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
+    body = {
+        "name": "uses-secret",
+        "flow_name": "f",
+        "entrypoint": "f.py:f",
+        "pool": "local",
+        "job_variables": {"command": [sys.executable, "-c", code], "env": {"DB_PASSWORD": {"$block": "secret/db"}}},
+    }
+    deployment = api.post("/api/deployments", json=body)
+    assert deployment.status_code == 200, deployment.text
+    assert SECRET not in deployment.text
+    from sqlmodel import Session
+
+    from control_plane.models import Deployment
+
+    with Session(api.app.state.services.engine) as session:  # stored as the reference, never resolved
+        stored = session.get(Deployment, deployment.json()["id"])
+        assert stored is not None and stored.job_variables["env"] == {"DB_PASSWORD": {"$block": "secret/db"}}
+    run = api.post(f"/api/deployments/{deployment.json()['id']}/runs", json={}).json()
+    assert SECRET not in api.get(f"/api/flow-runs/{run['id']}").text
+    assert dispatch_due(api.app.state.services) == 1
+    assert wait_for(lambda: out.exists() and out.read_text(), what="the run to see its secret") == SECRET
+
+    missing = api.post(
+        "/api/deployments", json={**body, "name": "x", "job_variables": {"env": {"K": {"$block": "secret/nope"}}}}
+    )
+    assert missing.status_code == 422
+    assert "secret/nope" in missing.json()["detail"]

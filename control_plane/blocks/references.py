@@ -1,0 +1,67 @@
+"""`{"$block": "type/name"}` in job variables: replaced by the block's value only when a
+run is submitted (and, to check them, when a deployment or run is created), never stored
+resolved. A block with one field stands for that field's value; `type/name.field` picks
+one field; otherwise the reference stands for the block's fields as an object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from control_plane.blocks import Block, crypto
+from control_plane.db import read_only
+
+REF = "$block"
+
+
+class BlockReferenceError(Exception):
+    pass
+
+
+def has_references(value: Any) -> bool:
+    if isinstance(value, dict):
+        return REF in value or any(has_references(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_references(v) for v in value)
+    return False
+
+
+def resolve_layers(engine: Engine, key: bytes, *layers: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """`layers` with every block reference replaced (a layer without one is returned as is)."""
+    if not any(has_references(layer) for layer in layers):
+        return list(layers)
+    # Its own read (deferred on SQLite): the caller's request may hold the write lock.
+    with Session(read_only(engine)) as session:
+        return [_resolve(session, key, dict(layer)) for layer in layers]
+
+
+def _resolve(session: Session, key: bytes, value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {REF} and isinstance(value[REF], str):
+            return _value_of(session, key, value[REF])
+        return {k: _resolve(session, key, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(session, key, v) for v in value]
+    return value
+
+
+def _value_of(session: Session, key: bytes, ref: str) -> Any:
+    block_ref, _, field = ref.partition(".")
+    block_type, _, name = block_ref.partition("/")
+    row = session.exec(select(Block).where(Block.type == block_type, Block.name == name)).first()
+    if row is None:
+        raise BlockReferenceError(f"job variables name block {block_ref!r}, which does not exist; create it first")
+    fields = {k: v for k, v in row.data.items() if k != "$sealed"}
+    if row.sealed:
+        fields.update(crypto.decrypt(key, block_ref, row.sealed))
+    if field:
+        if field not in fields:
+            raise BlockReferenceError(
+                f"block {block_ref!r} has no field {field!r}; it has: {', '.join(sorted(fields))}"
+            )
+        return fields[field]
+    return next(iter(fields.values())) if len(fields) == 1 else fields
