@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from pushflow_cli import automations, db, deployments, keys, lambda_package, pools, runs, server, webhooks
+from pushflow_cli import automations, blocks, db, deployments, keys, lambda_package, pools, runs, server, webhooks
 from pushflow_cli import deploy as deploy_cmd
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.add_typer(lambda_package.app, name="lambda")
 app.add_typer(automations.app, name="automation")
 app.add_typer(webhooks.app, name="webhook")
 app.add_typer(keys.app, name="key")
+app.add_typer(blocks.app, name="block")
 app.command("deploy")(deploy_cmd.deploy)
 app.command("run")(runs.run)
 
