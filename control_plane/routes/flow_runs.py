@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from control_plane import limits, passes, runs
 from control_plane.auth import mint_run_token
+from control_plane.blocks import redaction
 from control_plane.columns import INT64_MAX
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
@@ -167,8 +168,9 @@ def send_logs(
     flow_run_id: str, body: list[LogCreate], session: SessionDep, services: ServicesDep, principal: PrincipalDep
 ) -> None:
     """Record log lines (the runtime sends them in batches)."""
-    _get_run(session, flow_run_id, principal)
+    run = _get_run(session, flow_run_id, principal)
     limits.check_log_batch(body, services.settings.log_batch_max_lines, services.settings.log_line_max_bytes)
+    redaction.redact(body, redaction.run_secrets(session, services, run))
     runs.record_logs(session, flow_run_id, body)
     session.commit()
 

@@ -93,3 +93,19 @@ def test_a_block_reference_is_resolved_only_when_the_run_is_submitted(api: Any, 
     )
     assert missing.status_code == 422
     assert "secret/nope" in missing.json()["detail"]
+
+
+def test_a_secret_the_flow_prints_is_masked_in_its_stored_logs(api: Any) -> None:
+    api.post("/api/blocks", json={"type": "secret", "name": "db", "data": {"value": SECRET}}).raise_for_status()
+    api.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
+    env = {"DB_PASSWORD": {"$block": "secret/db"}, "API_TOKEN": "plain-token-123", "LOG_LEVEL": "debug"}
+    body = {"name": "d", "flow_name": "f", "entrypoint": "f.py:f", "pool": "local", "job_variables": {"env": env}}
+    deployment = api.post("/api/deployments", json=body).json()
+    run = api.post(f"/api/deployments/{deployment['id']}/runs", json={}).json()
+    lines = [
+        {"message": f"connecting with {SECRET}!", "timestamp": 1.0},
+        {"message": "token=plain-token-123 level=debug", "timestamp": 2.0},
+    ]
+    assert api.post(f"/api/flow-runs/{run['id']}/logs", json=lines).status_code == 204
+    stored = [line["message"] for line in api.get(f"/api/flow-runs/{run['id']}/logs").json()]
+    assert stored == ["connecting with •••••• (hidden)!", "token=•••••• (hidden) level=debug"]
