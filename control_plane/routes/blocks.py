@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from control_plane.blocks import BLOCK_TYPES, Block, BlockCreate, BlockPublic, block_key, seal
-from control_plane.deps import AdminDep, ServicesDep, SessionDep
-from control_plane.errors import ConflictError, ErrorBody, InvalidInputError, NotFoundError
+from control_plane.blocks import BLOCK_TYPES, Block, BlockCreate, BlockPublic, block_key, crypto, key_for, seal
+from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
+from control_plane.errors import ConflictError, ErrorBody, ForbiddenError, InvalidInputError, NotFoundError
 
 router = APIRouter(tags=["blocks"])
 
@@ -67,6 +68,32 @@ def delete_block(type: str, name: str, session: SessionDep, _: AdminDep) -> Resp
     session.delete(_get(session, type, name))
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class BlockValue(BaseModel):
+    """A block's fields in clear: only for the run that loads it."""
+
+    type: str
+    name: str
+    data: dict[str, Any]
+
+
+@router.get(
+    "/flow-runs/{flow_run_id}/blocks/{type}/{name}",
+    responses={404: {"model": ErrorBody, "description": "No such block"}},
+)
+def load_block(
+    flow_run_id: str, type: str, name: str, session: SessionDep, services: ServicesDep, principal: PrincipalDep
+) -> BlockValue:
+    """A block's fields in clear, for `Block.load` inside a run: only that run's own token
+    may ask (an API key, whatever its scope, gets 403; keys never see secrets in clear)."""
+    if principal.run_id != flow_run_id:
+        raise ForbiddenError("only a run's own token may load a block's secrets (Block.load inside the run)")
+    row = _get(session, type, name)
+    fields = {k: v for k, v in row.data.items() if k != "$sealed"}
+    if row.sealed:
+        fields.update(crypto.decrypt(key_for(services.settings), f"{type}/{name}", row.sealed))
+    return BlockValue(type=row.type, name=row.name, data=fields)
 
 
 def _get(session: SessionDep, type: str, name: str) -> Block:
