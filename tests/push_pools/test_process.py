@@ -62,6 +62,18 @@ class TestProcessPool(PushPoolContract):
         assert out.read_text() == "absent"
         pool.release(ref)
 
+    def test_a_missing_working_dir_is_named_not_reported_as_a_missing_python(
+        self, pool: ProcessPool, tmp_path: Path
+    ) -> None:
+        from push_pools.errors import SubmissionError
+        from tests.push_pools.contract import spec
+
+        missing = tmp_path / "gone"
+        with pytest.raises(SubmissionError) as refused:
+            pool.submit(spec(), ProcessJob(working_dir=str(missing)))
+        assert f"working_dir {str(missing)!r} does not exist" in str(refused.value)
+        assert "python" not in str(refused.value).lower()
+
     def test_a_run_gets_a_minimal_environment_not_the_servers(
         self, pool: ProcessPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
