@@ -117,7 +117,12 @@ class LiveServer:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        wait_for(self._healthy, timeout=30, what=f"the server on port {self.port} to answer /api/health")
+        try:
+            wait_for(self._healthy, timeout=60, what=f"the server on port {self.port} to answer /api/health")
+        except AssertionError as exc:  # never leave a half-started server behind
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"{exc}; its output:\n{self.log_path.read_text()[-2000:]}") from None
         if self.api_key is None:
             self.api_key = (self.home / "api_key").read_text().strip()
         return self
