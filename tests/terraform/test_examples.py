@@ -31,6 +31,7 @@ LIBRARY_SETTINGS = {
 REQUIRED_ON_LAMBDA = {
     "PUSHFLOW_API_URL",  # runs call back to it
     "PUSHFLOW_API_KEY_SECRET_ARN",  # the admin key, never as a plain value
+    "PUSHFLOW_SERVER_SECRET_ARN",  # signs run tokens; the function refuses to start without it
     "PUSHFLOW_DATABASE_URL",  # PostgreSQL: host and database
     "PUSHFLOW_DATABASE_SECRET_ARN",  # its credentials
     "PUSHFLOW_RUN_LOOPS",  # off: no threads on Lambda, the tick drives the passes

@@ -26,10 +26,10 @@ locals {
         Resource = ["*"] # task definitions are registered per run content; ECS has no finer scope for Describe*
       },
       {
-        Sid      = "ReadSecrets" # the admin key and the database credentials, read at cold start
+        Sid      = "ReadSecrets" # the admin key, the server secret and the database credentials, read at cold start
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]
-        Resource = compact([aws_secretsmanager_secret.api_key.arn, local.database_secret_arn, var.azure_credentials_secret_arn])
+        Resource = compact([aws_secretsmanager_secret.api_key.arn, aws_secretsmanager_secret.server_secret.arn, local.database_secret_arn, var.azure_credentials_secret_arn])
       },
       {
         Sid      = "DispatchQueue" # the tick sends runs due soon; Lambda's event source mapping receives them

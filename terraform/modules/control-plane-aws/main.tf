@@ -20,6 +20,7 @@ locals {
       PUSHFLOW_RUN_LOOPS           = "false" # no loop threads on Lambda: the tick drives the passes
       PUSHFLOW_API_URL             = local.api_url
       PUSHFLOW_API_KEY_SECRET_ARN  = aws_secretsmanager_secret.api_key.arn
+      PUSHFLOW_SERVER_SECRET_ARN   = aws_secretsmanager_secret.server_secret.arn
       PUSHFLOW_DATABASE_URL        = local.database_url
       PUSHFLOW_DATABASE_SECRET_ARN = local.database_secret_arn
       PUSHFLOW_DISPATCH_QUEUE_URL  = aws_sqs_queue.dispatch.url

@@ -18,3 +18,21 @@ resource "aws_secretsmanager_secret_version" "api_key" {
   secret_id     = aws_secretsmanager_secret.api_key.id
   secret_string = random_password.api_key.result
 }
+
+# The server secret signs run tokens (never the admin key: rotating one keeps the other).
+# Nobody needs to read it but the function.
+resource "random_password" "server_secret" {
+  length  = 64
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "server_secret" {
+  name_prefix = "${var.name}/server-secret-"
+  description = "pushflow server secret: signs the run tokens handed to each run"
+  tags        = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "server_secret" {
+  secret_id     = aws_secretsmanager_secret.server_secret.id
+  secret_string = random_password.server_secret.result
+}
