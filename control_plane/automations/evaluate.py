@@ -60,9 +60,9 @@ def evaluate_batch(services: Services, *, now: float | None = None) -> tuple[int
             select(Event).where(col(Event.id) > cursor.position).order_by(col(Event.id)).limit(BATCH)
         ).all()
         automations = session.exec(select(Automation).where(col(Automation.enabled).is_(True))).all()
-        if not automations:
-            if rows:
-                _advance(session, cursor, rows[-1].id or cursor.position)
+        if not automations:  # nothing to evaluate: move past these events for good
+            if rows and _advance(session, cursor, rows[-1].id or cursor.position):
+                session.commit()
             return 0, len(rows) == BATCH
         states = {s.automation_id: s for s in session.exec(select(AutomationState)).all()}
         triggers = _triggers(automations)

@@ -254,3 +254,25 @@ def test_a_sequence_trigger_through_the_api(api: Any, deployment: dict) -> None:
     send("acme.loaded")
     passes(api)
     assert [r["parameters"]["label"] for r in runs(api)] == ["acme.loaded"]
+
+
+def test_with_no_automations_the_evaluator_moves_past_the_stream_once(api: Any) -> None:
+    """More than one batch of events and no automation: one pass moves the cursor to the
+    end for good (it used to roll back and re-read the same batch until the tick's budget
+    was gone, starving the release pass after it)."""
+    from sqlmodel import Session, func, select
+
+    from control_plane.automations.evaluate import BATCH, CURSOR
+    from control_plane.automations.models import EvaluatorCursor
+    from control_plane.events import Event
+
+    services = api.app.state.services
+    evaluate_automations(services)  # the cursor exists from here on
+    for start in range(0, BATCH + 50, 100):
+        batch = [{"event": "acme.ping", "resource": {"id": f"acme.{i}"}} for i in range(start, start + 100)]
+        api.post("/api/events", json=batch).raise_for_status()
+    assert evaluate_automations(services) == 0
+    with Session(services.engine) as session:
+        newest = session.exec(select(func.max(Event.id))).one()
+        cursor = session.get(EvaluatorCursor, CURSOR)
+        assert cursor is not None and cursor.position == newest
