@@ -1,5 +1,6 @@
 """Eight control-plane processes calling `tick()` at once on one PostgreSQL database, with
-1,000 due runs: every run is submitted exactly once and every transition is logged once."""
+1,000 due runs whose infrastructure ends at once: every run is submitted exactly once,
+every ended attempt is released exactly once, and every transition is logged once."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ RUNS = 1000
 PROCESSES = 8
 
 
-def test_eight_concurrent_tickers_submit_each_run_once_and_log_each_transition_once(
+def test_eight_concurrent_tickers_submit_and_release_each_run_once_and_log_each_transition_once(
     pg_schema_url: str, tmp_path: Path
 ) -> None:
-    count_file = tmp_path / "submissions.txt"
-    ids = seed_due_runs(pg_schema_url, count_file, RUNS)
+    count_file, release_file = tmp_path / "submissions.txt", tmp_path / "releases.txt"
+    defaults = {"count_file": str(count_file), "release_file": str(release_file), "exits": True}
+    ids = seed_due_runs(pg_schema_url, count_file, RUNS, defaults=defaults)
     start = tmp_path / "start"
     workers = [
         subprocess.Popen(
@@ -51,14 +53,18 @@ def test_eight_concurrent_tickers_submit_each_run_once_and_log_each_transition_o
         reports.append(json.loads(out.strip().splitlines()[-1]))
 
     submitted = [row[0] for row in counting_pool.submissions(count_file)]
+    tokens = [row[1] for row in counting_pool.submissions(count_file)]
+    released = [row[0] for row in counting_pool.submissions(release_file)]
     ticks = [t for r in reports for t in r["ticks"]]
     print(
         f"\nconcurrent ticks: {RUNS} due runs, {PROCESSES} processes, {len(ticks)} ticks, "
-        f"{len(submitted)} submissions; per process {[sum(t['dispatched'] for t in r['ticks']) for r in reports]}; "
+        f"{len(submitted)} submissions, {len(released)} releases; "
+        f"per process {[sum(t['dispatched'] for t in r['ticks']) for r in reports]}; "
         f"longest tick {max(t['seconds'] for t in ticks):.2f}s"
     )
     assert [t for t in ticks if t["failed"]] == [], "".join(errors)[-4000:]
     assert Counter(submitted) == Counter({i: 1 for i in ids})  # each submitted once, none left out
+    assert Counter(released) == Counter({t: 1 for t in tokens})  # each ended attempt released once
     engine = create_db_engine(pg_schema_url)
     with Session(engine) as session:
         logged = session.exec(
@@ -70,4 +76,5 @@ def test_eight_concurrent_tickers_submit_each_run_once_and_log_each_transition_o
     assert Counter((f, t) for _, f, t in logged) == {
         ("Scheduled", "Submitting"): RUNS,
         ("Submitting", "InfrastructurePending"): RUNS,
+        ("InfrastructurePending", "Crashed"): RUNS,  # exited without reporting a final state
     }

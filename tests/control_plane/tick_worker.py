@@ -1,5 +1,6 @@
 """One control-plane process for the concurrent-ticks test: waits for the start signal,
-then calls `tick()` until no run is left to submit, and prints what its ticks did.
+then calls `tick()` until every run has ended and every attempt is released, and prints
+what its ticks did.
 
     python -m tests.control_plane.tick_worker DATABASE_URL START_FILE STATE_DIR
 """
@@ -11,9 +12,11 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
+from control_plane.attempts import Attempt
 from control_plane.db import create_db_engine
 from control_plane.models import FlowRun
 from control_plane.passes import tick
@@ -21,6 +24,8 @@ from control_plane.services import PoolAdapters, Services
 from control_plane.settings import Settings
 from runtime.states import StateType
 from tests.control_plane import counting_pool
+
+TERMINAL = [t for t in StateType if t.is_terminal]
 
 SERVER_SECRET = "concurrent-ticks-secret"
 
@@ -41,16 +46,29 @@ def main(url: str, start_file: str, state_dir: str) -> None:
     ticks = []
     while time.monotonic() < deadline:
         report = tick(services, budget_seconds=20)
-        ticks.append({"dispatched": report.dispatched, "seconds": report.seconds, "failed": report.failed})
-        if report.dispatched == 0:
-            with Session(engine) as session:
-                left = session.exec(
-                    select(func.count()).select_from(FlowRun).where(FlowRun.state_type == StateType.SCHEDULED)
-                ).one()
-            if left == 0:
-                break
+        ticks.append(
+            {
+                "dispatched": report.dispatched,
+                "released": report.released,
+                "seconds": report.seconds,
+                "failed": report.failed,
+            }
+        )
+        if report.dispatched == 0 and report.released == 0 and _all_done(engine):
+            break
     engine.dispose()
     print(json.dumps({"pid": os.getpid(), "ticks": ticks}))
+
+
+def _all_done(engine: Any) -> bool:
+    with Session(engine) as session:
+        unended = session.exec(
+            select(func.count()).select_from(FlowRun).where(col(FlowRun.state_type).not_in(TERMINAL))
+        ).one()
+        unreleased = session.exec(
+            select(func.count()).select_from(Attempt).where(col(Attempt.released).is_(None))
+        ).one()
+    return unended == 0 and unreleased == 0
 
 
 if __name__ == "__main__":
