@@ -62,6 +62,7 @@ def test_the_unpacked_zip_answers_a_health_event_with_a_plain_python(built_zip: 
         "PATH": "/usr/bin:/bin",
         "PUSHFLOW_DATABASE_URL": "postgresql://pushflow@127.0.0.1:1/pushflow",  # not needed for health
         "PUSHFLOW_API_KEY": "k",
+        "PUSHFLOW_SERVER_SECRET": "s" * 32,  # signs run tokens: the function refuses to start without one
         "PUSHFLOW_API_URL": "https://abc.execute-api.us-east-1.amazonaws.com/api",
         "AWS_REGION": "us-east-1",
     }
