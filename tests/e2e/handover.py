@@ -26,6 +26,18 @@ def hand_over(
     nothing_left: Callable[[], bool],
 ) -> list[dict[str, Any]]:
     """Returns the attempts of both runs as the second server lists them."""
+    # Replicas on one database share the secret that signs run tokens (the runs started by
+    # the first server keep calling back with their tokens); nothing else is shared.
+    env = {**env, "PUSHFLOW_SERVER_SECRET": "handover-server-secret-" + "x" * 24}
+    # A shared database is migrated by the operator, once; servers on it never migrate.
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "pushflow_cli", "db", "upgrade"],
+        env={**os.environ, "PUSHFLOW_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
     first = LiveServer(tmp_path / "first-home", database_url=database_url, extra_env=env).start()
     second = None
     try:
