@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from control_plane.aws_lambda.container import Container
@@ -49,18 +50,35 @@ def handle(container: Container, event: Any, context: Any) -> Any:
 
 
 def _http(container: Container, event: Any, context: Any) -> Any:
-    try:
-        app = container.http()
-    except LambdaConfigError as exc:  # the operator's to fix; say what, without secrets
-        log.error("cannot serve HTTP: %s", exc)
-        return _http_error(500, f"the control plane is misconfigured: {exc}")
-    method, path = _method_and_path(event)
-    run = RUN_PATH.match(path)
-    with container.obs.run(run.group(1)) if run else contextlib.nullcontext():
-        response = app(event, context)
+    with _event_loop():  # Mangum looks for a loop when it is built and when it serves
+        try:
+            app = container.http()
+        except LambdaConfigError as exc:  # the operator's to fix; say what, without secrets
+            log.error("cannot serve HTTP: %s", exc)
+            return _http_error(500, f"the control plane is misconfigured: {exc}")
+        method, path = _method_and_path(event)
+        run = RUN_PATH.match(path)
+        with container.obs.run(run.group(1)) if run else contextlib.nullcontext():
+            response = app(event, context)
     if method == "POST" and TRIGGER_PATH.match(path) and response.get("statusCode") == 201:
         container.obs.count("RunsCreated")
     return response
+
+
+@contextlib.contextmanager
+def _event_loop() -> Iterator[None]:
+    """A loop of our own for one HTTP invocation. Mangum (built and called) uses
+    `asyncio.get_event_loop()`, which would otherwise create a loop, leave it as the
+    thread's current loop and never close it (leaking its self-pipe sockets)."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 RUN_PATH = re.compile(r"^/api/flow-runs/([0-9a-f-]{36})(?:/|$)")
