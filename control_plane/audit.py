@@ -1,5 +1,6 @@
 """The audit log: who changed what, when. Every state-changing request (POST, PUT, PATCH,
-DELETE) made with an API key is recorded after its answer, with the key's name (or
+DELETE) made with an API key, or a UI post from a session (control_plane/ui/deps.py sets
+the same principal), is recorded after its answer, with the key's name (or
 `admin` for the bootstrap key), the route and the status. Run tokens' reports (logs,
 states, heartbeats) are the run's own business and are not recorded here; the event log
 has the state changes. Read it at GET /api/audit (admin scope).

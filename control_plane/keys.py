@@ -90,6 +90,12 @@ def find(engine: Engine, token: str) -> ApiKey | None:
         return session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(token))).first()
 
 
+def find_by_id(engine: Engine, key_id: str) -> ApiKey | None:
+    """The key with this id (a UI session names its key by id, never by the key itself)."""
+    with Session(read_only(engine)) as session:
+        return session.get(ApiKey, key_id)
+
+
 def why_unusable(key: ApiKey) -> str | None:
     if key.revoked is not None:
         return f"API key {key.name!r} was revoked; ask an admin for a new one"

@@ -12,8 +12,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from control_plane.ui import automations, dashboard, deployments, docs, events, pools, runs, signin
-from control_plane.ui.deps import CsrfRejected, SignInRequired, sign_in_url
+from control_plane.ui.deps import CsrfRejected, ScopeRefused, SignInRequired, sign_in_url
 from control_plane.ui.headers import SecurityHeaders
+from control_plane.ui.render import render
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -28,9 +29,18 @@ def install_ui(app: FastAPI) -> None:
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
         if request.method != "GET":
             return HTMLResponse("Your session has ended: sign in again.", status_code=401)
-        return RedirectResponse(sign_in_url(exc.next_url), status_code=303)
+        return RedirectResponse(sign_in_url(exc.next_url, exc.ended), status_code=303)
 
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(_: Request, __: CsrfRejected) -> Response:
         message = "This form is stale or came from another site: reload the page and try again."
         return HTMLResponse(message, status_code=403)
+
+    @app.exception_handler(ScopeRefused)
+    async def scope_refused(request: Request, exc: ScopeRefused) -> Response:
+        message = (
+            f"Your key ({exc.session.who}) has scope {exc.session.scope.value!r}; this action needs "
+            f"{exc.needed.value!r} or above. Sign in with a key of that scope (pushflow key create NAME "
+            f"--scope {exc.needed.value})."
+        )
+        return render(request, "forbidden.html", session=exc.session, status_code=403, message=message)

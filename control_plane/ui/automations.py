@@ -3,6 +3,7 @@ fired and how each action went); pause and resume."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -10,17 +11,17 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from control_plane.auth import Principal
 from control_plane.automations.models import Automation, AutomationFiring
 from control_plane.deps import ServicesDep, SessionDep
 from control_plane.errors import ControlPlaneError, NotFoundError
 from control_plane.masking import mask_secrets
 from control_plane.routes import automations as automation_routes
-from control_plane.ui.deps import FormDep, UiSessionDep
+from control_plane.ui.deps import FormDep, UiSessionDep, allowed
 from control_plane.ui.render import error_text, render
+from control_plane.ui.session import UiSession
 
 router = APIRouter(include_in_schema=False)
-ADMIN = Principal(admin=True)
+CanChange = Annotated[UiSession, allowed("POST", "/automations/{ref}/pause")]
 FIRINGS = 50
 
 
@@ -45,7 +46,7 @@ def automation_page(
         automation = automation_routes.get_automation(session, automation_id)
     except NotFoundError as exc:
         return render(request, "not_found.html", session=ui, status_code=404, message=error_text(exc))
-    firings = automation_routes.read_firings(automation.id, session, ADMIN, limit=FIRINGS)
+    firings = automation_routes.read_firings(automation.id, session, ui.principal, limit=FIRINGS)
     return render(
         request,
         "automation.html",
@@ -60,14 +61,14 @@ def automation_page(
 
 @router.post("/ui/automations/{automation_id}/enabled")
 def toggle_automation(
-    automation_id: str, session: SessionDep, services: ServicesDep, form: FormDep
+    automation_id: str, session: SessionDep, services: ServicesDep, ui: CanChange, form: FormDep
 ) -> RedirectResponse:
     enabled = form.get("enabled") == "true"
     try:
         if enabled:
-            automation_routes.resume_automation(automation_id, session, services, ADMIN)
+            automation_routes.resume_automation(automation_id, session, services, ui.principal)
         else:
-            automation_routes.pause_automation(automation_id, session, ADMIN)
+            automation_routes.pause_automation(automation_id, session, ui.principal)
         notice = "Automation resumed: it reacts to events from now on." if enabled else "Automation paused."
     except ControlPlaneError as exc:
         notice = error_text(exc)

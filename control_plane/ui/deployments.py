@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session, col, select
 
-from control_plane.auth import Principal
 from control_plane.deps import ServicesDep, SessionDep
 from control_plane.errors import ControlPlaneError
 from control_plane.masking import mask_secrets
@@ -19,12 +19,14 @@ from control_plane.routes import schedules as schedule_routes
 from control_plane.schedule_sync import ScheduleUpdate
 from control_plane.schedules import Schedule
 from control_plane.ui import paramform, queries
-from control_plane.ui.deps import FormDep, UiSessionDep
+from control_plane.ui.deps import FormDep, UiSessionDep, allowed
 from control_plane.ui.render import error_text, render
 from control_plane.ui.session import UiSession
 
 router = APIRouter(include_in_schema=False)
-ADMIN = Principal(admin=True)
+CanTrigger = Annotated[UiSession, allowed("POST", "/deployments/{deployment_id}/runs")]
+CanChange = Annotated[UiSession, allowed("PATCH", "/deployments/{deployment_id}")]
+CanChangeSchedule = Annotated[UiSession, allowed("PATCH", "/deployments/{deployment_id}/schedules/{schedule_id}")]
 LAST_RUNS = 5
 
 
@@ -100,7 +102,7 @@ def run_deployment(
     deployment_id: str,
     session: SessionDep,
     services: ServicesDep,
-    ui: UiSessionDep,
+    ui: CanTrigger,
     form: FormDep,
 ) -> Response:
     """Trigger a run from the form; on a problem, the form again with each one named."""
@@ -111,7 +113,7 @@ def run_deployment(
         return _detail(request, session, ui, deployment, form=form, errors=errors, status_code=422)
     body = FlowRunCreate(parameters=parameters)
     try:
-        run = deployment_routes.create_flow_run(deployment_id, body, Response(), session, services, ADMIN)
+        run = deployment_routes.create_flow_run(deployment_id, body, Response(), session, services, ui.principal)
     except ControlPlaneError as exc:
         detail = exc.detail
         problems = detail.get("errors") if isinstance(detail, dict) else None
@@ -121,10 +123,13 @@ def run_deployment(
 
 
 @router.post("/ui/deployments/{deployment_id}/pause")
-def pause_deployment(deployment_id: str, session: SessionDep, services: ServicesDep, form: FormDep) -> Response:
+def pause_deployment(
+    deployment_id: str, session: SessionDep, services: ServicesDep, ui: CanChange, form: FormDep
+) -> Response:
     paused = form.get("paused") == "true"
     try:
-        deployment_routes.update_deployment(deployment_id, DeploymentUpdate(paused=paused), session, services, ADMIN)
+        changes = DeploymentUpdate(paused=paused)
+        deployment_routes.update_deployment(deployment_id, changes, session, services, ui.principal)
     except ControlPlaneError as exc:
         return _back(deployment_id, error_text(exc))
     return _back(deployment_id, "Deployment paused." if paused else "Deployment resumed.")
@@ -132,12 +137,17 @@ def pause_deployment(deployment_id: str, session: SessionDep, services: Services
 
 @router.post("/ui/deployments/{deployment_id}/schedules/{schedule_id}/active")
 def toggle_schedule(
-    deployment_id: str, schedule_id: str, session: SessionDep, services: ServicesDep, form: FormDep
+    deployment_id: str,
+    schedule_id: str,
+    session: SessionDep,
+    services: ServicesDep,
+    ui: CanChangeSchedule,
+    form: FormDep,
 ) -> Response:
     active = form.get("active") == "true"
     try:
         schedule_routes.update_schedule(
-            deployment_id, schedule_id, ScheduleUpdate(active=active), session, services, ADMIN
+            deployment_id, schedule_id, ScheduleUpdate(active=active), session, services, ui.principal
         )
     except ControlPlaneError as exc:
         return _back(deployment_id, error_text(exc))

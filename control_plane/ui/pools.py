@@ -4,6 +4,7 @@ defaults, secrets masked."""
 from __future__ import annotations
 
 import json
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -11,18 +12,18 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from control_plane.auth import Principal
 from control_plane.deps import ServicesDep, SessionDep
 from control_plane.errors import ControlPlaneError
 from control_plane.masking import mask_secrets
 from control_plane.models import FlowRun, Pool, PoolUpdate
 from control_plane.orchestration.rules import ACTIVE_TYPES
 from control_plane.routes import pools as pool_routes
-from control_plane.ui.deps import FormDep, UiSessionDep
+from control_plane.ui.deps import FormDep, UiSessionDep, allowed
 from control_plane.ui.render import error_text, render
+from control_plane.ui.session import UiSession
 
 router = APIRouter(include_in_schema=False)
-ADMIN = Principal(admin=True)
+CanChange = Annotated[UiSession, allowed("PATCH", "/pools/{name}")]
 
 
 def _active_runs(session: SessionDep) -> dict[str, int]:
@@ -41,10 +42,10 @@ def pools_page(request: Request, session: SessionDep, ui: UiSessionDep) -> Respo
 
 
 @router.post("/ui/pools/{name}/pause")
-def pause_pool(name: str, session: SessionDep, services: ServicesDep, form: FormDep) -> Response:
+def pause_pool(name: str, session: SessionDep, services: ServicesDep, ui: CanChange, form: FormDep) -> Response:
     paused = form.get("paused") == "true"
     try:
-        pool_routes.update_pool(name, PoolUpdate(paused=paused), session, services, ADMIN)
+        pool_routes.update_pool(name, PoolUpdate(paused=paused), session, services, ui.principal)
     except ControlPlaneError as exc:
         notice = error_text(exc)
     else:

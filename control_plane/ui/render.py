@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from control_plane.errors import ControlPlaneError
 from control_plane.ui.session import UiSession, csrf_token
@@ -87,6 +88,15 @@ def error_text(exc: ControlPlaneError) -> str:
     return str(detail)
 
 
+def _needs(session: UiSession | None, scope: str) -> Markup:
+    """Attributes that disable a form's button when the session's key lacks `scope` (the
+    server refuses the action anyway), with the reason as its tooltip."""
+    if session is None or session.can(scope):
+        return Markup("")
+    reason = f"Needs a key with scope {scope!r} or above; yours is {session.scope.value!r}"
+    return Markup(' disabled title="{}"').format(reason)
+
+
 def render(
     request: Request,
     template: str,
@@ -103,7 +113,9 @@ def render(
             request=request,
             path=request.url.path,
             signed_in=session is not None,
+            who=session,
             csrf=csrf_token(api_key, session) if session else "",
+            needs=lambda scope: _needs(session, scope),
             **context,
         )
     )

@@ -11,19 +11,21 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from control_plane.auth import Principal
 from control_plane.deps import ServicesDep, SessionDep
 from control_plane.errors import ControlPlaneError, NotFoundError
 from control_plane.models import Deployment, FlowRun, FlowRunCreate, Log, TaskRun
 from control_plane.routes import deployments as deployment_routes
 from control_plane.routes import flow_runs as run_routes
 from control_plane.ui import charts, history, queries
-from control_plane.ui.deps import FormDep, UiSessionDep
+from control_plane.ui.deps import UiSessionDep, allowed
 from control_plane.ui.render import error_text, render
+from control_plane.ui.session import UiSession
 
 router = APIRouter(include_in_schema=False)
-ADMIN = Principal(admin=True)
 LOG_PAGE = 1000
+# Each action needs what the API route it stands for needs (control_plane/scopes.py).
+CanCancel = Annotated[UiSession, allowed("POST", "/flow-runs/{flow_run_id}/cancel")]
+CanTrigger = Annotated[UiSession, allowed("POST", "/deployments/{deployment_id}/runs")]
 
 
 @router.get("/ui/runs")
@@ -117,16 +119,16 @@ def run_logs(
 
 
 @router.post("/ui/runs/{run_id}/cancel")
-def cancel_run(run_id: str, session: SessionDep, services: ServicesDep, _: FormDep) -> RedirectResponse:
+def cancel_run(run_id: str, session: SessionDep, services: ServicesDep, ui: CanCancel) -> RedirectResponse:
     try:
-        run_routes.cancel_flow_run(run_id, session, services, ADMIN)
+        run_routes.cancel_flow_run(run_id, session, services, ui.principal)
     except ControlPlaneError as exc:
         return _back(run_id, error_text(exc))
     return _back(run_id, "Cancellation requested.")
 
 
 @router.post("/ui/runs/{run_id}/retry")
-def retry_run(run_id: str, session: SessionDep, services: ServicesDep, _: FormDep) -> RedirectResponse:
+def retry_run(run_id: str, session: SessionDep, services: ServicesDep, ui: CanTrigger) -> RedirectResponse:
     """A new run of the same deployment with the same parameters and job variables (a
     finished run's state is final, so it is never reopened)."""
     try:
@@ -134,7 +136,7 @@ def retry_run(run_id: str, session: SessionDep, services: ServicesDep, _: FormDe
         if run.deployment_id is None:
             return _back(run_id, "Only runs of a deployment can be retried from here.")
         body = FlowRunCreate(parameters=run.parameters, job_variables=run.job_variables)
-        new = deployment_routes.create_flow_run(run.deployment_id, body, Response(), session, services, ADMIN)
+        new = deployment_routes.create_flow_run(run.deployment_id, body, Response(), session, services, ui.principal)
     except ControlPlaneError as exc:
         return _back(run_id, error_text(exc))
     return _back(new.id, f"Retry of {run.name}.")

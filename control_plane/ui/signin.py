@@ -1,4 +1,5 @@
-"""Sign-in with the admin API key (exchanged for the session cookie), and sign-out."""
+"""Sign-in with any API key (exchanged for the session cookie, which carries that key's
+scope and expiry), and sign-out."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from control_plane.auth import key_matches
+from control_plane import keys
+from control_plane.auth import Principal, key_matches
 from control_plane.deps import ServicesDep
-from control_plane.ui.deps import FormDep, read_form, same_origin
+from control_plane.scopes import Scope
+from control_plane.services import Services
+from control_plane.ui.deps import ENDED, FormDep, read_form, same_origin
 from control_plane.ui.render import render
-from control_plane.ui.session import COOKIE_NAME, LIFETIME_SECONDS, issue_cookie
+from control_plane.ui.session import BOOTSTRAP, COOKIE_NAME, issue_cookie
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,8 +33,31 @@ def root() -> RedirectResponse:
 
 
 @router.get("/ui/login")
-def sign_in_form(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", next=_safe_next(next), error=None)
+def sign_in_form(request: Request, next: str | None = None, ended: str | None = None) -> Response:
+    return render(request, "login.html", next=_safe_next(next), error=ENDED.get(ended or ""))
+
+
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _who(services: Services, given: str) -> tuple[str, Principal, keys.ApiKey | None]:
+    """The key id a session will name, the principal, and the scoped key's row (None for
+    the bootstrap key); _Refused saying why when `given` is no usable key."""
+    if given and key_matches(given, services.api_key):
+        return BOOTSTRAP, Principal(admin=True), None
+    key = keys.find(services.engine, given) if given else None
+    if key is None:
+        raise _Refused(
+            "That API key is not valid: use a key from `pushflow key create`, or the server's admin key "
+            "(PUSHFLOW_API_KEY, or ~/.pushflow/api_key)."
+        )
+    problem = keys.why_unusable(key)
+    if problem:
+        raise _Refused(problem[0].upper() + problem[1:] + ".")
+    return key.id, Principal(admin=True, scope=Scope(key.scope), key_name=key.name), key
 
 
 @router.post("/ui/login")
@@ -40,14 +67,19 @@ async def sign_in(
     target = _safe_next(form.get("next"))
     if not same_origin(request):
         return render(request, "login.html", next=target, error="Sign-in must come from this site.", status_code=403)
-    if not key_matches(form.get("api_key", "").strip(), services.api_key):
-        error = "That API key is not valid: use the server's admin key (PUSHFLOW_API_KEY, or ~/.pushflow/api_key)."
-        return render(request, "login.html", next=target, error=error, status_code=401)
+    try:
+        key_id, principal, key = _who(services, form.get("api_key", "").strip())
+    except _Refused as exc:
+        return render(request, "login.html", next=target, error=exc.message, status_code=401)
+    if key is not None:
+        keys.touch(services.engine, key)
+    cookie, lifetime = issue_cookie(services.api_key, key_id=key_id, key_expires=key.expires if key else None)
+    request.state.principal = principal  # the audit log records each sign-in
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE_NAME,
-        issue_cookie(services.api_key),
-        max_age=LIFETIME_SECONDS,
+        cookie,
+        max_age=lifetime,
         path="/",
         httponly=True,
         samesite="strict",

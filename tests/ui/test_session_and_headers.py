@@ -35,11 +35,13 @@ def signed_in(client: TestClient) -> str:
 
 
 def test_cookie_is_signed_and_expires() -> None:
-    cookie = ui_session.issue_cookie(KEY)
+    cookie, lifetime = ui_session.issue_cookie(KEY)
+    assert lifetime == ui_session.LIFETIME_SECONDS
     assert ui_session.read_cookie(KEY, cookie) is not None
     assert ui_session.read_cookie("another-key", cookie) is None  # a new key signs everyone out
-    expires, nonce, signature = cookie.split(".")
-    assert ui_session.read_cookie(KEY, f"{int(expires) + 3600}.{nonce}.{signature}") is None  # tampered
+    expires, nonce, key_id, signature = cookie.split(".")
+    assert ui_session.read_cookie(KEY, f"{int(expires) + 3600}.{nonce}.{key_id}.{signature}") is None  # tampered
+    assert ui_session.read_cookie(KEY, f"{expires}.{nonce}.another-key-id.{signature}") is None
     assert ui_session.read_cookie(KEY, cookie, now=time.time() + ui_session.LIFETIME_SECONDS + 1) is None
     assert ui_session.read_cookie(KEY, "garbage") is None
 
