@@ -24,7 +24,17 @@ from control_plane.blocks.types import BLOCK_TYPES, secret_fields
 from control_plane.columns import json_column, utc_column, utcnow
 from control_plane.masking import MASK
 
-__all__ = ["BLOCK_TYPES", "Block", "BlockCreate", "BlockPublic", "block_key", "key_for", "seal", "secret_fields"]
+__all__ = [
+    "BLOCK_TYPES",
+    "Block",
+    "BlockCreate",
+    "BlockData",
+    "BlockPublic",
+    "block_key",
+    "key_for",
+    "seal",
+    "secret_fields",
+]
 
 
 class Block(SQLModel, table=True):
@@ -43,6 +53,12 @@ class BlockCreate(BaseModel):
 
     type: str = Check(description="One of GET /api/block-types")
     name: str = Check(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    data: dict[str, Any] = Check(description="The fields, as the type's schema says")
+
+
+class BlockData(BaseModel):
+    """A block's new fields (PUT): a secret field sent as the mask keeps its stored value."""
+
     data: dict[str, Any] = Check(description="The fields, as the type's schema says")
 
 

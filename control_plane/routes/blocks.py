@@ -10,9 +10,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from control_plane.blocks import BLOCK_TYPES, Block, BlockCreate, BlockPublic, block_key, crypto, key_for, seal
+from control_plane.blocks import BLOCK_TYPES, Block, BlockCreate, BlockData, BlockPublic, crypto, key_for, seal
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, ErrorBody, ForbiddenError, InvalidInputError, NotFoundError
+from control_plane.masking import MASK, refuse_mask
 
 router = APIRouter(tags=["blocks"])
 
@@ -30,22 +31,36 @@ def list_block_types(_: AdminDep) -> dict[str, Any]:
 )
 def create_block(body: BlockCreate, session: SessionDep, services: ServicesDep, _: AdminDep) -> BlockPublic:
     """Store a block; its secret fields are encrypted and never shown again."""
-    schema = BLOCK_TYPES.get(body.type)
-    if schema is None:
-        raise InvalidInputError(f"unknown block type {body.type!r}; choose one of: {', '.join(sorted(BLOCK_TYPES))}")
-    from jsonschema import Draft202012Validator
-
-    problems = [e.message for e in Draft202012Validator(schema).iter_errors(body.data)]
-    if problems:
-        raise InvalidInputError(f"invalid {body.type} block: " + "; ".join(problems), problems)
-    settings = services.settings
-    key = block_key(settings.block_key.get_secret_value() if settings.block_key else None, settings.home)
-    session.add(row := seal(key, body))
+    _check(body.type, body.data)
+    session.add(row := seal(key_for(services.settings), body))
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
         raise ConflictError(f"a {body.type} block named {body.name!r} exists; delete it first") from None
+    return BlockPublic.of(row)
+
+
+@router.put(
+    "/blocks/{type}/{name}",
+    responses={404: {"model": ErrorBody, "description": "No such block"}},
+)
+def replace_block(
+    type: str, name: str, body: BlockData, session: SessionDep, services: ServicesDep, _: AdminDep
+) -> BlockPublic:
+    """Replace a block's fields. A secret field sent as the mask (`•••••• (hidden)`, as
+    GET answers it) keeps its stored value, so a GET, an edit and a PUT change only what
+    was edited; a new secret value replaces the old one."""
+    row = _get(session, type, name)
+    key = key_for(services.settings)
+    stored = crypto.decrypt(key, f"{type}/{name}", row.sealed) if row.sealed else {}
+    data = {k: stored[k] if v == MASK and k in stored else v for k, v in body.data.items()}
+    refuse_mask(data, "data")
+    _check(type, data)
+    new = seal(key, BlockCreate(type=type, name=name, data=data))
+    row.data, row.sealed = new.data, new.sealed
+    session.add(row)
+    session.commit()
     return BlockPublic.of(row)
 
 
@@ -94,6 +109,18 @@ def load_block(
     if row.sealed:
         fields.update(crypto.decrypt(key_for(services.settings), f"{type}/{name}", row.sealed))
     return BlockValue(type=row.type, name=row.name, data=fields)
+
+
+def _check(block_type: str, data: dict[str, Any]) -> None:
+    schema = BLOCK_TYPES.get(block_type)
+    if schema is None:
+        raise InvalidInputError(f"unknown block type {block_type!r}; choose one of: {', '.join(sorted(BLOCK_TYPES))}")
+    from jsonschema import Draft202012Validator
+
+    refuse_mask(data, "data")
+    problems = [e.message for e in Draft202012Validator(schema).iter_errors(data)]
+    if problems:
+        raise InvalidInputError(f"invalid {block_type} block: " + "; ".join(problems), problems)
 
 
 def _get(session: SessionDep, type: str, name: str) -> Block:

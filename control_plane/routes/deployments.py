@@ -14,6 +14,7 @@ from control_plane.deps import AdminDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
 from control_plane.job_variables import check_job
 from control_plane.managed import check_author_variables
+from control_plane.masking import refuse_mask, restore_masked
 from control_plane.models import (
     Deployment,
     DeploymentCreate,
@@ -43,11 +44,14 @@ def upsert_deployment(
     # Defaults may leave out required parameters (given per run), not mistype them.
     if body.parameter_schema:
         check_parameters({**body.parameter_schema, "required": []}, body.parameters)
-    _check_job(services, pool, body.job_variables, {})
-    check_source(services, body.source, pool.type)
     deployment = session.exec(
         select(Deployment).where(Deployment.flow_name == body.flow_name, Deployment.name == body.name)
     ).first()
+    # A deployment read back masked and sent again keeps its secrets (not the mask).
+    body.job_variables = restore_masked(body.job_variables, deployment.job_variables if deployment else None)
+    refuse_mask(body.job_variables, "job_variables")
+    _check_job(services, pool, body.job_variables, {})
+    check_source(services, body.source, pool.type)
     fields = body.model_dump(exclude={"schedules"})
     if deployment is None:
         deployment = Deployment.model_validate(fields)
@@ -175,6 +179,7 @@ def create_flow_run(
     limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
     check_parameters(deployment.parameter_schema, {**deployment.parameters, **body.parameters})
     pool = _existing_pool(session, deployment.pool)
+    refuse_mask(body.job_variables, "job_variables")
     _check_job(services, pool, deployment.job_variables, body.job_variables)
     run = runs.create_flow_run(session, deployment, body)
     try:

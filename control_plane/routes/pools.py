@@ -9,6 +9,7 @@ from control_plane.columns import utcnow
 from control_plane.deps import AdminDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
 from control_plane.job_variables import check_defaults
+from control_plane.masking import refuse_mask, restore_masked
 from control_plane.models import Deployment, Pool, PoolCreate, PoolPublic, PoolUpdate
 from push_pools import registry
 
@@ -21,6 +22,7 @@ def create_pool(body: PoolCreate, session: SessionDep, services: ServicesDep, _:
     if body.type not in registry.POOL_TYPES:
         raise InvalidInputError(f"unknown pool type {body.type!r}; choose one of: {', '.join(registry.pool_types())}")
     job_cls = services.adapters.adapter_class(body.type).Job
+    refuse_mask(body.defaults, "defaults")
     check_defaults(job_cls, body.defaults)
     if session.exec(select(Pool).where(Pool.name == body.name)).first():
         raise ConflictError(
@@ -55,6 +57,8 @@ def update_pool(name: str, body: PoolUpdate, session: SessionDep, services: Serv
     job_cls = services.adapters.get(pool.type).Job
     changes = body.model_dump(exclude_unset=True)
     if changes.get("defaults") is not None:
+        changes["defaults"] = restore_masked(changes["defaults"], pool.defaults)
+        refuse_mask(changes["defaults"], "defaults")
         check_defaults(job_cls, changes["defaults"])
     for key, value in changes.items():
         if value is not None or key == "concurrency_limit":  # null lifts the limit

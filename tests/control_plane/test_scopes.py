@@ -21,6 +21,7 @@ MATRIX = {
     ("GET", "/api/blocks"): "read",
     ("POST", "/api/blocks"): "deploy",
     ("GET", "/api/blocks/{type}/{name}"): "read",
+    ("PUT", "/api/blocks/{type}/{name}"): "deploy",
     ("DELETE", "/api/blocks/{type}/{name}"): "deploy",
     ("GET", "/api/audit"): "admin",
     ("GET", "/api/automations"): "read",
