@@ -27,23 +27,19 @@ from control_plane.services import Services
 
 log = logging.getLogger("pushflow.automations")
 LEASE_SECONDS = 120.0
+# Claimed a few at a time: an action claimed but not run before the pass's deadline waits
+# for its lease to expire.
+CLAIM_CHUNK = 5
 
 
 def run_due_actions(services: Services, *, deadline: float | None = None, limit: int = 100) -> int:
     """Run the actions that are due; returns how many this process ran (any outcome)."""
-    now = utcnow()
-    with Session(services.engine) as session:
-        due = session.exec(
-            select(AutomationActionRun.id)
-            .where(_due(now))
-            .order_by(col(AutomationActionRun.next_attempt), col(AutomationActionRun.position))
-            .limit(limit)
-        ).all()
     ran = 0
-    for action_run_id in due:
-        if deadline is not None and time.monotonic() >= deadline:
+    while ran < limit and (deadline is None or time.monotonic() < deadline):
+        claimed = _claim_due(services, min(CLAIM_CHUNK, limit - ran))
+        if not claimed:
             break
-        if _claim(services, action_run_id):
+        for action_run_id in claimed:
             _run(services, action_run_id)
             ran += 1
     return ran
@@ -57,21 +53,34 @@ def _due(now: Any) -> Any:
     )
 
 
-def _claim(services: Services, action_run_id: str) -> bool:
+def _claim_due(services: Services, count: int) -> list[str]:
+    """Claim up to `count` due action runs in one statement. On PostgreSQL the rows another
+    control plane is claiming are skipped (SKIP LOCKED), so several processes take different
+    actions instead of queueing on the same rows; SQLite has one writer and needs no lock."""
     now = utcnow()
+    table = AutomationActionRun
+    due = (
+        select(table.id)
+        .where(_due(now))
+        .order_by(col(table.next_attempt), col(table.position))
+        .limit(count)
+        .with_for_update(skip_locked=True)
+    )
     with Session(services.engine) as session:
-        result = session.execute(
-            update(AutomationActionRun)
-            .where(col(AutomationActionRun.id) == action_run_id, _due(now))
+        claimed = session.execute(
+            update(table)
+            .where(col(table.id).in_(due.scalar_subquery()), _due(now))
             .values(
                 status="running",
                 claimed_until=now + timedelta(seconds=LEASE_SECONDS),
-                attempts=AutomationActionRun.attempts + 1,  # type: ignore[operator]
+                attempts=table.attempts + 1,  # type: ignore[operator]
                 updated=now,
             )
-        )
+            .returning(col(table.id))
+        ).scalars()
+        ids = list(claimed)
         session.commit()
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return ids
 
 
 def _run(services: Services, action_run_id: str) -> None:

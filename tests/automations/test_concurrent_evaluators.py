@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -24,6 +25,9 @@ PROCESSES = 4
 SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
 
+# The workers give up after 150 s (evaluator_worker.py); on a loaded 2-core machine the
+# whole test can take minutes, so its own limit is above theirs, not the suite's 120 s.
+@pytest.mark.timeout(240)
 def test_four_concurrent_evaluators_run_each_action_once(pg_schema_url: str, tmp_path: Path) -> None:
     # Only the four workers evaluate: nothing in the requests that bring the events.
     settings = Settings(
@@ -71,12 +75,20 @@ def test_four_concurrent_evaluators_run_each_action_once(pg_schema_url: str, tmp
             )
             for _ in range(PROCESSES)
         ]
-        start_file.touch()
-        reports = []
-        for worker in workers:
-            out, err = worker.communicate(timeout=200)
-            assert worker.returncode == 0, err[-3000:]
-            reports.append(json.loads(out.strip().splitlines()[-1]))
+        try:
+            start_file.touch()
+            reports = []
+            for worker in workers:
+                out, err = worker.communicate(timeout=200)
+                assert worker.returncode == 0, err[-3000:]
+                reports.append(json.loads(out.strip().splitlines()[-1]))
+        finally:
+            # A failed or timed-out test must not leave workers holding the schema's locks
+            # (dropping the schema would deadlock against them).
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.communicate()
         engine = api.app.state.services.engine
         with Session(engine) as session:
             firings = session.exec(select(AutomationFiring)).all()
