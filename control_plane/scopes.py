@@ -7,7 +7,8 @@ against every scope):
   `POST /deployments/{id}/runs`, `POST /events`.
 - `deploy`: also change deployments, schedules, bundles, concurrency limits, webhooks,
   automations.
-- `admin`: also pools, keys, and the audit log (reading keys and audit needs admin too).
+- `admin`: also pools, keys, the audit log (reading keys and audit needs admin too) and
+  re-encrypting every block under a new key.
 
 The bootstrap admin key (PUSHFLOW_API_KEY) has `admin`. Run tokens have no scope: they
 reach their own run only (auth.Principal.require_run).
@@ -31,7 +32,7 @@ class Scope(str, enum.Enum):
 
 
 _ORDER = [Scope.READ, Scope.RUN, Scope.DEPLOY, Scope.ADMIN]
-_ADMIN_ONLY = ("/keys", "/audit")
+_ADMIN_ONLY = ("/keys", "/audit", "/blocks/rotate-key")
 _RUN_WRITES = ("/flow-runs", "/events")
 
 

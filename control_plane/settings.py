@@ -77,9 +77,13 @@ class Settings(BaseSettings):
     log_line_max_bytes: int = 64 * 1024  # longer lines are cut, with a note saying so
     max_parameters_bytes: int = 1024 * 1024  # a run's parameters, as JSON
     max_children_per_run: int = 1000  # subflow runs one run may start
-    run_token_grace: float = 300.0
+    run_token_grace: float = 300.0  # a run token keeps working this long after its run ended
     # Encrypts blocks' secret fields (32 bytes, base64); a local server makes one in its home.
-    block_key: SecretStr | None = None  # a run token keeps working this long after its run ended
+    block_key: SecretStr | None = None
+    # Keys blocks were sealed with before (comma-separated): still read, until rotate-key re-seals.
+    block_previous_keys: SecretStr | None = None
+    # AWS KMS key (id, ARN or alias/…): when set, new block secrets use envelope encryption under it.
+    block_kms_key_id: str | None = None
 
     @property
     def resolved_database_url(self) -> str:

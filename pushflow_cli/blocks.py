@@ -81,3 +81,14 @@ def delete(ref: str = typer.Argument(..., help="TYPE/NAME")) -> None:
     with api_errors():
         client().request("DELETE", f"/blocks/{block_type}/{name}")
     console.print(f"Deleted block [bold]{ref}[/bold]")
+
+
+@app.command("rotate-key")
+def rotate_key() -> None:
+    """Re-encrypt every block's secrets with the server's current block key (after a new
+    PUSHFLOW_BLOCK_KEY or PUSHFLOW_BLOCK_KMS_KEY_ID, the old key kept in
+    PUSHFLOW_BLOCK_PREVIOUS_KEYS until this has run). Safe to run again."""
+    with api_errors():
+        result = client().request("POST", "/blocks/rotate-key")
+    before = ", ".join(f"{n} from {key}" for key, n in sorted(result["by_previous_key"].items())) or "none"
+    console.print(f"Re-encrypted {result['rotated']} block(s) with key [bold]{result['current_key']}[/bold] ({before})")

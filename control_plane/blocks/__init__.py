@@ -1,8 +1,7 @@
 """Blocks: typed configuration and secrets, stored with their secret fields encrypted
 (control_plane/blocks/crypto.py) and answered with those fields masked.
 
-What exists today: the types (types.py), the store, and /api/blocks. Not yet: `$block`
-references resolved at submit, `pushflow block`, `Block.load` (docs/security.md).
+The keyring that seals and opens them (local keys, AWS KMS, rotation): crypto.py.
 """
 
 from __future__ import annotations
@@ -31,7 +30,8 @@ __all__ = [
     "BlockData",
     "BlockPublic",
     "block_key",
-    "key_for",
+    "keyring_for",
+    "open_fields",
     "seal",
     "secret_fields",
 ]
@@ -82,17 +82,35 @@ def _sealed_names(block: Block) -> set[str]:
     return set(block.data.get("$sealed", [])) if isinstance(block.data.get("$sealed"), list) else set()
 
 
-def seal(key: bytes, body: BlockCreate) -> Block:
+def seal(keyring: crypto.Keyring, body: BlockCreate) -> Block:
     """The row for `body`: plain fields as they are, secret ones encrypted together."""
     hidden = secret_fields(body.type)
     plain = {k: v for k, v in body.data.items() if k not in hidden}
     secret = {k: v for k, v in body.data.items() if k in hidden}
-    sealed = crypto.encrypt(key, f"{body.type}/{body.name}", secret) if secret else None
+    sealed = keyring.seal(f"{body.type}/{body.name}", secret) if secret else None
     return Block(type=body.type, name=body.name, data={**plain, "$sealed": sorted(secret)}, sealed=sealed)
 
 
-def key_for(settings: Any) -> bytes:
-    return block_key(settings.block_key.get_secret_value() if settings.block_key else None, settings.home)
+def open_fields(keyring: crypto.Keyring, block: Block) -> dict[str, Any]:
+    """Every field of `block`, secret ones decrypted."""
+    fields = {k: v for k, v in block.data.items() if k != "$sealed"}
+    if block.sealed:
+        fields.update(keyring.open(f"{block.type}/{block.name}", block.sealed))
+    return fields
+
+
+def keyring_for(settings: Any) -> crypto.Keyring:
+    """The keyring the settings describe: PUSHFLOW_BLOCK_KEY (or, on a local server
+    without KMS, the key made in its home) seals unless PUSHFLOW_BLOCK_KMS_KEY_ID is set;
+    PUSHFLOW_BLOCK_PREVIOUS_KEYS still open what they sealed."""
+    local: list[bytes] = []
+    if settings.block_key:
+        local.append(crypto.load_key(settings.block_key.get_secret_value()))
+    elif not settings.block_kms_key_id or (settings.home / "block_key").exists():
+        local.append(block_key(None, settings.home))
+    previous = settings.block_previous_keys.get_secret_value() if settings.block_previous_keys else ""
+    local += [crypto.load_key(k.strip(), "PUSHFLOW_BLOCK_PREVIOUS_KEYS") for k in previous.split(",") if k.strip()]
+    return crypto.Keyring(local=local, kms_key_id=settings.block_kms_key_id)
 
 
 def block_key(configured: str | None, home: Path) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from control_plane.blocks import key_for, references
+from control_plane.blocks import keyring_for, references
 from control_plane.masking import MASK, is_secret_key
 from control_plane.models import Deployment, FlowRun, LogCreate, Pool
 
@@ -27,7 +27,7 @@ def run_secrets(session: Session, services: Any, run: FlowRun) -> set[str]:
         _collect(layer, False, found)
     if any(references.has_references(layer) for layer in layers):
         try:
-            resolved = references.resolve_layers(services.engine, key_for(services.settings), *layers)
+            resolved = references.resolve_layers(services.engine, keyring_for(services.settings), *layers)
         except references.BlockReferenceError:
             resolved = []
         for before, after in zip(layers, resolved, strict=False):

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from control_plane.blocks import Block, crypto
+from control_plane.blocks import Block, crypto, open_fields
 from control_plane.db import read_only
 
 REF = "$block"
@@ -30,34 +30,35 @@ def has_references(value: Any) -> bool:
     return False
 
 
-def resolve_layers(engine: Engine, key: bytes, *layers: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def resolve_layers(engine: Engine, keyring: crypto.Keyring, *layers: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """`layers` with every block reference replaced (a layer without one is returned as is)."""
     if not any(has_references(layer) for layer in layers):
         return list(layers)
     # Its own read (deferred on SQLite): the caller's request may hold the write lock.
     with Session(read_only(engine)) as session:
-        return [_resolve(session, key, dict(layer)) for layer in layers]
+        return [_resolve(session, keyring, dict(layer)) for layer in layers]
 
 
-def _resolve(session: Session, key: bytes, value: Any) -> Any:
+def _resolve(session: Session, keyring: crypto.Keyring, value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {REF} and isinstance(value[REF], str):
-            return _value_of(session, key, value[REF])
-        return {k: _resolve(session, key, v) for k, v in value.items()}
+            return _value_of(session, keyring, value[REF])
+        return {k: _resolve(session, keyring, v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve(session, key, v) for v in value]
+        return [_resolve(session, keyring, v) for v in value]
     return value
 
 
-def _value_of(session: Session, key: bytes, ref: str) -> Any:
+def _value_of(session: Session, keyring: crypto.Keyring, ref: str) -> Any:
     block_ref, _, field = ref.partition(".")
     block_type, _, name = block_ref.partition("/")
     row = session.exec(select(Block).where(Block.type == block_type, Block.name == name)).first()
     if row is None:
         raise BlockReferenceError(f"job variables name block {block_ref!r}, which does not exist; create it first")
-    fields = {k: v for k, v in row.data.items() if k != "$sealed"}
-    if row.sealed:
-        fields.update(crypto.decrypt(key, block_ref, row.sealed))
+    try:
+        fields = open_fields(keyring, row)
+    except crypto.UnreadableError as exc:
+        raise BlockReferenceError(str(exc)) from exc
     if field:
         if field not in fields:
             raise BlockReferenceError(

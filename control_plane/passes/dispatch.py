@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from control_plane import attempts, runs
 from control_plane.auth import derive_run_token
-from control_plane.blocks import key_for, references
+from control_plane.blocks import keyring_for, references
 from control_plane.claims import Claim, claim_due
 from control_plane.columns import utcnow
 from control_plane.models import Deployment, FlowRun, Pool
@@ -224,6 +224,6 @@ def _with_blocks(services: Services, layers: tuple[Mapping[str, Any], ...]) -> l
     if not any(references.has_references(layer) for layer in layers):
         return list(layers)
     try:
-        return references.resolve_layers(services.engine, key_for(services.settings), *layers)
+        return references.resolve_layers(services.engine, keyring_for(services.settings), *layers)
     except references.BlockReferenceError as exc:
         raise JobConfigError(str(exc)) from None

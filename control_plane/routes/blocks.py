@@ -7,10 +7,21 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
+from pydantic import Field as Check
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from control_plane.blocks import BLOCK_TYPES, Block, BlockCreate, BlockData, BlockPublic, crypto, key_for, seal
+from control_plane.blocks import (
+    BLOCK_TYPES,
+    Block,
+    BlockCreate,
+    BlockData,
+    BlockPublic,
+    crypto,
+    keyring_for,
+    open_fields,
+    seal,
+)
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, ErrorBody, ForbiddenError, InvalidInputError, NotFoundError
 from control_plane.masking import MASK, refuse_mask
@@ -32,7 +43,7 @@ def list_block_types(_: AdminDep) -> dict[str, Any]:
 def create_block(body: BlockCreate, session: SessionDep, services: ServicesDep, _: AdminDep) -> BlockPublic:
     """Store a block; its secret fields are encrypted and never shown again."""
     _check(body.type, body.data)
-    session.add(row := seal(key_for(services.settings), body))
+    session.add(row := seal(keyring_for(services.settings), body))
     try:
         session.commit()
     except IntegrityError:
@@ -52,16 +63,56 @@ def replace_block(
     GET answers it) keeps its stored value, so a GET, an edit and a PUT change only what
     was edited; a new secret value replaces the old one."""
     row = _get(session, type, name)
-    key = key_for(services.settings)
-    stored = crypto.decrypt(key, f"{type}/{name}", row.sealed) if row.sealed else {}
+    keyring = keyring_for(services.settings)
+    stored = open_fields(keyring, row)
     data = {k: stored[k] if v == MASK and k in stored else v for k, v in body.data.items()}
     refuse_mask(data, "data")
     _check(type, data)
-    new = seal(key, BlockCreate(type=type, name=name, data=data))
+    new = seal(keyring, BlockCreate(type=type, name=name, data=data))
     row.data, row.sealed = new.data, new.sealed
     session.add(row)
     session.commit()
     return BlockPublic.of(row)
+
+
+class BlockKeyRotation(BaseModel):
+    """What `POST /api/blocks/rotate-key` did."""
+
+    current_key: str = Check(description="The key every block is sealed with now: `kms`, or a local key's id")
+    rotated: int = Check(description="Blocks with secrets, each re-encrypted")
+    by_previous_key: dict[str, int] = Check(description="How many of them each key had sealed (`legacy`: no key id)")
+
+
+@router.post(
+    "/blocks/rotate-key",
+    responses={409: {"model": ErrorBody, "description": "Some blocks open with no key of the keyring"}},
+)
+def rotate_block_key(session: SessionDep, services: ServicesDep, _: AdminDep) -> BlockKeyRotation:
+    """Re-encrypt every block's secret fields with the current key (PUSHFLOW_BLOCK_KMS_KEY_ID,
+    else PUSHFLOW_BLOCK_KEY), reading each with whichever key of the keyring sealed it.
+    All or nothing: if any block opens with no key, nothing changes (409 naming them)."""
+    keyring = keyring_for(services.settings)
+    rows = list(session.exec(select(Block).where(col(Block.sealed).is_not(None)).order_by(col(Block.id))))
+    opened, unreadable = [], []
+    for row in rows:
+        ref = f"{row.type}/{row.name}"
+        try:
+            opened.append((row, keyring.open(ref, row.sealed or "")))
+        except crypto.UnreadableError:
+            unreadable.append(ref)
+    if unreadable:
+        raise ConflictError(
+            f"{len(unreadable)} block(s) open with no key of the keyring ({', '.join(unreadable[:5])}): add the key "
+            "they were sealed with to PUSHFLOW_BLOCK_PREVIOUS_KEYS and try again; nothing was changed"
+        )
+    counts: dict[str, int] = {}
+    for row, values in opened:
+        previous = crypto.sealed_with(row.sealed or "") or "legacy"
+        counts[previous] = counts.get(previous, 0) + 1
+        row.sealed = keyring.seal(f"{row.type}/{row.name}", values)
+        session.add(row)
+    session.commit()
+    return BlockKeyRotation(current_key=keyring.current_id, rotated=len(opened), by_previous_key=counts)
 
 
 @router.get("/blocks")
@@ -105,10 +156,7 @@ def load_block(
     if principal.run_id != flow_run_id:
         raise ForbiddenError("only a run's own token may load a block's secrets (Block.load inside the run)")
     row = _get(session, type, name)
-    fields = {k: v for k, v in row.data.items() if k != "$sealed"}
-    if row.sealed:
-        fields.update(crypto.decrypt(key_for(services.settings), f"{type}/{name}", row.sealed))
-    return BlockValue(type=row.type, name=row.name, data=fields)
+    return BlockValue(type=row.type, name=row.name, data=open_fields(keyring_for(services.settings), row))
 
 
 def _check(block_type: str, data: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from control_plane import limits, passes, runs
-from control_plane.blocks import key_for, references
+from control_plane.blocks import keyring_for, references
 from control_plane.columns import utcnow
 from control_plane.deps import AdminDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, InvalidInputError, NotFoundError
@@ -216,7 +216,7 @@ def _check_job(services: ServicesDep, pool: Any, deployment_vars: dict, run_vars
     layers: tuple[Any, ...] = (pool.defaults, deployment_vars, run_vars)
     if any(references.has_references(layer) for layer in layers):  # checked resolved, stored as given
         try:
-            layers = tuple(references.resolve_layers(services.engine, key_for(services.settings), *layers))
+            layers = tuple(references.resolve_layers(services.engine, keyring_for(services.settings), *layers))
         except references.BlockReferenceError as exc:
             raise InvalidInputError(str(exc)) from None
     check_job(adapter_cls.Job, *layers)

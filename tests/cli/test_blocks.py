@@ -30,3 +30,13 @@ def test_a_block_is_named_type_slash_name(server: LiveServer, project: Path) -> 
     result = pushflow(server, project, "block", "create", "prod", "--set", "value=x")
     assert result.returncode == 2
     assert "TYPE/NAME" in result.stderr
+
+
+def test_rotate_key_re_encrypts_every_block_and_says_with_which_key(server: LiveServer, project: Path) -> None:
+    created = pushflow(server, project, "block", "create", "secret/rotated", "--set", "value=rotate-me-please")
+    assert created.returncode == 0, created.stderr
+    rotated = pushflow(server, project, "block", "rotate-key")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "Re-encrypted" in rotated.stdout and "with key k" in rotated.stdout
+    assert "rotate-me-please" not in rotated.stdout + rotated.stderr
+    pushflow(server, project, "block", "delete", "secret/rotated")

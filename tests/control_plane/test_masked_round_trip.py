@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from control_plane.blocks import key_for, references
+from control_plane.blocks import keyring_for, references
 from control_plane.masking import MASK
 from control_plane.models import Deployment, Pool
 
@@ -26,7 +26,7 @@ ACI = {
 def resolved(api: Any, ref: str) -> Any:
     """What a run given `{"$block": ref}` gets at submit."""
     services = api.app.state.services
-    (layer,) = references.resolve_layers(services.engine, key_for(services.settings), {"v": {"$block": ref}})
+    (layer,) = references.resolve_layers(services.engine, keyring_for(services.settings), {"v": {"$block": ref}})
     return layer["v"]
 
 

@@ -22,6 +22,7 @@ MATRIX = {
     ("POST", "/api/blocks"): "deploy",
     ("GET", "/api/blocks/{type}/{name}"): "read",
     ("PUT", "/api/blocks/{type}/{name}"): "deploy",
+    ("POST", "/api/blocks/rotate-key"): "admin",
     ("DELETE", "/api/blocks/{type}/{name}"): "deploy",
     ("GET", "/api/audit"): "admin",
     ("GET", "/api/automations"): "read",
