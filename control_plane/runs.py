@@ -24,8 +24,7 @@ from control_plane.models import (
     TaskRun,
     TaskRunReport,
 )
-from control_plane.orchestration import children
-from control_plane.orchestration.policy import SCHEDULED, Outcome
+from control_plane.orchestration.policy import SCHEDULED, Outcome, parent_attempt_ended, state_for_orphan
 from control_plane.orchestration.rules import decide, is_repeat
 from control_plane.tag_limits import release_slots
 from runtime.states import TERMINAL_TYPES, State, StateType
@@ -194,7 +193,7 @@ def set_state(
             events.record_transition(session, run, *before, run.state, occurred=now)
             if state.type.is_terminal:
                 release_slots(session, flow_run_id=run.id)
-            if children.parent_attempt_ended(before[0], state.type):
+            if parent_attempt_ended(before[0], state.type):
                 end_children(session, [run.id], run.state)
             return OrchestrationResult(status="ACCEPT", state=run.state)
         session.refresh(run)
@@ -253,13 +252,13 @@ def transition_many(
     if moved and state.type.is_terminal:
         for run_id in moved:
             release_slots(session, flow_run_id=run_id)
-    if moved and children.parent_attempt_ended(from_type, state.type):
+    if moved and parent_attempt_ended(from_type, state.type):
         end_children(session, moved, state)
     return moved
 
 
 def end_children(session: Session, parent_ids: Sequence[str], parent_state: State) -> None:
-    """End the children of `parent_ids` that have not ended (orchestration/children.py);
+    """End the children of `parent_ids` that have not ended (orchestration/policy.py);
     each child's own children follow through `set_state`."""
     query = select(FlowRun).where(
         col(FlowRun.parent_flow_run_id).in_(list(parent_ids)),
@@ -268,7 +267,7 @@ def end_children(session: Session, parent_ids: Sequence[str], parent_state: Stat
     for child in session.exec(query).all():
         parent = session.get(FlowRun, child.parent_flow_run_id)
         parent_name = parent.name if parent is not None else str(child.parent_flow_run_id)
-        set_state(session, child, children.state_for_orphan(child.state_type, parent_state, parent_name))
+        set_state(session, child, state_for_orphan(child.state_type, parent_state, parent_name))
 
 
 _EVENT_COLUMNS = [

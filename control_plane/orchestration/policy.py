@@ -118,3 +118,24 @@ def late(late_after: float) -> State:
 def waiting_for_slot(reason: str) -> State:
     """A due run held back by a full pool or deployment (it starts when a slot frees)."""
     return State(S.SCHEDULED, name=AWAITING_SLOT, message=f"waiting: {reason}")
+
+
+# A parent's end and its children (subflows, children created over the API): a child
+# cannot outlive its parent's attempt, since the parent's process ran it or waited for it.
+# When the parent ends, or leaves RUNNING to be retried, every child not ended is ended too
+# (`runs.end_children` applies this), so no child stays RUNNING or PENDING forever.
+
+
+def parent_attempt_ended(before: StateType | None, after: StateType) -> bool:
+    """Did this transition of a parent end the attempt its children belong to?"""
+    return after.is_terminal or (before in (S.RUNNING, S.CANCELLING) and after is S.SCHEDULED)
+
+
+def state_for_orphan(child: StateType, parent: State, parent_name: str) -> State:
+    """The state a child not yet ended moves to when its parent's attempt ends: CANCELLED
+    when the parent was cancelled or the child never started, else CRASHED, naming the parent."""
+    ended = parent.name if parent.type is S.SCHEDULED else parent.type.value
+    message = f"its parent run {parent_name!r} ended ({ended}) before it did"
+    if parent.type is S.CANCELLED or child in (S.SCHEDULED, S.PAUSED):
+        return State(S.CANCELLED, message=message)
+    return State(S.CRASHED, message=message)
