@@ -89,7 +89,9 @@ def _state(api: Any, run: dict[str, Any]) -> str:
 
 def _deploy(server: LiveServer) -> dict[str, Any]:
     args = [sys.executable, "-m", "pushflow_cli", "deploy", f"{FLOWS / 'handover.py'}:hold"]
-    args += ["--name", "handover", "--pool", "handover"]
+    # The project is tests/flows, not the checkout around it: a bundle of the whole checkout
+    # would install the repository's own dependencies in every container.
+    args += ["--name", "handover", "--pool", "handover", "--project-dir", str(FLOWS)]
     env = {**os.environ, "PUSHFLOW_API_URL": server.url, "PUSHFLOW_API_KEY": server.api_key or ""}
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -15,7 +15,7 @@ import pytest
 
 from runtime.client import PushflowClient
 from runtime.flow_results import read_flow_run_result
-from tests.e2e.test_code_sources import cli
+from tests.e2e.conftest import cli
 from tests.emulators.storage import azurite, gcs_emulator, moto_s3
 from tests.helpers import LiveServer, final, trigger
 

@@ -14,13 +14,12 @@ import sys
 import tarfile
 import textwrap
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.emulators.ecs import EcsEmulator
+from tests.e2e.conftest import cli, provision_pool
 from tests.helpers import LiveServer, final, trigger
 
 FLOW = textwrap.dedent(
@@ -41,58 +40,14 @@ FLOW = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcsEmulator]:
-    emulator = EcsEmulator(tmp_path_factory.mktemp("ecs-containers")).start()
-    emulator.simulator.fresh_working_dirs = True
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
-
-
-@pytest.fixture(scope="module")
-def server(emulator: EcsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("home"), extra_env=emulator.env()).start()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture(scope="module")
 def deps_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("deps-cache")
 
 
 @pytest.fixture(scope="module")
-def pool(server: LiveServer, deps_cache: Path) -> str:
-    created = cli(
-        server,
-        "pool",
-        "create",
-        "travel",
-        "--type",
-        "ecs",
-        "--set",
-        "image=pushflow/runtime:test",
-        "--set",
-        f"env.PUSHFLOW_DEPS_CACHE={deps_cache}",
-    )
-    assert created.returncode == 0, created.stderr
-    provisioned = cli(server, "pool", "provision", "travel")
-    assert provisioned.returncode == 0, provisioned.stdout + provisioned.stderr
+def pool(ecs_server: LiveServer, deps_cache: Path) -> str:
+    provision_pool(ecs_server, "travel", "ecs", "image=pushflow/runtime:test", f"env.PUSHFLOW_DEPS_CACHE={deps_cache}")
     return "travel"
-
-
-def cli(server: LiveServer, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pushflow_cli", *args],
-        env={**server.env, "PUSHFLOW_API_URL": server.url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
 
 
 def write_project(root: Path, *, greeting: str = "hello", requirements: str | None = None) -> Path:
@@ -109,46 +64,46 @@ def write_project(root: Path, *, greeting: str = "hello", requirements: str | No
     return root
 
 
-def deploy(server: LiveServer, project: Path, pool: str, *extra: str, name: str = "travel") -> tuple[dict, str]:
-    done = cli(server, "deploy", "flows.py:travelling", "--name", name, "--pool", pool, *extra, cwd=project)
+def deploy(ecs_server: LiveServer, project: Path, pool: str, *extra: str, name: str = "travel") -> tuple[dict, str]:
+    done = cli(ecs_server, "deploy", "flows.py:travelling", "--name", name, "--pool", pool, *extra, cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
-    deployment = server.client().get(f"/api/deployments/by-name/travelling/{name}").json()
+    deployment = ecs_server.client().get(f"/api/deployments/by-name/travelling/{name}").json()
     return deployment, done.stdout
 
 
-def logs_of(server: LiveServer, run: dict[str, Any]) -> str:
-    entries = server.client().get(f"/api/flow-runs/{run['id']}/logs").json()
+def logs_of(ecs_server: LiveServer, run: dict[str, Any]) -> str:
+    entries = ecs_server.client().get(f"/api/flow-runs/{run['id']}/logs").json()
     return "\n".join(e["message"] for e in entries)
 
 
-def test_a_bundle_runs_after_the_project_folder_is_gone(server: LiveServer, pool: str, tmp_path: Path) -> None:
+def test_a_bundle_runs_after_the_project_folder_is_gone(ecs_server: LiveServer, pool: str, tmp_path: Path) -> None:
     project = write_project(tmp_path / "project")
-    deployment, shown = deploy(server, project, pool, "--source", "bundle")
+    deployment, shown = deploy(ecs_server, project, pool, "--source", "bundle")
     assert "uploaded bundle" in shown
     source = deployment["source"]
     assert source["type"] == "bundle" and len(source["sha256"]) == 64
     # the same code again: same hash, nothing uploaded
-    again, shown = deploy(server, project, pool, "--source", "bundle")
+    again, shown = deploy(ecs_server, project, pool, "--source", "bundle")
     assert "unchanged, nothing uploaded" in shown
     assert again["source"]["sha256"] == source["sha256"]
     shutil.rmtree(project)
 
-    api = server.client()
+    api = ecs_server.client()
     done = final(api, trigger(api, deployment, name="bundle"))
     assert done["state"]["type"] == "COMPLETED", done["state"]
-    logs = logs_of(server, done)
+    logs = logs_of(ecs_server, done)
     assert "hello, bundle" in logs
     assert "secret shipped: False; data shipped: False" in logs  # .gitignore and .pushflowignore held
 
 
-def test_the_default_source_on_a_cloud_pool_is_a_bundle(server: LiveServer, pool: str, tmp_path: Path) -> None:
-    deployment, _ = deploy(server, write_project(tmp_path / "project"), pool, name="default")
+def test_the_default_source_on_a_cloud_pool_is_a_bundle(ecs_server: LiveServer, pool: str, tmp_path: Path) -> None:
+    deployment, _ = deploy(ecs_server, write_project(tmp_path / "project"), pool, name="default")
     assert deployment["source"]["type"] == "bundle"
 
 
-def test_a_tampered_bundle_fails_the_run_and_runs_nothing(server: LiveServer, pool: str, tmp_path: Path) -> None:
+def test_a_tampered_bundle_fails_the_run_and_runs_nothing(ecs_server: LiveServer, pool: str, tmp_path: Path) -> None:
     project = write_project(tmp_path / "project", greeting="tamper-me")
-    deployment, _ = deploy(server, project, pool, "--source", "bundle", name="tampered")
+    deployment, _ = deploy(ecs_server, project, pool, "--source", "bundle", name="tampered")
     sha256 = deployment["source"]["sha256"]
     marker = tmp_path / "executed"
     # Someone swaps the stored archive for one whose flow would leave a mark.
@@ -158,11 +113,11 @@ def test_a_tampered_bundle_fails_the_run_and_runs_nothing(server: LiveServer, po
         info = tarfile.TarInfo("flows.py")
         info.size = len(code)
         archive.addfile(info, io.BytesIO(code))
-    stored = server.home / "bundles" / "bundles" / f"{sha256}.tar.gz"
+    stored = ecs_server.home / "bundles" / "bundles" / f"{sha256}.tar.gz"
     assert stored.is_file()
     stored.write_bytes(evil.getvalue())
 
-    api = server.client()
+    api = ecs_server.client()
     done = final(api, trigger(api, deployment))
     assert done["state"]["type"] == "FAILED"
     assert "bundle hash mismatch" in done["state"]["message"]
@@ -176,7 +131,9 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def test_a_git_source_runs_the_commit_resolved_at_deploy_time(server: LiveServer, pool: str, tmp_path: Path) -> None:
+def test_a_git_source_runs_the_commit_resolved_at_deploy_time(
+    ecs_server: LiveServer, pool: str, tmp_path: Path
+) -> None:
     upstream = write_project(tmp_path / "upstream" / "repo" / "flows-dir", greeting="version one").parent
     git(upstream, "init", "--quiet", "--initial-branch", "main")
     git(upstream, "add", "-A")
@@ -185,7 +142,7 @@ def test_a_git_source_runs_the_commit_resolved_at_deploy_time(server: LiveServer
     checkout = tmp_path / "checkout"
     git(tmp_path, "clone", "--quiet", str(upstream), str(checkout))
 
-    deployment, shown = deploy(server, checkout / "flows-dir", pool, "--source", "git", name="from-git")
+    deployment, shown = deploy(ecs_server, checkout / "flows-dir", pool, "--source", "git", name="from-git")
     source = deployment["source"]
     assert source == {
         "type": "git",
@@ -202,10 +159,10 @@ def test_a_git_source_runs_the_commit_resolved_at_deploy_time(server: LiveServer
     git(upstream, "commit", "--quiet", "-am", "two")
     shutil.rmtree(checkout)
 
-    api = server.client()
+    api = ecs_server.client()
     done = final(api, trigger(api, deployment, name="git"))
     assert done["state"]["type"] == "COMPLETED", done["state"]
-    logs = logs_of(server, done)
+    logs = logs_of(ecs_server, done)
     assert "version one, git" in logs
     assert "version two" not in logs
     assert f"at {deployed_commit[:12]}" in logs
@@ -254,64 +211,64 @@ REQUIRING_FLOW = textwrap.dedent(
 
 
 def test_requirements_install_once_from_find_links_and_are_cached(
-    server: LiveServer, pool: str, tmp_path: Path, deps_cache: Path
+    ecs_server: LiveServer, pool: str, tmp_path: Path, deps_cache: Path
 ) -> None:
     links = tmp_path / "wheels"
     build_wheel(links, "pfdemo-greeting", "0.1", "def greet(name):\n    return f'greetings from a wheel, {name}'\n")
     project = write_project(tmp_path / "project", requirements="pfdemo-greeting==0.1\n")
     (project / "flows.py").write_text(REQUIRING_FLOW)
     index = ["--job-var", f"env.PUSHFLOW_PIP_FIND_LINKS={links}", "--job-var", "env.PUSHFLOW_PIP_NO_INDEX=yes"]
-    deployment, _ = deploy(server, project, pool, "--source", "bundle", *index, name="requires")
+    deployment, _ = deploy(ecs_server, project, pool, "--source", "bundle", *index, name="requires")
     shutil.rmtree(project)
 
-    api = server.client()
+    api = ecs_server.client()
     first = final(api, trigger(api, deployment, name="first"), timeout=120)
     assert first["state"]["type"] == "COMPLETED", first["state"]
-    first_logs = logs_of(server, first)
+    first_logs = logs_of(ecs_server, first)
     assert "requirements: installing" in first_logs
     assert "Successfully installed pfdemo-greeting-0.1" in first_logs  # pip's log is in the run's logs
     assert "greetings from a wheel, first" in first_logs
 
     second = final(api, trigger(api, deployment, name="second"), timeout=120)
     assert second["state"]["type"] == "COMPLETED", second["state"]
-    second_logs = logs_of(server, second)
+    second_logs = logs_of(ecs_server, second)
     assert "requirements: using the cached environment" in second_logs
     assert "pip install" not in second_logs
     assert "greetings from a wheel, second" in second_logs
     assert len([p for p in (deps_cache / "envs").iterdir() if not p.name.startswith(".")]) >= 1
 
 
-def test_a_missing_requirement_fails_the_run_naming_it(server: LiveServer, pool: str, tmp_path: Path) -> None:
+def test_a_missing_requirement_fails_the_run_naming_it(ecs_server: LiveServer, pool: str, tmp_path: Path) -> None:
     links = tmp_path / "wheels"
     links.mkdir()
     project = write_project(tmp_path / "project", requirements="pfdemo-nowhere==1.0\n")
     index = ["--job-var", f"env.PUSHFLOW_PIP_FIND_LINKS={links}", "--job-var", "env.PUSHFLOW_PIP_NO_INDEX=yes"]
-    deployment, _ = deploy(server, project, pool, "--source", "bundle", *index, name="missing")
+    deployment, _ = deploy(ecs_server, project, pool, "--source", "bundle", *index, name="missing")
 
-    api = server.client()
+    api = ecs_server.client()
     done = final(api, trigger(api, deployment), timeout=120)
     assert done["state"]["type"] == "FAILED"
     assert "pfdemo-nowhere" in done["state"]["message"]
     assert "installing requirements failed" in done["state"]["message"]
-    assert "No matching distribution found for pfdemo-nowhere" in logs_of(server, done)
+    assert "No matching distribution found for pfdemo-nowhere" in logs_of(ecs_server, done)
 
 
 # The same source from pushflow.yaml and from Python ------------------------------------
 
 
-def test_pushflow_yaml_and_flow_deploy_take_a_source(server: LiveServer, pool: str, tmp_path: Path) -> None:
+def test_pushflow_yaml_and_flow_deploy_take_a_source(ecs_server: LiveServer, pool: str, tmp_path: Path) -> None:
     project = write_project(tmp_path / "project", greeting="declared")
     entry = f"  - name: from-yaml\n    entrypoint: flows.py:travelling\n    pool: {pool}\n    source: bundle\n"
     (project / "pushflow.yaml").write_text("deployments:\n" + entry)
     (project / "deploy_it.py").write_text(
         f"from flows import travelling\n\ntravelling.deploy('from-python', pool={pool!r}, source='bundle')\n"
     )
-    from_yaml = cli(server, "deploy", "--all", cwd=project)
+    from_yaml = cli(ecs_server, "deploy", "--all", cwd=project)
     assert from_yaml.returncode == 0, from_yaml.stdout + from_yaml.stderr
     from_python = subprocess.run(
         [sys.executable, "deploy_it.py"],
         cwd=project,
-        env={**server.env, "PUSHFLOW_API_URL": server.url},
+        env={**ecs_server.env, "PUSHFLOW_API_URL": ecs_server.url},
         capture_output=True,
         text=True,
         timeout=120,
@@ -319,29 +276,29 @@ def test_pushflow_yaml_and_flow_deploy_take_a_source(server: LiveServer, pool: s
     assert from_python.returncode == 0, from_python.stdout + from_python.stderr
     shutil.rmtree(project)
 
-    api = server.client()
+    api = ecs_server.client()
     for name in ("from-yaml", "from-python"):
         deployment = api.get(f"/api/deployments/by-name/travelling/{name}").json()
         assert deployment["source"]["type"] == "bundle", name
         done = final(api, trigger(api, deployment, name=name))
         assert done["state"]["type"] == "COMPLETED", (name, done["state"])
-        assert f"declared, {name}" in logs_of(server, done)
+        assert f"declared, {name}" in logs_of(ecs_server, done)
 
 
-def test_an_image_source_loads_from_what_the_image_has(server: LiveServer, pool: str) -> None:
+def test_an_image_source_loads_from_what_the_image_has(ecs_server: LiveServer, pool: str) -> None:
     """The container starts in an empty folder; the flow is a module the image installed
     (here: importable from the container's PYTHONPATH), named relative to the image."""
     repo = Path(__file__).parents[2]
     args = ["deploy", "tests.flows.etl:etl", "--name", "from-image", "--pool", pool]
-    as_bundle = cli(server, *args, cwd=repo)  # the default on a cloud pool: a bundle ships files
+    as_bundle = cli(ecs_server, *args, cwd=repo)  # the default on a cloud pool: a bundle ships files
     assert as_bundle.returncode != 0
     assert "an installed module needs --source image" in as_bundle.stderr
-    deployed = cli(server, *args, "--source", "image", cwd=repo)
+    deployed = cli(ecs_server, *args, "--source", "image", cwd=repo)
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-    api = server.client()
+    api = ecs_server.client()
     deployment = api.get("/api/deployments/by-name/etl/from-image").json()
     assert deployment["source"] == {"type": "image"} and deployment["entrypoint"] == "tests.flows.etl:etl"
     # The image installed the module: here, the checkout on the container's PYTHONPATH.
     done = final(api, trigger(api, deployment, {"env": {"PYTHONPATH": str(repo)}}, n=4))
     assert done["state"]["type"] == "COMPLETED", done["state"]
-    assert "total is 60" in logs_of(server, done)
+    assert "total is 60" in logs_of(ecs_server, done)

@@ -4,15 +4,13 @@ overrides' environment), and the runtime reports back to the server."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import cli, provision_pool
 from tests.e2e.handover import hand_over
 from tests.emulators.ecs import CREDENTIALS, REGION, EcsEmulator
 from tests.helpers import LiveServer, final, trigger, wait_for
@@ -51,66 +49,35 @@ FLOWS = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcsEmulator]:
-    emulator = EcsEmulator(tmp_path_factory.mktemp("ecs-containers")).start()
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
-
-
-@pytest.fixture(scope="module")
-def server(emulator: EcsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("home"), extra_env=emulator.env()).start()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture(scope="module")
 def flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("flows") / "ecs_flows.py"
     path.write_text(FLOWS)
     return path
 
 
-def cli(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**server.env, "PUSHFLOW_API_URL": server.url}
-    return subprocess.run(
-        [sys.executable, "-m", "pushflow_cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 @pytest.fixture(scope="module")
-def pool(server: LiveServer) -> str:
+def pool(ecs_server: LiveServer) -> str:
     """An `ecs` pool whose cloud side was made by `pushflow pool provision`."""
-    created = cli(server, "pool", "create", "fargate", "--type", "ecs", "--set", "image=pushflow/flows:e2e")
-    assert created.returncode == 0, created.stderr
-    for _ in range(2):  # provisioning twice changes nothing the second time
-        provisioned = cli(server, "pool", "provision", "fargate")
-        assert provisioned.returncode == 0, provisioned.stdout + provisioned.stderr
-    assert "cluster pushflow: exists" in provisioned.stdout
-    assert "log group /pushflow/runs: exists" in provisioned.stdout
+    provision_pool(ecs_server, "fargate", "ecs", "image=pushflow/flows:e2e")
+    again = cli(ecs_server, "pool", "provision", "fargate")  # a second time changes nothing
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "cluster pushflow: exists" in again.stdout
+    assert "log group /pushflow/runs: exists" in again.stdout
     return "fargate"
 
 
-def deploy(server: LiveServer, flows: Path, pool: str, flow_fn: str) -> dict[str, Any]:
-    done = cli(server, "deploy", f"{flows}:{flow_fn}", "--name", "e2e", "--pool", pool)
+def deploy(ecs_server: LiveServer, flows: Path, pool: str, flow_fn: str) -> dict[str, Any]:
+    done = cli(ecs_server, "deploy", f"{flows}:{flow_fn}", "--name", "e2e", "--pool", pool)
     assert done.returncode == 0, done.stdout + done.stderr
     flow_name = flow_fn.replace("_", "-")
-    return server.client().get(f"/api/deployments/by-name/{flow_name}/e2e").json()  # type: ignore[no-any-return]
+    return ecs_server.client().get(f"/api/deployments/by-name/{flow_name}/e2e").json()  # type: ignore[no-any-return]
 
 
 def test_a_triggered_run_completes_on_ecs_with_task_runs(
-    server: LiveServer, emulator: EcsEmulator, flows: Path, pool: str
+    ecs_server: LiveServer, ecs_emulator: EcsEmulator, flows: Path, pool: str
 ) -> None:
-    api = server.client()
-    run = trigger(api, deploy(server, flows, pool, "doubler"), n=3)
+    api = ecs_server.client()
+    run = trigger(api, deploy(ecs_server, flows, pool, "doubler"), n=3)
     done = final(api, run)
     assert done["state"]["type"] == "COMPLETED", done["state"]
     assert done["infrastructure"]["provider"] == "ecs"
@@ -120,20 +87,22 @@ def test_a_triggered_run_completes_on_ecs_with_task_runs(
     assert sorted(t["name"] for t in task_runs) == ["double-0", "double-1", "double-2"]
     assert {t["state"]["type"] for t in task_runs} == {"COMPLETED"}
     # what ran is what was submitted: the default command, through moto
-    container = emulator.simulator.get(task_arn)
+    container = ecs_emulator.simulator.get(task_arn)
     assert container is not None and container.command == ["pushflow", "execute"]
     assert container.env["PUSHFLOW_FLOW_RUN_ID"] == run["id"]
     logs = "\n".join(e["message"] for e in api.get(f"/api/flow-runs/{run['id']}/logs").json())
     assert "total is 6" in logs
 
 
-def test_a_failing_flow_is_failed_and_a_failing_container_crashed(server: LiveServer, flows: Path, pool: str) -> None:
-    api = server.client()
-    failed = final(api, trigger(api, deploy(server, flows, pool, "boom")))
+def test_a_failing_flow_is_failed_and_a_failing_container_crashed(
+    ecs_server: LiveServer, flows: Path, pool: str
+) -> None:
+    api = ecs_server.client()
+    failed = final(api, trigger(api, deploy(ecs_server, flows, pool, "boom")))
     assert failed["state"]["type"] == "FAILED"
     assert "boom from the flow" in (failed["state"]["message"] or "")
 
-    deployment = deploy(server, flows, pool, "doubler")
+    deployment = deploy(ecs_server, flows, pool, "doubler")
     response = api.post(
         f"/api/deployments/{deployment['id']}/runs",
         json={"job_variables": {"command": ["python", "-c", "raise SystemExit(7)"]}},
@@ -144,14 +113,14 @@ def test_a_failing_flow_is_failed_and_a_failing_container_crashed(server: LiveSe
 
 
 def test_an_image_that_cannot_be_pulled_crashes_the_run_and_shows_in_its_logs(
-    server: LiveServer, emulator: EcsEmulator, flows: Path, pool: str
+    ecs_server: LiveServer, ecs_emulator: EcsEmulator, flows: Path, pool: str
 ) -> None:
-    emulator.pull_errors["pushflow/missing:1"] = (
+    ecs_emulator.pull_errors["pushflow/missing:1"] = (
         "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
         "failed to resolve ref docker.io/pushflow/missing:1: not found"
     )
-    api = server.client()
-    deployment = deploy(server, flows, pool, "doubler")
+    api = ecs_server.client()
+    deployment = deploy(ecs_server, flows, pool, "doubler")
     response = api.post(
         f"/api/deployments/{deployment['id']}/runs",
         json={"job_variables": {"image": "pushflow/missing:1"}},
@@ -160,18 +129,18 @@ def test_an_image_that_cannot_be_pulled_crashes_the_run_and_shows_in_its_logs(
     assert crashed["state"]["type"] == "CRASHED"
     assert "TaskFailedToStart" in crashed["state"]["message"]
     assert "docker.io/pushflow/missing:1: not found" in crashed["state"]["message"]
-    shown = cli(server, "runs", "logs", crashed["id"])
+    shown = cli(ecs_server, "runs", "logs", crashed["id"])
     assert shown.returncode == 0, shown.stderr
     assert "No logs from the run itself" in shown.stderr
     assert "CannotPullContainerError" in shown.stdout
 
 
 def test_cancel_while_running_stops_the_task(
-    server: LiveServer, emulator: EcsEmulator, flows: Path, pool: str, tmp_path: Path
+    ecs_server: LiveServer, ecs_emulator: EcsEmulator, flows: Path, pool: str, tmp_path: Path
 ) -> None:
-    api = server.client()
+    api = ecs_server.client()
     started = tmp_path / "started"
-    run = trigger(api, deploy(server, flows, pool, "sleeper"), started=str(started))
+    run = trigger(api, deploy(ecs_server, flows, pool, "sleeper"), started=str(started))
     wait_for(started.exists, timeout=60, what="the flow to start in its container")
     wait_for(
         lambda: api.get(f"/api/flow-runs/{run['id']}").json()["state"]["type"] == "RUNNING",
@@ -183,7 +152,7 @@ def test_cancel_while_running_stops_the_task(
     task_arn = done["infrastructure"]["id"]
 
     def stopped_task() -> dict[str, Any] | None:
-        task = emulator.client("ecs").describe_tasks(cluster="pushflow", tasks=[task_arn])["tasks"][0]
+        task = ecs_emulator.client("ecs").describe_tasks(cluster="pushflow", tasks=[task_arn])["tasks"][0]
         return task if task["lastStatus"] == "STOPPED" else None
 
     task = wait_for(stopped_task, what="the ECS task to be stopped")
@@ -192,20 +161,20 @@ def test_cancel_while_running_stops_the_task(
 
 
 def test_a_second_control_plane_with_an_empty_home_finishes_cancels_and_cleans_up(
-    emulator: EcsEmulator, tmp_path: Path, pg_schema_url: str
+    ecs_emulator: EcsEmulator, tmp_path: Path, pg_schema_url: str
 ) -> None:
-    emulator.ensure_cluster_and_log_group("handover", "/pushflow/handover")
+    ecs_emulator.ensure_cluster_and_log_group("handover", "/pushflow/handover")
     defaults = {
         "image": "pushflow/flows:handover",
         "cluster": "handover",
-        "subnets": [emulator.default_subnet()],
+        "subnets": [ecs_emulator.default_subnet()],
         "region": REGION,
-        "endpoint_url": emulator.url,  # in the job, not the environment: the locator carries it
+        "endpoint_url": ecs_emulator.url,  # in the job, not the environment: the locator carries it
         "log_group": "/pushflow/handover",
         "execution_role_arn": "arn:aws:iam::123456789012:role/pushflow-execution",
         "run_token_secret_prefix": "pushflow/handover/",
     }
-    ecs, secrets = emulator.client("ecs"), emulator.client("secretsmanager")
+    ecs, secrets = ecs_emulator.client("ecs"), ecs_emulator.client("secretsmanager")
 
     def nothing_left() -> bool:
         arns = ecs.list_tasks(cluster="handover", desiredStatus="RUNNING")["taskArns"]

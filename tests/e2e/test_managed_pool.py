@@ -5,7 +5,6 @@ quotas hold (concurrent runs, run time, CPU-hours per day)."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 
 from push_pools.base import RunSpec, parse_job
 from push_pools.managed import STOCK_IMAGE, ManagedJob, ManagedPool
-from tests.e2e.test_code_sources import cli
+from tests.e2e.conftest import cli, provision_pool
 from tests.emulators.ecs import EcsEmulator
 from tests.helpers import LiveServer, final, trigger, wait_for
 
@@ -35,68 +34,47 @@ FLOW = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcsEmulator]:
-    emulator = EcsEmulator(tmp_path_factory.mktemp("ecs-containers")).start()
-    emulator.simulator.fresh_working_dirs = True
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
-
-
-@pytest.fixture(scope="module")
-def server(emulator: EcsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("home"), extra_env=emulator.env()).start()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-@pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("project")
     (root / "flows.py").write_text(FLOW)
     return root
 
 
-def managed_pool(server: LiveServer, name: str, concurrency_limit: int | None = None, **quotas: Any) -> str:
+def managed_pool(ecs_server: LiveServer, name: str, concurrency_limit: int | None = None, **quotas: Any) -> str:
     """A managed pool over ecs, made by the operator once, as docs/pools/managed.md shows."""
-    settings = [f"--set={key}={value}" for key, value in {"inner": "ecs", **quotas}.items()]
-    created = cli(server, "pool", "create", name, "--type", "managed", *settings)
-    assert created.returncode == 0, created.stdout + created.stderr
+    provision_pool(
+        ecs_server, name, "managed", *[f"{key}={value}" for key, value in {"inner": "ecs", **quotas}.items()]
+    )
     if concurrency_limit is not None:
-        limited = cli(server, "pool", "update", name, "--concurrency-limit", str(concurrency_limit))
+        limited = cli(ecs_server, "pool", "update", name, "--concurrency-limit", str(concurrency_limit))
         assert limited.returncode == 0, limited.stdout + limited.stderr
-    provisioned = cli(server, "pool", "provision", name)
-    assert provisioned.returncode == 0, provisioned.stdout + provisioned.stderr
     return name
 
 
-def deploy(server: LiveServer, project: Path, pool: str, *extra: str) -> dict[str, Any]:
-    done = cli(server, "deploy", "flows.py:managed", "--name", pool, "--pool", pool, *extra, cwd=project)
+def deploy(ecs_server: LiveServer, project: Path, pool: str, *extra: str) -> dict[str, Any]:
+    done = cli(ecs_server, "deploy", "flows.py:managed", "--name", pool, "--pool", pool, *extra, cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
-    return server.client().get(f"/api/deployments/by-name/managed/{pool}").json()  # type: ignore[no-any-return]
+    return ecs_server.client().get(f"/api/deployments/by-name/managed/{pool}").json()  # type: ignore[no-any-return]
 
 
 def test_a_size_class_becomes_the_inner_pools_cpu_and_memory(
-    server: LiveServer, emulator: EcsEmulator, project: Path
+    ecs_server: LiveServer, ecs_emulator: EcsEmulator, project: Path
 ) -> None:
-    pool = managed_pool(server, "managed-sizes")
-    deployment = deploy(server, project, pool, "--job-var", "size=medium", "--job-var", 'pip_packages=["six"]')
+    pool = managed_pool(ecs_server, "managed-sizes")
+    deployment = deploy(ecs_server, project, pool, "--job-var", "size=medium", "--job-var", 'pip_packages=["six"]')
     assert deployment["source"]["type"] == "bundle"  # the default on a managed pool
-    api = server.client()
+    api = ecs_server.client()
     run = trigger(api, deployment, job_variables={"env": {"PUSHFLOW_PIP_NO_INDEX": "yes"}}, seconds=0)
     done = final(api, run, timeout=120)
     # six is not on any index offered to it: the install fails, naming it; what matters
     # here is what was submitted.
     assert "six" in (done["state"]["message"] or ""), done["state"]
-    ecs = emulator.client("ecs")
+    ecs = ecs_emulator.client("ecs")
     task = ecs.describe_tasks(cluster="pushflow", tasks=[done["infrastructure"]["id"]])["tasks"][0]
     definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
     assert (definition["cpu"], definition["memory"]) == ("1024", "2048")
     assert definition["containerDefinitions"][0]["image"] == STOCK_IMAGE
-    container = emulator.simulator.get(task["taskArn"])
+    container = ecs_emulator.simulator.get(task["taskArn"])
     assert container is not None and container.env["PUSHFLOW_PIP_PACKAGES"] == "six"
 
 
@@ -120,19 +98,19 @@ def test_sizes_map_per_inner_provider(tmp_path: Path) -> None:
         assert inner_job["image"] == STOCK_IMAGE
 
 
-def test_authors_cannot_set_the_operators_knobs(server: LiveServer, project: Path) -> None:
-    pool = managed_pool(server, "managed-knobs")
+def test_authors_cannot_set_the_operators_knobs(ecs_server: LiveServer, project: Path) -> None:
+    pool = managed_pool(ecs_server, "managed-knobs")
     args = ["deploy", "flows.py:managed", "--name", "knobs", "--pool", pool, "--job-var", "image=x:1"]
-    done = cli(server, *args, cwd=project)
+    done = cli(ecs_server, *args, cwd=project)
     assert done.returncode != 0
     assert "image belong to the managed pool's operator" in done.stderr
     assert "size" in done.stderr and "pip_packages" in done.stderr
 
 
-def test_the_concurrent_run_quota_holds_under_20_triggers(server: LiveServer, project: Path) -> None:
-    pool = managed_pool(server, "managed-concurrency", concurrency_limit=3)
-    deployment = deploy(server, project, pool)
-    api = server.client()
+def test_the_concurrent_run_quota_holds_under_20_triggers(ecs_server: LiveServer, project: Path) -> None:
+    pool = managed_pool(ecs_server, "managed-concurrency", concurrency_limit=3)
+    deployment = deploy(ecs_server, project, pool)
+    api = ecs_server.client()
     created = [trigger(api, deployment, seconds=0.5) for _ in range(20)]
     waiting = [r for r in created if api.get(f"/api/flow-runs/{r['id']}").json()["state"]["type"] == "SCHEDULED"]
     assert waiting, "with 20 triggers and 3 slots some runs must wait"
@@ -150,26 +128,26 @@ def test_the_concurrent_run_quota_holds_under_20_triggers(server: LiveServer, pr
     assert peak <= 3
 
 
-def test_the_run_time_limit_stops_a_long_run(server: LiveServer, emulator: EcsEmulator, project: Path) -> None:
-    pool = managed_pool(server, "managed-time", max_run_seconds=3)
-    deployment = deploy(server, project, pool)
-    api = server.client()
+def test_the_run_time_limit_stops_a_long_run(ecs_server: LiveServer, ecs_emulator: EcsEmulator, project: Path) -> None:
+    pool = managed_pool(ecs_server, "managed-time", max_run_seconds=3)
+    deployment = deploy(ecs_server, project, pool)
+    api = ecs_server.client()
     done = final(api, trigger(api, deployment, seconds=300), timeout=90)
     assert done["state"]["type"] == "CRASHED"
     assert "exceeded the pool's 3 s limit" in done["state"]["message"]
 
     def stopped() -> bool:
-        task = emulator.client("ecs").describe_tasks(cluster="pushflow", tasks=[done["infrastructure"]["id"]])
+        task = ecs_emulator.client("ecs").describe_tasks(cluster="pushflow", tasks=[done["infrastructure"]["id"]])
         return bool(task["tasks"][0]["lastStatus"] == "STOPPED")
 
     wait_for(stopped, timeout=30, what="the ECS task to be stopped")
 
 
-def test_the_daily_cpu_hours_quota_holds_new_runs(server: LiveServer, project: Path) -> None:
+def test_the_daily_cpu_hours_quota_holds_new_runs(ecs_server: LiveServer, project: Path) -> None:
     # 0.0002 vCPU-hours = 1.44 s of a small (0.5 vCPU) ECS task
-    pool = managed_pool(server, "managed-cpu", cpu_hours_per_day=0.0002)
-    deployment = deploy(server, project, pool)
-    api = server.client()
+    pool = managed_pool(ecs_server, "managed-cpu", cpu_hours_per_day=0.0002)
+    deployment = deploy(ecs_server, project, pool)
+    api = ecs_server.client()
     first = final(api, trigger(api, deployment, seconds=3), timeout=90)
     assert first["state"]["type"] == "COMPLETED"
     held = trigger(api, deployment)
