@@ -65,7 +65,7 @@ def _managed_pools(session: Session) -> list[tuple[Pool, ManagedJob]]:
 
 
 def enforce_run_time_limits(services: Any) -> int:
-    """Stop and crash runs of managed pools active past their pool's `max_run_seconds`.
+    """Crash and stop runs of managed pools active past their pool's `max_run_seconds`.
     The provider is called outside any transaction: no database lock waits on a cloud API."""
     now = utcnow()
     overdue: list[tuple[FlowRun, str, int]] = []
@@ -84,8 +84,8 @@ def enforce_run_time_limits(services: Any) -> int:
             overdue += [(run, pool.name, job.max_run_seconds) for run in found]
     if not overdue:
         return 0
-    for run, _, _ in overdue:
-        _stop(services, run)
+    # Crash first, then stop: a stopped runtime reports its own SIGTERM at once, and the
+    # run must end saying why the pool stopped it.
     crashed = 0
     with Session(services.engine, expire_on_commit=False) as session:
         for run, pool_name, seconds in overdue:
@@ -97,6 +97,8 @@ def enforce_run_time_limits(services: Any) -> int:
             result = runs.set_state(session, current, State(StateType.CRASHED, message=message))
             crashed += result.status == "ACCEPT"
         session.commit()
+    for run, _, _ in overdue:
+        _stop(services, run)
     return crashed
 
 
