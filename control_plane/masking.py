@@ -14,7 +14,7 @@ from typing import Any
 
 # A key that names a secret hides its whole value (a `secure_env` dict hides every entry).
 SECRET_KEY = re.compile(
-    r"secret|passw|token|api[_-]?key|credential|private[_-]?key|secure|auth|connection[_-]?string|sas",
+    r"secret|passw|token|api[_-]?key|account[_-]?key|credential|private[_-]?key|secure|auth|connection[_-]?string|sas",
     re.IGNORECASE,
 )
 MASK = "•••••• (hidden)"

@@ -18,10 +18,11 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
 
 from push_pools import registry
 from push_pools.base import InfraRef, InfraStatus, JobVariables, Provisioning, PushPool, Released, RunSpec, parse_job
+from push_pools.deps_cache import CacheVolume
 
 STOCK_IMAGE = "pushflow/runtime:0.1.0"
 InnerType = Literal["ecs", "cloud-run", "aci"]
@@ -63,10 +64,41 @@ class ManagedJob(JobVariables):
     image: str = Field(default=STOCK_IMAGE, description="The stock pushflow runtime image (docker/runtime.Dockerfile)")
     max_run_seconds: int | None = Field(default=3600, gt=0, description="Stop and crash runs longer than this")
     cpu_hours_per_day: float | None = Field(default=None, gt=0, description="vCPU-hours the pool's runs may use a day")
+    deps_cache: dict[str, Any] | None = Field(
+        default=None,
+        description="A volume for the runtime's requirements cache, in the inner pool's shape: ecs "
+        "{file_system_id, ...} (EFS), cloud-run {bucket} or {nfs_server, nfs_path}, aci "
+        "{storage_account_name, share_name, storage_account_key} (Azure Files)",
+    )
+
+    @model_validator(mode="after")
+    def _deps_cache_fits_the_inner_pool(self) -> ManagedJob:
+        if self.deps_cache is not None:
+            try:
+                cache_model(self.inner).model_validate(self.deps_cache)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+                raise ValueError(f"deps_cache is not a {self.inner} volume ({problems})") from None
+        return self
 
     @property
     def vcpus(self) -> float:
         return SIZES[self.inner][self.size][0]
+
+
+def cache_model(inner: str) -> type[CacheVolume]:
+    """The inner pool type's requirements-cache volume (imported on use, like its adapter)."""
+    if inner == "ecs":
+        from push_pools.ecs.job import EfsCache
+
+        return EfsCache
+    if inner == "cloud-run":
+        from push_pools.cloud_run.job import CloudRunCache
+
+        return CloudRunCache
+    from push_pools.aci.job import AzureFilesCache
+
+    return AzureFilesCache
 
 
 class ManagedPool:
@@ -93,8 +125,10 @@ class ManagedPool:
         env = dict(job.env)
         if job.pip_packages:
             env["PUSHFLOW_PIP_PACKAGES"] = " ".join(job.pip_packages)
-        resources = SIZES[job.inner][job.size][1]
-        return parse_job(self._adapter(job.inner).Job, job.inner_job, {"image": job.image, "env": env, **resources})
+        operator: dict[str, Any] = {"image": job.image, "env": env, **SIZES[job.inner][job.size][1]}
+        if job.deps_cache is not None:
+            operator["deps_cache"] = job.deps_cache
+        return parse_job(self._adapter(job.inner).Job, job.inner_job, operator)
 
     def submit(self, run: RunSpec, job: ManagedJob, *, timeout: float = 30.0) -> InfraRef:
         return self._adapter(job.inner).submit(run, self.inner_job(run, job), timeout=timeout)

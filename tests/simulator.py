@@ -4,6 +4,12 @@ runtime to start, run the flow and report back.
 
 Each cloud test reads the submission from its emulator, calls `start`, and writes the
 outcome (`exit_code`) back into the emulator the way the provider would report it.
+
+Volumes: a process has no mount namespace, so a volume the provider would mount at a
+container path is a host folder, and every environment value or command word naming a
+path under that container path is translated to the same path under the host folder --
+what the program inside would see at the mount path. Two containers given the same host
+folder share it, as two tasks mounting one file system do.
 """
 
 from __future__ import annotations
@@ -71,7 +77,13 @@ class ContainerSimulator:
         self.containers: dict[str, SimulatedContainer] = {}
         self._lock = threading.Lock()
 
-    def start(self, key: str, command: Sequence[str], env: Mapping[str, str]) -> SimulatedContainer:
+    def start(
+        self, key: str, command: Sequence[str], env: Mapping[str, str], mounts: Mapping[str, Path] | None = None
+    ) -> SimulatedContainer:
+        """Run `command` with `env`; `mounts` maps container paths to host folders."""
+        if mounts:
+            command = [_mounted(word, mounts) for word in command]
+            env = {name: _mounted(value, mounts) for name, value in env.items()}
         with self._lock:
             if key not in self.containers:
                 safe = "".join(c if c.isalnum() else "_" for c in key)[-80:]
@@ -88,3 +100,11 @@ class ContainerSimulator:
     def stop_all(self) -> None:
         for container in list(self.containers.values()):
             container.stop()
+
+
+def _mounted(value: str, mounts: Mapping[str, Path]) -> str:
+    for container_path, host in mounts.items():
+        if value == container_path or value.startswith(container_path.rstrip("/") + "/"):
+            host.mkdir(parents=True, exist_ok=True)
+            return str(host) + value[len(container_path.rstrip("/")) :]
+    return value

@@ -11,6 +11,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from push_pools.base import JobVariables
+from push_pools.deps_cache import CacheVolume
 
 PUBLIC_CLOUD = "https://management.azure.com"
 # Names for `credential`; anything else must be "package.module:factory".
@@ -46,6 +47,29 @@ class DnsConfig(BaseModel):
     options: str | None = None
 
 
+class AzureFilesCache(CacheVolume):
+    """An Azure Files share mounted into every run's container group as the requirements
+    cache: the group's `volumes[].azureFile` and the container's `volumeMounts[]` (ARM
+    Microsoft.ContainerInstance/containerGroups 2023-05-01, AzureFileVolume: shareName and
+    storageAccountName required, storageAccountKey; "Mount an Azure file share in Azure
+    Container Instances": Linux containers only, and the share must exist)."""
+
+    storage_account_name: str = Field(pattern=r"^[a-z0-9]{3,24}$", description="The storage account holding the share")
+    share_name: str = Field(description="The Azure Files share, e.g. pushflow-deps")
+    storage_account_key: SecretStr = Field(
+        description="The storage account key; sent once at creation, never read back"
+    )
+
+    @field_validator("share_name")
+    @classmethod
+    def _share_name(cls, value: str) -> str:
+        # Azure Files share names: 3-63 lowercase letters, digits and single hyphens,
+        # starting and ending with a letter or digit ("Naming and referencing shares").
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{1,61})[a-z0-9]", value) or "--" in value:
+            raise ValueError(f"{value!r} is not a share name: 3-63 lowercase letters, digits and single hyphens")
+        return value
+
+
 class AciJob(JobVariables):
     subscription_id: str = Field(description="Azure subscription the container groups are created in")
     resource_group: str = Field(description="Resource group the container groups are created in")
@@ -67,6 +91,9 @@ class AciJob(JobVariables):
     dns_config: DnsConfig | None = None
     image_registry_credentials: list[RegistryCredential] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict, description="Extra ARM tags on each group")
+    deps_cache: AzureFilesCache | None = Field(
+        default=None, description="An Azure Files share for the runtime's requirements cache, shared by every run"
+    )
     keep_after_completion: bool = Field(
         default=False,
         description="Stop and keep each group when its run ends (for its logs) instead of deleting it",

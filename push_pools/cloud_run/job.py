@@ -8,11 +8,40 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from push_pools.base import JobVariables
+from push_pools.deps_cache import CacheVolume
 
 MAX_TIMEOUT_SECONDS = 168 * 3600  # Cloud Run jobs: a task may run for up to 7 days
 _MEMORY = re.compile(r"^\d+(\.\d+)?(Mi|Gi|M|G)$")
 _SECRET = re.compile(r"^(projects/[^/]+/secrets/)?[A-Za-z0-9_-]+(/versions/[A-Za-z0-9_-]+|:[A-Za-z0-9_-]+)?$")
 DEFAULT_COMMAND = ["pushflow", "execute"]
+
+
+class CloudRunCache(CacheVolume):
+    """A volume mounted into every run's job as the requirements cache: a Cloud Storage
+    bucket through Cloud Storage FUSE, or an NFS share such as Filestore (Cloud Run Admin
+    API v2, TaskTemplate `volumes[]` with `gcs` or `nfs`, and the container's
+    `volumeMounts[]`; "Configure Cloud Storage volume mounts for jobs", "Configure NFS
+    volume mounts for jobs"). NFS suits pip's many small files better than FUSE, which
+    stages each write and offers no file locking."""
+
+    bucket: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$", description="Cloud Storage bucket (FUSE)"
+    )
+    mount_options: list[str] = Field(
+        default_factory=list, description="Cloud Storage FUSE mount options, e.g. implicit-dirs"
+    )
+    nfs_server: str | None = Field(default=None, description="NFS server address, e.g. a Filestore IP")
+    nfs_path: str = Field(default="/", description="The exported folder on the NFS server")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CloudRunCache:
+        if (self.bucket is None) == (self.nfs_server is None):
+            raise ValueError("set either bucket (Cloud Storage FUSE) or nfs_server (NFS), not both")
+        if self.mount_options and self.bucket is None:
+            raise ValueError("mount_options are Cloud Storage FUSE options; they need bucket")
+        if not self.nfs_path.startswith("/"):
+            raise ValueError(f"nfs_path {self.nfs_path!r} must be absolute, e.g. /pushflow")
+        return self
 
 
 class CloudRunJob(JobVariables):
@@ -52,6 +81,9 @@ class CloudRunJob(JobVariables):
         "projects/P/secrets/SECRET/versions/V (version defaults to latest)",
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Labels on each run's job")
+    deps_cache: CloudRunCache | None = Field(
+        default=None, description="A Cloud Storage or NFS volume for the runtime's requirements cache"
+    )
     api_endpoint: str | None = Field(
         default=None,
         description="Cloud Run API endpoint override: a regional or private https endpoint, "
@@ -112,4 +144,12 @@ class CloudRunJob(JobVariables):
     def _one_kind_of_vpc(self) -> CloudRunJob:
         if self.vpc_connector and (self.network or self.subnetwork):
             raise ValueError("set either vpc_connector or network/subnetwork (direct VPC egress), not both")
+        return self
+
+    @model_validator(mode="after")
+    def _nfs_needs_a_vpc(self) -> CloudRunJob:
+        # An NFS server (Filestore) has a private address: the job reaches it only through
+        # a VPC connector or direct VPC egress ("Configure NFS volume mounts for jobs").
+        if self.deps_cache and self.deps_cache.nfs_server and not (self.vpc_connector or self.network):
+            raise ValueError("an NFS deps_cache needs vpc_connector or network (direct VPC egress) to reach the server")
         return self

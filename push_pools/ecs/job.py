@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from push_pools.base import JobVariables
+from push_pools.deps_cache import CacheVolume
 
 # The CPU sizes Fargate accepts (AWS "Task CPU and memory"); checked here so a typo fails
 # before anything reaches AWS. Memory ranges per size are left to AWS to check.
@@ -19,6 +20,35 @@ class CapacityProviderItem(BaseModel):
     capacity_provider: str = Field(description="e.g. FARGATE, FARGATE_SPOT or an EC2 capacity provider")
     weight: int = Field(default=1, ge=0, le=1000)
     base: int = Field(default=0, ge=0, le=100000)
+
+
+class EfsCache(CacheVolume):
+    """An Amazon EFS file system mounted into every task as the requirements cache: the task
+    definition's `volumes[].efsVolumeConfiguration` and the container's `mountPoints`
+    (ECS Developer Guide, "Specify an Amazon EFS file system in an Amazon ECS task
+    definition"). Fargate needs platform version 1.4.0 or later (LATEST is) and the task's
+    security group must reach the file system's mount targets on port 2049."""
+
+    file_system_id: str = Field(pattern=r"^fs-[0-9a-f]{8,40}$", description="The EFS file system, e.g. fs-0123abcd")
+    root_directory: str = Field(
+        default="/", description="The folder of the file system to mount; must be / with an access point"
+    )
+    access_point_id: str | None = Field(
+        default=None, pattern=r"^fsap-[0-9a-f]{8,40}$", description="An EFS access point (sets the folder and the user)"
+    )
+    iam: bool = Field(default=False, description="Mount with the task role's IAM identity (needs transit encryption)")
+    transit_encryption: bool = Field(default=True, description="Encrypt traffic to EFS (TLS)")
+
+    @model_validator(mode="after")
+    def _documented_combinations(self) -> EfsCache:
+        # "If an EFS access point is specified in the authorizationConfig, the root directory
+        # parameter must either be omitted or set to /", and an access point or IAM
+        # authorization needs transit encryption ENABLED (same page).
+        if self.access_point_id and self.root_directory != "/":
+            raise ValueError("with access_point_id, root_directory must be / (the access point sets the folder)")
+        if (self.access_point_id or self.iam) and not self.transit_encryption:
+            raise ValueError("access_point_id and iam need transit_encryption=true")
+        return self
 
 
 class EcsJob(JobVariables):
@@ -64,6 +94,9 @@ class EcsJob(JobVariables):
         default=None,
         description="Override the AWS endpoints (private endpoints, emulators); AWS_ENDPOINT_URL "
         "and AWS_ENDPOINT_URL_<SERVICE> work too",
+    )
+    deps_cache: EfsCache | None = Field(
+        default=None, description="An EFS volume for the runtime's requirements cache, shared by every run"
     )
     run_token_secret_prefix: str | None = Field(
         default=None,

@@ -15,9 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from push_pools.ecs.aws import AwsApi, Endpoint, error_code
-from push_pools.ecs.job import EcsJob
+from push_pools.ecs.job import EcsJob, EfsCache
 from push_pools.ecs.status import CONTAINER_NAME
 from push_pools.errors import PushPoolError, SubmissionError
+
+DEPS_VOLUME = "pushflow-deps-cache"
 
 
 def definition(job: EcsJob, region: str | None) -> dict[str, Any]:
@@ -28,6 +30,11 @@ def definition(job: EcsJob, region: str | None) -> dict[str, Any]:
         "essential": True,
         "memory": job.memory,
     }
+    volumes = []
+    if job.deps_cache is not None:
+        volumes.append(_efs_volume(job.deps_cache))
+        container["mountPoints"] = [{"sourceVolume": DEPS_VOLUME, "containerPath": job.deps_cache.mount_path}]
+        container["environment"] = [{"name": k, "value": v} for k, v in job.deps_cache.env().items()]
     if job.log_group:
         options = {"awslogs-group": job.log_group, "awslogs-stream-prefix": job.log_stream_prefix}
         if region:
@@ -40,11 +47,27 @@ def definition(job: EcsJob, region: str | None) -> dict[str, Any]:
         "cpu": str(job.cpu),
         "memory": str(job.memory),
     }
+    if volumes:
+        body["volumes"] = volumes
     if job.execution_role_arn:
         body["executionRoleArn"] = job.execution_role_arn
     if job.task_role_arn:
         body["taskRoleArn"] = job.task_role_arn
     return body
+
+
+def _efs_volume(cache: EfsCache) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "fileSystemId": cache.file_system_id,
+        "rootDirectory": cache.root_directory,
+        "transitEncryption": "ENABLED" if cache.transit_encryption else "DISABLED",
+    }
+    if cache.access_point_id or cache.iam:
+        authorization: dict[str, str] = {"iam": "ENABLED" if cache.iam else "DISABLED"}
+        if cache.access_point_id:
+            authorization["accessPointId"] = cache.access_point_id
+        config["authorizationConfig"] = authorization
+    return {"name": DEPS_VOLUME, "efsVolumeConfiguration": config}
 
 
 def family_of(body: dict[str, Any]) -> str:

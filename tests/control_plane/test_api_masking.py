@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-SECRETS = ("aci-secure-value", "registry-pw", "env-db-password", "run-api-token", "url-password")
+SECRETS = ("aci-secure-value", "registry-pw", "env-db-password", "run-api-token", "url-password", "share-key")
 
 ACI_DEFAULTS = {
     "subscription_id": "sub",
@@ -17,6 +17,7 @@ ACI_DEFAULTS = {
     "secure_env": {"STRIPE": "aci-secure-value"},
     "image_registry_credentials": [{"server": "r.azurecr.io", "username": "u", "password": "registry-pw"}],
     "env": {"DB_PASSWORD": "env-db-password", "LOG_LEVEL": "debug"},
+    "deps_cache": {"storage_account_name": "pfcache", "share_name": "deps", "storage_account_key": "share-key"},
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import cli, provision_pool
+from tests.emulators.ecs import EcsEmulator
 from tests.helpers import LiveServer, final, trigger
 
 FLOW = textwrap.dedent(
@@ -40,13 +41,22 @@ FLOW = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def deps_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("deps-cache")
+def file_system(ecs_emulator: EcsEmulator) -> str:
+    """An EFS file system (in moto) for the requirements cache, as an operator makes one."""
+    return str(ecs_emulator.client("efs").create_file_system(CreationToken="pushflow-deps")["FileSystemId"])
 
 
 @pytest.fixture(scope="module")
-def pool(ecs_server: LiveServer, deps_cache: Path) -> str:
-    provision_pool(ecs_server, "travel", "ecs", "image=pushflow/runtime:test", f"env.PUSHFLOW_DEPS_CACHE={deps_cache}")
+def deps_cache(ecs_emulator: EcsEmulator, file_system: str) -> Path:
+    """The host folder the emulator mounts for that file system in every task."""
+    return ecs_emulator.simulator.log_dir / "efs" / file_system
+
+
+@pytest.fixture(scope="module")
+def pool(ecs_server: LiveServer, file_system: str) -> str:
+    provision_pool(
+        ecs_server, "travel", "ecs", "image=pushflow/runtime:test", f"deps_cache.file_system_id={file_system}"
+    )
     return "travel"
 
 
@@ -210,8 +220,8 @@ REQUIRING_FLOW = textwrap.dedent(
 )
 
 
-def test_requirements_install_once_from_find_links_and_are_cached(
-    ecs_server: LiveServer, pool: str, tmp_path: Path, deps_cache: Path
+def test_requirements_install_once_from_find_links_and_are_cached_on_the_efs_volume(
+    ecs_server: LiveServer, ecs_emulator: EcsEmulator, pool: str, tmp_path: Path, deps_cache: Path
 ) -> None:
     links = tmp_path / "wheels"
     build_wheel(links, "pfdemo-greeting", "0.1", "def greet(name):\n    return f'greetings from a wheel, {name}'\n")
@@ -235,7 +245,13 @@ def test_requirements_install_once_from_find_links_and_are_cached(
     assert "requirements: using the cached environment" in second_logs
     assert "pip install" not in second_logs
     assert "greetings from a wheel, second" in second_logs
+    # Each run was a new task; the environment lives on the EFS volume both mounted.
     assert len([p for p in (deps_cache / "envs").iterdir() if not p.name.startswith(".")]) >= 1
+    ecs = ecs_emulator.client("ecs")
+    task = ecs.describe_tasks(cluster="pushflow", tasks=[second["infrastructure"]["id"]])["tasks"][0]
+    definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
+    assert definition["volumes"][0]["efsVolumeConfiguration"]["fileSystemId"] == deps_cache.name
+    assert definition["containerDefinitions"][0]["mountPoints"][0]["containerPath"] == "/var/cache/pushflow/deps"
 
 
 def test_a_missing_requirement_fails_the_run_naming_it(ecs_server: LiveServer, pool: str, tmp_path: Path) -> None:

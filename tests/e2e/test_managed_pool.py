@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from push_pools.base import RunSpec, parse_job
+from push_pools.errors import JobConfigError
 from push_pools.managed import STOCK_IMAGE, ManagedJob, ManagedPool
 from tests.e2e.conftest import cli, provision_pool
 from tests.emulators.ecs import EcsEmulator
@@ -96,6 +97,18 @@ def test_sizes_map_per_inner_provider(tmp_path: Path) -> None:
         inner_job = pool.inner_job(run, job).model_dump()
         assert {k: inner_job[k] for k in resources} == resources, inner
         assert inner_job["image"] == STOCK_IMAGE
+
+
+def test_the_operators_deps_cache_reaches_the_inner_pool_and_must_fit_it() -> None:
+    pool = ManagedPool()
+    defaults = {"inner": "ecs", "inner_job": {"cluster": "c"}, "deps_cache": {"file_system_id": "fs-0123abcd"}}
+    inner = pool.inner_job(RunSpec(run_id="r1", env={}), parse_job(ManagedJob, defaults, {"size": "medium"}))
+    assert inner.deps_cache is not None and inner.deps_cache.file_system_id == "fs-0123abcd"
+    cloud_run = {"inner": "cloud-run", "inner_job": {"project": "p", "region": "europe-west1"}}
+    with pytest.raises(JobConfigError, match="deps_cache is not a cloud-run volume"):
+        parse_job(ManagedJob, {**cloud_run, "deps_cache": {"file_system_id": "fs-0123abcd"}})
+    job = parse_job(ManagedJob, {**cloud_run, "deps_cache": {"bucket": "pf-deps"}})
+    assert pool.inner_job(RunSpec(run_id="r1", env={}), job).deps_cache.bucket == "pf-deps"
 
 
 def test_authors_cannot_set_the_operators_knobs(ecs_server: LiveServer, project: Path) -> None:

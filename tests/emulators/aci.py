@@ -25,6 +25,13 @@ The real `azure-mgmt-containerinstance` client talks to it. What it honours:
 - ARM finishes a delete it accepted (202) whether or not anyone polls its Location.
 - Unknown properties are refused with 400 InvalidRequestContent ("Could not find member
   ..."), as ARM's deserializer does, so a misspelt field fails in tests.
+- Volumes: the group's `volumes[]` (name + one of azureFile, emptyDir, secret, gitRepo)
+  and each container's `volumeMounts[]` (name, mountPath, readOnly), with the members of
+  the 2023-05-01 schema; an azureFile volume needs shareName and storageAccountName, a
+  mount must name a declared volume, and `storageAccountKey` is never returned.
+  Provisioning mounts an Azure Files share registered in `file_shares["account/share"] =
+  (key, host folder)`; a share that does not exist or a wrong key fails the group
+  ("Mount an Azure file share in Azure Container Instances").
 - Hooks: `fail_next(...)` answers the next matching requests with a transient error;
   `lose_answer(...)` carries the next matching request out, then answers 500 (its answer
   was lost); `stall()` keeps new groups provisioning; `inaccessible_images` are refused
@@ -126,6 +133,7 @@ class AciFake:
         self.injected: list[tuple[str, str, int]] = []
         self.inaccessible_images: set[str] = set()
         self.unpullable_images: set[str] = set()
+        self.file_shares: dict[str, tuple[str, Path]] = {}  # "account/share" -> (account key, host folder)
         self._faults: list[_Fault] = []
         self._lost: list[_Fault] = []
         self.stalled = False
@@ -355,11 +363,28 @@ class AciFake:
                     "message": f"Failed to pull image '{image}': manifest unknown.",
                 }
                 return
+        shares = {}
+        for volume in group.body["properties"].get("volumes") or []:
+            share = volume.get("azureFile")
+            if share is None:
+                continue
+            where = f"{share['storageAccountName']}/{share['shareName']}"
+            known = self.file_shares.get(where)
+            if known is None or known[0] != share.get("storageAccountKey"):
+                group.provisioning = "Failed"
+                group.failure = {
+                    "code": "FailedToMountAzureFileVolume",
+                    "message": f"Failed to mount Azure File Volume {volume['name']!r}: share {where} not found "
+                    "or the storage account key is wrong.",
+                }
+                return
+            shares[volume["name"]] = known[1]
         group.provisioning = "Succeeded"
         for container in group.containers:
             props = container["properties"]
             env = {e["name"]: e.get("secureValue", e.get("value", "")) for e in props.get("environmentVariables", [])}
-            self.simulator.start(self._key(group, container["name"]), props.get("command") or [], env)
+            mounts = {m["mountPath"]: shares[m["name"]] for m in props.get("volumeMounts") or [] if m["name"] in shares}
+            self.simulator.start(self._key(group, container["name"]), props.get("command") or [], env, mounts)
 
     def _restart(self, group: FakeGroup) -> None:
         self.restarts.append(group.id.rsplit("/", 1)[1])
@@ -420,6 +445,8 @@ class AciFake:
         props = view["properties"]
         for cred in props.get("imageRegistryCredentials", []):
             cred.pop("password", None)
+        for volume in props.get("volumes", []):
+            (volume.get("azureFile") or {}).pop("storageAccountKey", None)
         states = []
         for container in props["containers"]:
             for env in container["properties"].get("environmentVariables", []):
@@ -519,6 +546,29 @@ def _validate(body: Any) -> str | None:
             return f"Container '{container.get('name')}' needs resources.requests cpu and memoryInGB."
     if body["properties"].get("osType") not in ("Linux", "Windows"):
         return "The osType property is required (Linux or Windows)."
+    return _validate_volumes(body["properties"])
+
+
+def _validate_volumes(props: dict[str, Any]) -> str | None:
+    names = set()
+    for volume in props.get("volumes") or []:
+        name = volume.get("name")
+        if not name or name in names:
+            return f"Volume names must be set and unique: {name!r}."
+        names.add(name)
+        sources = [k for k in ("azureFile", "emptyDir", "secret", "gitRepo") if k in volume]
+        if len(sources) != 1:
+            return f"Volume '{name}' must have exactly one of azureFile, emptyDir, secret or gitRepo."
+        share = volume.get("azureFile")
+        if share is not None and not (share.get("shareName") and share.get("storageAccountName")):
+            return f"Volume '{name}': azureFile needs shareName and storageAccountName."
+    for container in props.get("containers") or []:
+        for mount in container.get("properties", {}).get("volumeMounts") or []:
+            if not mount.get("mountPath"):
+                return f"Container '{container.get('name')}': a volume mount needs a mountPath."
+            if mount.get("name") not in names:
+                name = container.get("name")
+                return f"Container '{name}' mounts volume '{mount.get('name')}', which the group does not define."
     return None
 
 
@@ -559,6 +609,9 @@ _MEMBERS = {
         "instanceView",
     },
     "environmentVariable": {"name", "value", "secureValue"},
+    "volume": {"name", "azureFile", "emptyDir", "secret", "gitRepo"},
+    "azureFile": {"shareName", "readOnly", "storageAccountName", "storageAccountKey"},
+    "volumeMount": {"name", "mountPath", "readOnly"},
 }
 
 
@@ -583,6 +636,11 @@ def _unknown_member(body: Any) -> str | None:
         problem = problem or check(props, "container.properties", "ContainerProperties")
         for env in props.get("environmentVariables") or []:
             problem = problem or check(env, "environmentVariable", "EnvironmentVariable")
+        for mount in props.get("volumeMounts") or []:
+            problem = problem or check(mount, "volumeMount", "VolumeMount")
+    for volume in (body.get("properties") or {}).get("volumes") or []:
+        problem = problem or check(volume, "volume", "Volume")
+        problem = problem or check(volume.get("azureFile"), "azureFile", "AzureFileVolume")
     return problem
 
 

@@ -23,6 +23,15 @@ Faithful to the cases the adapter must survive (each from the provider's documen
   payload received. Unknown name ..."), as Google's JSON transcoding does
   (https://cloud.google.com/apis/design/errors#error_payloads), so a misspelt field fails here.
 
+- Volumes (TaskTemplate `volumes[]`, the container's `volumeMounts[]`): each volume has a
+  name and one source, a `gcs` bucket or an `nfs` server; a mount must name a declared
+  volume ("This must match the Name of a Volume", VolumeMount in the v2 REST reference)
+  and may not be on /dev, /proc or /sys ("Disallowed paths", Cloud Run volume mounts).
+  At execution start a volume is a host folder -- `buckets[bucket]` or
+  `nfs_exports["server:path"]` -- given to the container simulator at the mount path; a
+  bucket or export that does not exist fails the execution's ResourcesAvailable
+  condition, as a mount failure does.
+
 Test hooks: `inject(status, times=, method=, path_contains=)` for transient errors,
 `lose_answer(method=, path_contains=)` (carry the request out, answer 503), `stall()`
 (executions wait for resources while inside), `missing_images`, `denied_service_accounts`,
@@ -134,6 +143,8 @@ class FakeCloudRun:
         self.missing_images: set[str] = set()
         self.denied_service_accounts: set[str] = set()
         self.secrets: dict[str, str] = {}  # "projects/P/secrets/NAME" -> value (latest)
+        self.buckets: dict[str, Path] = {}  # Cloud Storage bucket -> the host folder it stands for
+        self.nfs_exports: dict[str, Path] = {}  # "server:path" -> the host folder it stands for
         self.requests: list[tuple[str, str]] = []
         self._faults: list[dict[str, Any]] = []
         self._lost: list[dict[str, Any]] = []
@@ -318,6 +329,7 @@ class FakeCloudRun:
         timeout = job.template.template.timeout
         if timeout and timeout.total_seconds() > _MAX_TIMEOUT_S:
             raise GoogleError(400, "Task timeout must be at most 168h", "job.template.template.timeout")
+        self._validate_volumes(job.template.template)
         for key, value in job.labels.items():
             if not _LABEL.match(key) or len(value) > 63 or not re.match(r"^[a-z0-9_-]*$", value):
                 raise GoogleError(
@@ -326,6 +338,50 @@ class FakeCloudRun:
                     "lowercase letters, digits, '_' and '-'",
                     "job.labels",
                 )
+
+    def _validate_volumes(self, template: run_v2.TaskTemplate) -> None:
+        where = "job.template.template.volumes"
+        names = set()
+        for i, volume in enumerate(template.volumes):
+            if not volume.name or volume.name in names:
+                raise GoogleError(400, f"Volume names must be set and unique: {volume.name!r}", f"{where}[{i}].name")
+            names.add(volume.name)
+            kinds = [k for k in ("secret", "cloud_sql_instance", "empty_dir", "nfs", "gcs") if k in volume]
+            if len(kinds) != 1:
+                raise GoogleError(400, f"Volume {volume.name!r} must have exactly one source", f"{where}[{i}]")
+            if kinds == ["gcs"] and not volume.gcs.bucket:
+                raise GoogleError(400, f"Volume {volume.name!r}: gcs.bucket is required", f"{where}[{i}].gcs.bucket")
+            if kinds == ["nfs"] and not volume.nfs.server:
+                raise GoogleError(400, f"Volume {volume.name!r}: nfs.server is required", f"{where}[{i}].nfs.server")
+        mounts = "job.template.template.containers[0].volume_mounts"
+        for i, mount in enumerate(template.containers[0].volume_mounts):
+            if mount.name not in names:
+                raise GoogleError(
+                    400, f"Volume mount {mount.name!r} names no volume of the task", f"{mounts}[{i}].name"
+                )
+            path = mount.mount_path
+            if not path.startswith("/") or any(
+                path == p or path.startswith(p + "/") for p in ("/dev", "/proc", "/sys")
+            ):
+                raise GoogleError(400, f"Invalid mount path {path!r}", f"{mounts}[{i}].mount_path")
+
+    def _mounts(self, template: run_v2.TaskTemplate) -> dict[str, Path]:
+        volumes = {v.name: v for v in template.volumes}
+        mounts = {}
+        for mount in template.containers[0].volume_mounts:
+            volume = volumes[mount.name]
+            if "gcs" in volume:
+                folder = self.buckets.get(volume.gcs.bucket)
+                what = f"bucket {volume.gcs.bucket}"
+            elif "nfs" in volume:
+                what = f"{volume.nfs.server}:{volume.nfs.path or '/'}"
+                folder = self.nfs_exports.get(what)
+            else:
+                continue  # secrets, Cloud SQL, in-memory: nothing shared between runs here
+            if folder is None:
+                raise GoogleError(400, f"Failed to mount volume {mount.name!r}: {what} not found")
+            mounts[mount.mount_path] = folder
+        return mounts
 
     def _job(self, name: str) -> run_v2.Job:
         job = self.jobs.get(name)
@@ -430,11 +486,12 @@ class FakeCloudRun:
                 return None
             try:
                 env = self._container_env(message)
+                mounts = self._mounts(message.template)
             except GoogleError as exc:
                 _condition(fake, "ResourcesAvailable").state = Cond.State.CONDITION_FAILED
                 return self._finish(fake, "failed", exc.message, Cond.ExecutionReason.EXECUTION_REASON_UNDEFINED)
             container = message.template.containers[0]
-            fake.container = self.simulator.start(message.name, [*container.command, *container.args], env)
+            fake.container = self.simulator.start(message.name, [*container.command, *container.args], env, mounts)
             fake.started = time.monotonic()
             message.start_time, message.running_count = _now(), 1
             _condition(fake, "ResourcesAvailable").state = Cond.State.CONDITION_SUCCEEDED

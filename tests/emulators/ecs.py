@@ -15,6 +15,12 @@ Faithful where moto is not:
   PENDING -> ACTIVATING -> RUNNING), and RUNNING only once its container started.
 - stop_task signals the container; the task is STOPPED once it exited (see below).
 
+Volumes: an EFS volume (`efsVolumeConfiguration`) must name a file system that exists in
+moto's EFS; the task then gets that file system's folder (one host folder per file
+system, under the log dir, plus `rootDirectory`) at each mountPoint's containerPath. A
+missing file system stops the task with ResourceInitializationError, as ECS reports a
+volume it cannot mount; a mountPoint naming no volume stops it too.
+
 Failures are injected the way AWS shows them: `pull_errors[image]` makes a task stop with
 TaskFailedToStart; `throttle(operation, times)` answers ThrottlingException;
 `lose_answer(operation)` carries the call out, then answers 500 ServerException (the
@@ -260,8 +266,37 @@ class EcsEmulator:
         if not command:
             self._stop_task(task, None, "TaskFailedToStart", "CannotStartContainerError: no command")
             return
+        try:
+            mounts = self._mounts(task_def.volumes or [], definition.get("mountPoints") or [])
+        except LookupError as exc:
+            self._stop_task(task, None, "TaskFailedToStart", f"ResourceInitializationError: {exc}")
+            return
         task.last_status = "RUNNING"
-        self.simulator.start(arn, command, env)
+        self.simulator.start(arn, command, env, mounts)
+
+    def _mounts(self, volumes: list[dict[str, Any]], mount_points: list[dict[str, Any]]) -> dict[str, Path]:
+        """containerPath -> the host folder standing for what ECS mounts there."""
+        from moto.efs.models import efs_backends
+
+        by_name = {v["name"]: v for v in volumes}
+        mounts = {}
+        for point in mount_points:
+            volume = by_name.get(point.get("sourceVolume", ""))
+            if volume is None:
+                raise LookupError(
+                    f"mount point {point.get('containerPath')} names no volume {point.get('sourceVolume')!r}"
+                )
+            efs = volume.get("efsVolumeConfiguration")
+            if efs is None:
+                continue  # bind mounts: a scratch folder of the task, nothing shared
+            file_system = efs["fileSystemId"]
+            if file_system not in efs_backends[ACCOUNT][REGION].file_systems_by_id:
+                raise LookupError(
+                    f"failed to invoke EFS utils commands to set up EFS volumes: file system {file_system} not found"
+                )
+            root = efs.get("rootDirectory", "/").strip("/")
+            mounts[point["containerPath"]] = self.simulator.log_dir / "efs" / file_system / root
+        return mounts
 
     def _finish(self, task: Any, container: SimulatedContainer) -> None:
         code = container.exit_code

@@ -11,7 +11,9 @@ Subclass `PushPoolContract` in a test module and provide these fixtures:
 - `stall_provisioning` (when `can_stall_provisioning`): a context manager during which
   the provider accepts new runs but keeps provisioning them;
 - `lose_create_answer` (when `can_lose_create_answer`): a context manager during which
-  the provider carries out the next create but its answer never arrives.
+  the provider carries out the next create but its answer never arrives;
+- `deps_cache_volume` (when `can_mount_deps_cache`): `(deps_cache job variables, host
+  folder)` for a volume that exists in the emulator, and the folder standing for it.
 
 Capability flags, as huey's storage tests have them, instead of per-adapter special cases.
 """
@@ -65,11 +67,14 @@ class PushPoolContract:
     can_stall_provisioning: ClassVar[bool] = True
     # The provider can be made to lose the answer to a create it carried out.
     can_lose_create_answer: ClassVar[bool] = True
+    # The job template has `deps_cache`: a provider volume at the runtime's PUSHFLOW_DEPS_CACHE.
+    can_mount_deps_cache: ClassVar[bool] = True
     # Which tests each flag brings; an adapter without the capability does not have them
     # (rather than skipping them, which would count as passing).
     _NEEDS: ClassVar[dict[str, str]] = {
         "test_submit_returns_within_its_timeout_while_provisioning": "can_stall_provisioning",
         "test_a_create_whose_answer_was_lost_still_yields_one_resource": "can_lose_create_answer",
+        "test_runs_share_the_deps_cache_volume": "can_mount_deps_cache",
     }
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -140,6 +145,22 @@ class PushPoolContract:
             "EXTRA": "from-run",
         }
         pool.release(ref)
+
+    def test_runs_share_the_deps_cache_volume(
+        self, pool: PushPool[Any], make_job: Any, deps_cache_volume: tuple[dict[str, Any], Path]
+    ) -> None:
+        """The volume is mounted where PUSHFLOW_DEPS_CACHE says: what one run leaves in its
+        requirements cache, the next run (a new container) finds."""
+        variables, folder = deps_cache_volume
+        code = (
+            "import os, pathlib, sys; left = pathlib.Path(os.environ['PUSHFLOW_DEPS_CACHE']) / 'left'; "
+            "seen = left.read_text() if left.exists() else ''; left.write_text(seen + sys.argv[1] + ' ')"
+        )
+        for name in ("one", "two"):
+            ref = pool.submit(spec(), make_job([*python(code), name], deps_cache=variables), timeout=30)
+            assert wait_ended(pool, ref).exit_code == 0
+            pool.release(ref)
+        assert (folder / "left").read_text() == "one two "
 
     def test_cancel_stops_running_infrastructure(self, pool: PushPool[Any], make_job: Any, tmp_path: Path) -> None:
         started = tmp_path / "started"

@@ -61,6 +61,13 @@ def make_job(job_vars: dict[str, Any]) -> Any:
 
 
 @pytest.fixture
+def deps_cache_volume(fake: AciFake, tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    fake.file_shares["pfcache/deps"] = ("account-key", tmp_path / "share")
+    variables = {"storage_account_name": "pfcache", "share_name": "deps", "storage_account_key": "account-key"}
+    return variables, tmp_path / "share"
+
+
+@pytest.fixture
 def unknown_ref(fake: AciFake) -> InfraRef:
     return InfraRef(
         provider="aci",
@@ -269,3 +276,74 @@ def test_missing_and_invalid_variables_are_named() -> None:
         parse_job(AciJob, {"image": "x", "base_url": "http://insecure", "credential": "magic"})
     variables = {e["variable"] for e in err.value.errors}
     assert {"subscription_id", "resource_group", "location", "base_url", "credential"} <= variables
+
+
+# The requirements cache on an Azure Files share ----------------------------------------
+
+
+def test_the_deps_cache_is_an_azure_files_volume_and_its_key_is_never_read_back(
+    pool: AciPool, make_job: Any, fake: AciFake, deps_cache_volume: tuple[dict[str, Any], Path]
+) -> None:
+    variables, _ = deps_cache_volume
+    ref = pool.submit(spec(), make_job(python("pass"), deps_cache=variables))
+    body = fake.submissions[-1]["properties"]
+    assert body["volumes"] == [
+        {
+            "name": "pushflow-deps-cache",
+            "azureFile": {
+                "shareName": "deps",
+                "readOnly": False,
+                "storageAccountName": "pfcache",
+                "storageAccountKey": "account-key",
+            },
+        }
+    ]
+    container = body["containers"][0]["properties"]
+    assert container["volumeMounts"] == [
+        {"name": "pushflow-deps-cache", "mountPath": "/var/cache/pushflow/deps", "readOnly": False}
+    ]
+    assert {"name": "PUSHFLOW_DEPS_CACHE", "value": "/var/cache/pushflow/deps"} in container["environmentVariables"]
+    assert wait_ended(pool, ref).exit_code == 0
+    group = fake.group(ref.id.rsplit("/", 1)[1])
+    assert group is not None and "account-key" not in str(fake._view(group))
+    pool.release(ref)
+
+
+def test_a_wrong_share_key_fails_the_group(pool: AciPool, make_job: Any, fake: AciFake, deps_cache_volume: Any) -> None:
+    variables, _ = deps_cache_volume
+    ref = pool.submit(spec(), make_job(python("pass"), deps_cache={**variables, "storage_account_key": "wrong"}))
+    status = wait_ended(pool, ref)
+    assert "Failed to mount Azure File Volume" in (status.reason or "")
+    pool.release(ref)
+
+
+def test_the_fake_refuses_volumes_arm_would_refuse(fake: AciFake) -> None:
+    def put(name: str, volumes: list[dict[str, Any]], mounts: list[dict[str, Any]]) -> str:
+        container = {
+            "name": "c",
+            "properties": {
+                "image": "img",
+                "resources": {"requests": {"cpu": 1, "memoryInGB": 1}},
+                "volumeMounts": mounts,
+            },
+        }
+        body = {
+            "location": "westeurope",
+            "properties": {"osType": "Linux", "containers": [container], "volumes": volumes},
+        }
+        path = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerInstance/containerGroups/{name}"
+        status, _, answer = fake.handle("PUT", path, {"api-version": "2023-05-01"}, body)
+        assert status == 400
+        return str(answer["error"]["message"])
+
+    share = {"shareName": "deps", "storageAccountName": "pfcache"}
+    assert "shareNam" in put("typo", [{"name": "v", "azureFile": {**share, "shareNam": "x"}}], [])
+    assert "does not define" in put("dangling", [{"name": "v", "azureFile": share}], [{"name": "w", "mountPath": "/d"}])
+    assert "storageAccountName" in put("half", [{"name": "v", "azureFile": {"shareName": "deps"}}], [])
+
+
+def test_share_names_are_checked_as_azure_files_names_them(job_vars: dict[str, Any]) -> None:
+    cache = {"storage_account_name": "pfcache", "storage_account_key": "k"}
+    for bad in ("Deps", "de--ps", "-deps", "d"):
+        with pytest.raises(JobConfigError, match="share name"):
+            parse_job(AciJob, job_vars, {"deps_cache": {**cache, "share_name": bad}})

@@ -55,6 +55,12 @@ def make_job(fake: FakeCloudRun) -> Any:
 
 
 @pytest.fixture
+def deps_cache_volume(fake: FakeCloudRun, tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    fake.buckets["pushflow-deps"] = tmp_path / "bucket"
+    return {"bucket": "pushflow-deps"}, tmp_path / "bucket"
+
+
+@pytest.fixture
 def unknown_ref(fake: FakeCloudRun) -> InfraRef:
     execution = f"projects/{PROJECT}/locations/{REGION}/jobs/pf-nope/executions/pf-nope-abcde"
     return InfraRef(
@@ -285,3 +291,65 @@ def test_the_pool_type_is_registered() -> None:
     from push_pools import registry
 
     assert isinstance(registry.load("cloud-run")(), CloudRunPool)
+
+
+# The requirements cache on a Cloud Storage or NFS volume --------------------------------
+
+
+def test_the_deps_cache_is_a_volume_of_the_job(
+    pool: CloudRunPool, make_job: Any, fake: FakeCloudRun, deps_cache_volume: tuple[dict[str, Any], Path]
+) -> None:
+    variables, _ = deps_cache_volume
+    ref = pool.submit(spec(), make_job(python("pass"), deps_cache={**variables, "mount_options": ["implicit-dirs"]}))
+    template = fake.jobs[ref.locator["job"]].template.template
+    assert [(v.name, v.gcs.bucket, list(v.gcs.mount_options)) for v in template.volumes] == [
+        ("pushflow-deps-cache", "pushflow-deps", ["implicit-dirs"])
+    ]
+    container = template.containers[0]
+    assert [(m.name, m.mount_path) for m in container.volume_mounts] == [
+        ("pushflow-deps-cache", "/var/cache/pushflow/deps")
+    ]
+    assert {e.name: e.value for e in container.env}["PUSHFLOW_DEPS_CACHE"] == "/var/cache/pushflow/deps"
+    assert wait_ended(pool, ref).exit_code == 0
+    pool.release(ref)
+
+
+def test_an_nfs_deps_cache_mounts_the_export_and_needs_a_vpc(
+    pool: CloudRunPool, make_job: Any, fake: FakeCloudRun, tmp_path: Path
+) -> None:
+    nfs = {"nfs_server": "10.0.0.2", "nfs_path": "/pushflow"}
+    with pytest.raises(ValueError, match="needs vpc_connector or network"):
+        make_job(python("pass"), deps_cache=nfs)
+    fake.nfs_exports["10.0.0.2:/pushflow"] = tmp_path / "filestore"
+    code = "import os, pathlib; (pathlib.Path(os.environ['PUSHFLOW_DEPS_CACHE']) / 'ok').touch()"
+    ref = pool.submit(spec(), make_job(python(code), deps_cache=nfs, network="default"))
+    volume = fake.jobs[ref.locator["job"]].template.template.volumes[0]
+    assert (volume.nfs.server, volume.nfs.path, volume.nfs.read_only) == ("10.0.0.2", "/pushflow", False)
+    assert wait_ended(pool, ref).exit_code == 0
+    assert (tmp_path / "filestore" / "ok").exists()
+    pool.release(ref)
+
+
+def test_a_bucket_that_does_not_exist_fails_the_execution(pool: CloudRunPool, make_job: Any) -> None:
+    ref = pool.submit(spec(), make_job(python("pass"), deps_cache={"bucket": "no-such-bucket"}))
+    status = wait_ended(pool, ref)
+    assert "no-such-bucket" in (status.reason or "")
+    pool.release(ref)
+
+
+def test_the_fake_checks_volumes_like_the_real_api(fake: FakeCloudRun) -> None:
+    url = f"{fake.endpoint}/v2/projects/{PROJECT}/locations/{REGION}/jobs"
+
+    def create(job_id: str, volumes: list[dict[str, Any]], mounts: list[dict[str, Any]]) -> dict[str, Any]:
+        container = {"image": "img", "volumeMounts": mounts}
+        body = {"template": {"template": {"containers": [container], "volumes": volumes}}}
+        answer = requests.post(f"{url}?jobId={job_id}", json=body)
+        assert answer.status_code == 400
+        return answer.json()["error"]  # type: ignore[no-any-return]
+
+    gcs = {"name": "deps", "gcs": {"bucket": "b"}}
+    error = create("typo", [{"name": "deps", "gcs": {"bucket": "b", "cacheMode": "x"}}], [])
+    assert error["status"] == "INVALID_ARGUMENT" and "cacheMode" in error["message"]
+    assert "names no volume" in create("dangling", [gcs], [{"name": "other", "mountPath": "/deps"}])["message"]
+    assert "mount path" in create("proc", [gcs], [{"name": "deps", "mountPath": "/proc/deps"}])["message"]
+    assert "bucket is required" in create("nobucket", [{"name": "deps", "gcs": {}}], [])["message"]

@@ -108,6 +108,13 @@ def make_job(job_vars: dict[str, Any]) -> Any:
     return lambda command, **more: EcsJob(**{**job_vars, "command": command, **more})
 
 
+@pytest.fixture
+def deps_cache_volume(emulator: EcsEmulator) -> tuple[dict[str, Any], Path]:
+    """A file system made in moto's EFS; the emulator stands a host folder in for it."""
+    file_system = emulator.client("efs").create_file_system(CreationToken=uuid.uuid4().hex)["FileSystemId"]
+    return {"file_system_id": file_system}, emulator.simulator.log_dir / "efs" / file_system
+
+
 def described(emulator: EcsEmulator, ref: InfraRef) -> dict[str, Any]:
     found = emulator.client("ecs").describe_tasks(cluster=CLUSTER, tasks=[ref.id], include=["TAGS"])
     return found["tasks"][0]  # type: ignore[no-any-return]
@@ -297,3 +304,68 @@ class TestTaskStatus:
         assert task_status({"lastStatus": "PROVISIONING"}).phase is InfraPhase.PENDING
         assert task_status({"lastStatus": "RUNNING"}).phase is InfraPhase.RUNNING
         assert task_status({"lastStatus": "STOPPING"}).phase is InfraPhase.RUNNING
+
+
+# The requirements cache on EFS -------------------------------------------------------------
+
+
+def test_the_deps_cache_is_an_efs_volume_of_the_task_definition(
+    pool: EcsPool, make_job: Any, emulator: EcsEmulator, deps_cache_volume: tuple[dict[str, Any], Path]
+) -> None:
+    variables, _ = deps_cache_volume
+    cache = {**variables, "access_point_id": "fsap-0123456789abcdef0", "iam": True}
+    ref = pool.submit(spec(), make_job(python("pass"), deps_cache=cache))
+    task = described(emulator, ref)
+    definition = emulator.client("ecs").describe_task_definition(taskDefinition=task["taskDefinitionArn"])
+    body = definition["taskDefinition"]
+    assert body["volumes"] == [
+        {
+            "name": "pushflow-deps-cache",
+            "efsVolumeConfiguration": {
+                "fileSystemId": variables["file_system_id"],
+                "rootDirectory": "/",
+                "transitEncryption": "ENABLED",
+                "authorizationConfig": {"accessPointId": "fsap-0123456789abcdef0", "iam": "ENABLED"},
+            },
+        }
+    ]
+    container = body["containerDefinitions"][0]
+    assert container["mountPoints"] == [
+        {"sourceVolume": "pushflow-deps-cache", "containerPath": "/var/cache/pushflow/deps"}
+    ]
+    assert {"name": "PUSHFLOW_DEPS_CACHE", "value": "/var/cache/pushflow/deps"} in container["environment"]
+    assert wait_ended(pool, ref).exit_code == 0
+
+
+def test_a_file_system_that_does_not_exist_fails_the_start(pool: EcsPool, make_job: Any) -> None:
+    ref = pool.submit(spec(), make_job(python("pass"), deps_cache={"file_system_id": "fs-0000dead0000beef"}))
+    status = wait_ended(pool, ref)
+    assert "ResourceInitializationError" in (status.reason or "")
+    assert "fs-0000dead0000beef" in (status.reason or "")
+
+
+def test_efs_settings_are_checked_as_ecs_documents_them(job_vars: dict[str, Any]) -> None:
+    bad = {
+        "root_directory": "/deps",  # an access point sets the folder itself
+        "access_point_id": "fsap-0123456789abcdef0",
+    }
+    with pytest.raises(JobConfigError, match="root_directory must be /"):
+        parse_job(EcsJob, job_vars, {"deps_cache": {"file_system_id": "fs-0123abcd", **bad}})
+    with pytest.raises(JobConfigError, match="transit_encryption"):
+        parse_job(
+            EcsJob,
+            job_vars,
+            {"deps_cache": {"file_system_id": "fs-0123abcd", "iam": True, "transit_encryption": False}},
+        )
+    with pytest.raises(JobConfigError, match="system folder"):
+        parse_job(EcsJob, job_vars, {"deps_cache": {"file_system_id": "fs-0123abcd", "mount_path": "/proc/deps"}})
+
+
+def test_an_unknown_efs_field_is_refused_before_it_reaches_aws(emulator: EcsEmulator) -> None:
+    import botocore.exceptions
+
+    volume = {"name": "v", "efsVolumeConfiguration": {"fileSystemId": "fs-0123abcd", "cacheMode": "fast"}}
+    with pytest.raises(botocore.exceptions.ParamValidationError, match="cacheMode"):
+        emulator.client("ecs").register_task_definition(
+            family="typo", containerDefinitions=[{"name": "c", "image": "i", "memory": 512}], volumes=[volume]
+        )

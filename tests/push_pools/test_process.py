@@ -50,6 +50,8 @@ class TestProcessPool(PushPoolContract):
     # A local process has no provisioning phase, and its create cannot lose an answer.
     can_stall_provisioning = False
     can_lose_create_answer = False
+    # A local process shares the machine's disk: PUSHFLOW_DEPS_CACHE in `env` is enough.
+    can_mount_deps_cache = False
 
     def test_server_credentials_are_withheld_from_runs(
         self, pool: ProcessPool, make_job: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
