@@ -30,6 +30,11 @@ from control_plane.services import Services
 
 log = logging.getLogger("pushflow.loops")
 
+# Every final state wakes the loop. Under load that is many wakes a second, and running
+# every pass after each one made the loop the busiest thread in the server; wakes that
+# come within this long of the last pass's start are answered together, by one pass.
+WAKE_SPACING = 0.2
+
 
 class BackgroundLoops:
     def __init__(self, services: Services) -> None:
@@ -57,14 +62,17 @@ class BackgroundLoops:
 
     def _run(self) -> None:
         settings = self.services.settings
-        last_reconcile = last_schedule = 0.0
+        last_reconcile = last_schedule = last_pass = 0.0
         timeout = 0.0
         while not self._stop.is_set():
             self._wake.wait(timeout)
             woken = self._wake.is_set()
+            if woken and self._stop.wait(last_pass + WAKE_SPACING - time.monotonic()):
+                return
             self._wake.clear()
             if self._stop.is_set():
                 return
+            last_pass = time.monotonic()
             try:
                 if woken or time.monotonic() - last_schedule >= settings.schedule_interval:
                     schedule_runs(self.services)
