@@ -9,12 +9,13 @@ has the state changes. Read it at GET /api/audit (admin scope).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import anyio
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, Integer
+from sqlalchemy import BigInteger, Column, Integer, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, SQLModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from control_plane.columns import utc_column, utcnow
@@ -73,19 +74,20 @@ class AuditLog:
         if principal is None or principal.run_id is not None:
             return
         route = scope.get("route")
-        entry = AuditEntry(
-            actor=principal.key_name or "admin",
-            scope=principal.scope.value,
-            method=scope["method"],
-            path=scope["path"],
-            route=getattr(route, "path", None),
-            status=status,
-        )
-        engine = scope["app"].state.services.engine
+        entry = {
+            "at": utcnow(),
+            "actor": principal.key_name or "admin",
+            "scope": principal.scope.value,
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": getattr(route, "path", None),
+            "status": status,
+        }
+        # One INSERT, atomic by itself: on PostgreSQL without BEGIN/COMMIT round trips.
+        engine = scope["app"].state.services.autocommit_engine
         await anyio.to_thread.run_sync(_write, engine, entry)
 
 
-def _write(engine: Engine, entry: AuditEntry) -> None:
-    with Session(engine) as session:
-        session.add(entry)
-        session.commit()
+def _write(engine: Engine, entry: dict[str, Any]) -> None:
+    with engine.begin() as connection:
+        connection.execute(insert(AuditEntry), [entry])

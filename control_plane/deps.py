@@ -1,37 +1,48 @@
-"""Request dependencies, as `Annotated` aliases so routes read like prose."""
+"""Request dependencies, as `Annotated` aliases so routes read like prose.
+
+The ones that never wait on I/O are `async def`: FastAPI runs a plain `def` dependency on
+a worker thread, and each such hop (a thread handoff and a GIL switch) costs a request
+more than the work itself. What reads the store runs on a worker thread, off the loop.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from control_plane import keys
 from control_plane.auth import Principal, bearer, hashes_match, key_matches, parse_run_token
 from control_plane.columns import utcnow
-from control_plane.db import read_only
 from control_plane.errors import ForbiddenError, UnauthorizedError
 from control_plane.models import FlowRun
 from control_plane.scopes import Scope, required_scope
 from control_plane.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
+async def get_session(request: Request, services: ServicesDep) -> AsyncIterator[Session]:
     # No GET route writes: reads get a transaction that does not take the write lock.
-    engine = read_only(services.engine) if request.method in ("GET", "HEAD") else services.engine
-    with Session(engine, expire_on_commit=False) as session:
+    engine = services.read_engine if request.method in ("GET", "HEAD") else services.engine
+    session = Session(engine, expire_on_commit=False)  # no connection until first used
+    try:
         yield session
+    finally:
+        if session.in_transaction():  # its rollback talks to the database: off the loop
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -46,7 +57,7 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     services: ServicesDep,
     session: SessionDep,
@@ -55,6 +66,11 @@ def get_principal(
     token = bearer(request.headers.get("authorization"))
     if key_matches(token, services.api_key):
         return _authorized(request, Principal(admin=True))
+    return await run_in_threadpool(_stored_principal, request, services, session, token)
+
+
+def _stored_principal(request: Request, services: Services, session: Session, token: str) -> Principal:
+    """A run token or a scoped key: both are looked up in the store."""
     parsed = parse_run_token(token)
     if parsed is not None:
         run_id, secret_hash = parsed
@@ -99,7 +115,7 @@ def token_expired(run: FlowRun, grace_seconds: float) -> bool:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_admin(principal: PrincipalDep) -> Principal:
+async def require_admin(principal: PrincipalDep) -> Principal:
     principal.require_admin()
     return principal
 

@@ -4,6 +4,7 @@ pool adapters and the background loops. Built once by `create_app`."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from typing import Any
 
@@ -45,6 +46,21 @@ class Services:
     server_secret: str = ""
     # Set by the loops; routes call it to have new work picked up at once.
     wake: Any = lambda: None
+
+    @functools.cached_property
+    def read_engine(self) -> Engine:
+        """`engine` for transactions that only read (control_plane.db.read_only); made
+        once, not per request."""
+        from control_plane.db import read_only
+
+        return read_only(self.engine)
+
+    @functools.cached_property
+    def autocommit_engine(self) -> Engine:
+        """`engine` for single statements (control_plane.db.autocommit); made once."""
+        from control_plane.db import autocommit
+
+        return autocommit(self.engine)
 
     @property
     def run_token_secret(self) -> str:

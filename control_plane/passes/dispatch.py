@@ -70,18 +70,20 @@ def dispatch_run(services: Services, run_id: str) -> bool:
     return True
 
 
-def dispatch_now(services: Services, run: FlowRun) -> None:
+def dispatch_now(services: Services, run: FlowRun) -> bool:
     """The API's trigger path: submit a run that is due now in this request (never
-    failing the request: a run not submitted here is picked up by the next pass)."""
+    failing the request: a run not submitted here is picked up by the next pass). False
+    when the run was left alone (not due, or dispatch on trigger is off): it is unchanged."""
     if not services.settings.dispatch_on_trigger or run.state_type is not StateType.SCHEDULED:
-        return
+        return False
     if run.expected_start_time is not None and run.expected_start_time > utcnow():
-        return
+        return False
     try:
         dispatch_run(services, run.id)
     except Exception:
         log.exception("dispatching run %s on trigger failed; the next pass will", run.id)
     services.wake()
+    return True
 
 
 def submit_all(services: Services, claims: list[Claim]) -> None:

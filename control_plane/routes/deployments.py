@@ -191,8 +191,8 @@ def create_flow_run(
             raise
         response.status_code = status.HTTP_200_OK
         return FlowRunPublic.of(existing)
-    passes.dispatch_now(services, run)  # submitted before we answer; no loop needed
-    session.refresh(run)
+    if passes.dispatch_now(services, run):  # submitted before we answer; no loop needed
+        session.refresh(run)
     return FlowRunPublic.of(run)
 
 

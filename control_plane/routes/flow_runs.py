@@ -64,10 +64,18 @@ def list_flow_runs(
 @router.get("/{flow_run_id}")
 def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> FlowRunPublic:
     """One flow run: its state, parameters, pool, infrastructure and timing."""
-    run = FlowRunPublic.of(_get_run(session, flow_run_id, principal))
-    if run.deployment_id is not None:  # what pushflow.runtime.deployment.name shows
-        deployment = session.get(Deployment, run.deployment_id)
-        run.deployment_name = deployment.name if deployment is not None else None
+    principal.require_run(flow_run_id)
+    # With its deployment's name (what pushflow.runtime.deployment.name shows), in one query.
+    query = (
+        select(FlowRun, Deployment.name)
+        .outerjoin(Deployment, col(Deployment.id) == col(FlowRun.deployment_id))
+        .where(col(FlowRun.id) == flow_run_id)
+    )
+    found = session.exec(query).first()
+    if found is None:
+        raise NotFoundError(f"flow run {flow_run_id!r} not found")
+    run = FlowRunPublic.of(found[0])
+    run.deployment_name = found[1]
     return run
 
 
