@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from control_plane import runs
 from control_plane.automations.models import Automation, AutomationState
 from control_plane.automations.specs import (
+    BlockRef,
     CallWebhook,
     FlowRunAction,
     PauseResume,
@@ -149,10 +150,11 @@ def call_webhook(services: Services, spec: CallWebhook, ctx: dict[str, Any], key
         else {"automation": ctx["automation"], "firing": ctx["firing"], "event": ctx["event"]}
     )
     data = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json", **spec.headers}
+    given = _resolved(spec.headers)
+    headers = {"Content-Type": "application/json", **{k: _resolved(v) for k, v in given.items()}}
     if spec.secret:
-        headers.update(standard_headers(spec.secret, key, data))
-    return _post(spec.url, data, headers, spec.timeout)
+        headers.update(standard_headers(_resolved(spec.secret), key, data))
+    return _post(_resolved(spec.url), data, headers, spec.timeout)
 
 
 def send_notification(services: Services, spec: SendNotification, ctx: dict[str, Any], key: str) -> str:
@@ -160,7 +162,7 @@ def send_notification(services: Services, spec: SendNotification, ctx: dict[str,
         text = render(spec.text, ctx)
     except TemplateError as exc:
         raise ActionError(f"send-notification text: {exc}") from None
-    return _post(spec.url, json.dumps({"text": text}).encode(), {"Content-Type": "application/json"}, 10.0)
+    return _post(_resolved(spec.url), json.dumps({"text": text}).encode(), {"Content-Type": "application/json"}, 10.0)
 
 
 HANDLERS: dict[type, Callable[[Services, Any, dict[str, Any], str], str]] = {
@@ -185,8 +187,14 @@ def _post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> str
     import httpx
 
     shown = shown_url(url)
+    timeouts = {"timeout": httpx.Timeout(timeout).as_dict()}
     try:
-        response = httpx.post(url, content=data, headers=headers, timeout=timeout)
+        # The transport, not httpx.post: httpx's client logs every request's full URL at
+        # INFO, and these URLs (a Slack webhook, a block's URL) are credentials.
+        with httpx.HTTPTransport() as transport:
+            request = httpx.Request("POST", url, content=data, headers=headers, extensions=timeouts)
+            response = transport.handle_request(request)
+            response.read()
     except httpx.HTTPError as exc:
         raise ActionError(f"POST {shown} failed: {type(exc).__name__}: {exc}", retryable=True) from None
     if response.status_code >= 500 or response.status_code in (408, 429):
@@ -214,6 +222,13 @@ def _about(ctx: dict[str, Any], kind: str) -> str | None:
     prefix = f"pushflow.{kind}."
     ids = [event.get("resource", {}).get("id", "")] + [r.get("id", "") for r in event.get("related", [])]
     return next((i.removeprefix(prefix) for i in ids if i.startswith(prefix)), None)
+
+
+def _resolved(value: Any) -> Any:
+    """A field that may name a block, as delivery resolved it before validating the spec."""
+    if isinstance(value, BlockRef):  # delivery.py resolves every reference first
+        raise ActionError(f"block reference {value.block!r} was not resolved")
+    return value
 
 
 def _render(value: Any, ctx: dict[str, Any]) -> Any:

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from control_plane.automations.actions import HANDLERS, ActionError
 from control_plane.automations.models import Automation, AutomationActionRun, AutomationFiring
 from control_plane.automations.specs import ActionSpec
+from control_plane.blocks import keyring_for, references
 from control_plane.columns import utcnow
 from control_plane.services import Services
 
@@ -43,6 +44,15 @@ def run_due_actions(services: Services, *, deadline: float | None = None, limit:
             _run(services, action_run_id)
             ran += 1
     return ran
+
+
+def _with_blocks(services: Services, action: dict[str, Any]) -> dict[str, Any]:
+    """The stored action with its `{"$block": ...}` references replaced by the blocks'
+    values, for this run only: the resolved values are never stored or logged."""
+    if not references.has_references(action):
+        return action
+    (resolved,) = references.resolve_layers(services.engine, keyring_for(services.settings), action)
+    return dict(resolved)
 
 
 def _due(now: Any) -> Any:
@@ -97,10 +107,15 @@ def _run(services: Services, action_run_id: str) -> None:
     }
     status, result, error, retry_in = "succeeded", None, None, 0.0
     try:
-        spec = ActionSpec.model_validate({"action": action_run.action}).action
+        spec = ActionSpec.model_validate({"action": _with_blocks(services, action_run.action)}).action
         result = HANDLERS[type(spec)](services, spec, ctx, action_run.id)
+    except references.BlockReferenceError as exc:
+        status, error = "failed", f"{exc} (the action was not run)"
     except ValidationError as exc:
-        status, error = "failed", f"invalid action: {exc.errors()[0]['msg']}"
+        # Never the input: after block resolution it may be a secret URL or header.
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"][1:])
+        status, error = "failed", f"invalid action: {where}: {problem['msg']}"
     except ActionError as exc:
         status, error = "failed", str(exc)
         if exc.retryable and action_run.attempts < settings.automation_action_attempts:

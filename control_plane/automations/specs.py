@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
 
 Selector = dict[str, str | list[str]]
 
@@ -90,6 +90,20 @@ Trigger = Annotated[
 ]
 
 
+class BlockRef(_Spec):
+    """`{"$block": "type/name"}` or `{"$block": "type/name.field"}`: a block's value, read
+    (and decrypted) only when the action runs; the reference is what is stored and shown."""
+
+    block: str = Field(alias="$block", pattern=r"^[a-z0-9-]+/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+    @model_serializer
+    def _as_reference(self) -> dict[str, str]:
+        return {"$block": self.block}
+
+
+Url = Annotated[str, Field(pattern=r"^https?://")] | BlockRef
+
+
 class RunDeployment(_Spec):
     """Start a run of a deployment (`id`, or `flow/name`); parameters may be templates."""
 
@@ -124,10 +138,12 @@ class CallWebhook(_Spec):
     retried with backoff. `body` is a template rendering JSON (default: the event)."""
 
     type: Literal["call-webhook"]
-    url: str = Field(pattern=r"^https?://")
+    url: Url = Field(description='An http(s) URL, or a block holding one: {"$block": "webhook/ops.url"}')
     body: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    secret: str | None = None
+    headers: dict[str, str | BlockRef] | BlockRef = Field(
+        default_factory=dict, description='Header values, or a block holding them: {"$block": "webhook/ops.headers"}'
+    )
+    secret: str | BlockRef | None = Field(default=None, description='Signing secret, or {"$block": "secret/hook"}')
     timeout: float = Field(default=10.0, gt=0, le=60)
 
 
@@ -135,7 +151,7 @@ class SendNotification(_Spec):
     """A Slack-compatible `{"text": ...}` POST to a webhook URL; `text` is a template."""
 
     type: Literal["send-notification"]
-    url: str = Field(pattern=r"^https?://")
+    url: Url = Field(description='The webhook URL, or a block holding it: {"$block": "slack-webhook/alerts"}')
     text: str = "{{ automation.name }} fired: {{ event.event if event else firing.reason }}"
 
 

@@ -1,7 +1,8 @@
-"""`{"$block": "type/name"}` in job variables: replaced by the block's value only when a
-run is submitted (and, to check them, when a deployment or run is created), never stored
-resolved. A block with one field stands for that field's value; `type/name.field` picks
-one field; otherwise the reference stands for the block's fields as an object.
+"""`{"$block": "type/name"}` in job variables and automation actions: replaced by the
+block's value only when a run is submitted or an action runs (and, to check them, when a
+deployment or run is created), never stored resolved. A block with one field stands for
+that field's value; `type/name.field` picks one field; otherwise the reference stands for
+the block's fields as an object.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ def _value_of(session: Session, keyring: crypto.Keyring, ref: str) -> Any:
     block_type, _, name = block_ref.partition("/")
     row = session.exec(select(Block).where(Block.type == block_type, Block.name == name)).first()
     if row is None:
-        raise BlockReferenceError(f"job variables name block {block_ref!r}, which does not exist; create it first")
+        raise BlockReferenceError(
+            f"block {block_ref!r} does not exist: create it (pushflow block create {block_ref} …) or fix the reference"
+        )
     try:
         fields = open_fields(keyring, row)
     except crypto.UnreadableError as exc:

@@ -34,6 +34,7 @@ class Receiver:
                         {
                             "id": self.headers.get("webhook-id"),
                             "verified": receiver.verify(self.headers, body),
+                            "headers": dict(self.headers),
                             "body": json.loads(body),
                         }
                     )
