@@ -51,8 +51,19 @@ def _with_blocks(services: Services, action: dict[str, Any]) -> dict[str, Any]:
     values, for this run only: the resolved values are never stored or logged."""
     if not references.has_references(action):
         return action
-    (resolved,) = references.resolve_layers(services.engine, keyring_for(services.settings), action)
-    return dict(resolved)
+    (layer,) = references.resolve_layers(services.engine, keyring_for(services.settings), action)
+    resolved = dict(layer)
+    # A whole block in a place it has a field for stands for that field:
+    # `"url": {"$block": "webhook/ops"}` is the block's url, `"headers": …` its headers.
+    for place in ("url", "headers", "secret"):
+        given, value = action.get(place), resolved.get(place)
+        if _whole_block(given) and isinstance(value, dict) and place in value:
+            resolved[place] = value[place]
+    return resolved
+
+
+def _whole_block(given: Any) -> bool:
+    return isinstance(given, dict) and set(given) == {references.REF} and "." not in str(given[references.REF])
 
 
 def _due(now: Any) -> Any:

@@ -49,7 +49,7 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def verify(self, headers: Any, body: bytes) -> bool:
-        if self.secret is None:
+        if self.secret is None or "webhook-signature" not in headers:
             return False
         msg_id, stamp, signatures = headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"]
         if abs(time.time() - int(stamp)) > 300:
