@@ -4,7 +4,9 @@ Azure Blob Storage: the same `read(key)` / `write(key, data)` as the local folde
 the credentials cannot sign). Each SDK is imported on first use, with the extra to install.
 
 - `gs://bucket/prefix`: google-cloud-storage with Application Default Credentials;
-  `STORAGE_EMULATOR_HOST` (Google's documented emulator switch) talks to an emulator.
+  `STORAGE_EMULATOR_HOST` (Google's documented emulator switch) talks to an emulator,
+  anonymously unless GOOGLE_APPLICATION_CREDENTIALS names a service-account key, which
+  then signs URLs for that host.
 - `az://container/prefix`: azure-storage-blob with `AZURE_STORAGE_CONNECTION_STRING`, or
   `AZURE_STORAGE_ACCOUNT` (+ azure-identity's DefaultAzureCredential). A connection
   string with an account key can sign (SAS) URLs.
@@ -45,7 +47,13 @@ class GcsStorage(_Prefixed):
                 from google.cloud import storage  # type: ignore[attr-defined]
             except ImportError as exc:
                 raise _missing("Google Cloud Storage", "gcs", exc) from exc
-            if os.environ.get("STORAGE_EMULATOR_HOST"):
+            key_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+            if os.environ.get("STORAGE_EMULATOR_HOST") and key_file:
+                from google.oauth2 import service_account
+
+                credentials = service_account.Credentials.from_service_account_file(key_file)
+                self._client = storage.Client(project=self.project or "pushflow", credentials=credentials)
+            elif os.environ.get("STORAGE_EMULATOR_HOST"):
                 from google.auth.credentials import AnonymousCredentials
 
                 self._client = storage.Client(project=self.project or "pushflow", credentials=AnonymousCredentials())
@@ -67,10 +75,33 @@ class GcsStorage(_Prefixed):
     def exists(self, key: str) -> bool:
         return bool(self._bucket().blob(self._key(key)).exists())
 
+    def size(self, key: str) -> int | None:
+        blob = self._bucket().get_blob(self._key(key))
+        return None if blob is None else int(blob.size)
+
+    def delete(self, key: str) -> None:
+        from google.api_core.exceptions import NotFound
+
+        with contextlib.suppress(NotFound):
+            self._bucket().blob(self._key(key)).delete()
+
     def presigned_url(self, key: str, seconds: int) -> str | None:
+        return self._signed(key, seconds, "GET")
+
+    def upload_target(self, key: str, seconds: int) -> tuple[str, dict[str, str]] | None:
+        url = self._signed(key, seconds, "PUT")
+        return None if url is None else (url, {})
+
+    def _signed(self, key: str, seconds: int, method: str) -> str | None:
+        """A V4 signed URL ("V4 signing process with Cloud Storage tools")."""
         blob = self._bucket().blob(self._key(key))
+        # The emulator serves signed-URL paths (/bucket/object) at its own address.
+        endpoint = os.environ.get("STORAGE_EMULATOR_HOST") or "https://storage.googleapis.com"
+        expiration = timedelta(seconds=seconds)
         try:
-            return blob.generate_signed_url(version="v4", expiration=timedelta(seconds=seconds), method="GET")  # type: ignore[no-any-return]
+            return blob.generate_signed_url(  # type: ignore[no-any-return]
+                version="v4", expiration=expiration, method=method, api_access_endpoint=endpoint
+            )
         except (AttributeError, TypeError, ValueError):  # credentials that cannot sign
             return None
 
@@ -134,23 +165,54 @@ class AzureBlobStorage(_Prefixed):
     def exists(self, key: str) -> bool:
         return bool(self._blob(key).exists())
 
+    def size(self, key: str) -> int | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return int(self._blob(key).get_blob_properties().size)
+        except ResourceNotFoundError:
+            return None
+
+    def delete(self, key: str) -> None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        with contextlib.suppress(ResourceNotFoundError):
+            self._blob(key).delete_blob()
+
     def presigned_url(self, key: str, seconds: int) -> str | None:
-        from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+        from azure.storage.blob import BlobSasPermissions
+
+        return self._sas_url(key, seconds, BlobSasPermissions(read=True))
+
+    def upload_target(self, key: str, seconds: int) -> tuple[str, dict[str, str]] | None:
+        """A service SAS allowing create/write of this one blob; Put Blob needs the
+        `x-ms-blob-type: BlockBlob` header ("Put Blob", Blob service REST API)."""
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import BlobSasPermissions
+
+        url = self._sas_url(key, seconds, BlobSasPermissions(create=True, write=True))
+        if url is None:
+            return None
+        with contextlib.suppress(ResourceExistsError):  # a SAS cannot create the container
+            self._service().create_container(self.container)
+        return url, {"x-ms-blob-type": "BlockBlob"}
+
+    def _sas_url(self, key: str, seconds: int, permission: Any) -> str | None:
+        from azure.storage.blob import generate_blob_sas
 
         service = self._service()
         account_key = getattr(service.credential, "account_key", None)
         if not account_key:  # a token credential: no account key to sign with
             return None
-        blob = self._blob(key)
         sas = generate_blob_sas(
             account_name=service.account_name,
             container_name=self.container,
             blob_name=self._key(key),
             account_key=account_key,
-            permission=BlobSasPermissions(read=True),
+            permission=permission,
             expiry=datetime.now(timezone.utc) + timedelta(seconds=seconds),
         )
-        return f"{blob.url}?{sas}"
+        return f"{self._blob(key).url}?{sas}"
 
     @property
     def url(self) -> str:

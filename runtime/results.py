@@ -5,7 +5,9 @@ a local folder (the default, `~/.pushflow/storage`), S3 (boto3), and Google Clou
 and Azure Blob Storage (runtime/cloud_storage.py); each SDK is imported on first use.
 `storage_from` names the URL schemes it knows. `PUSHFLOW_RESULT_STORAGE` sets the default
 (a path or an `s3://`, `gs://` or `az://` URL) so every container of a deployment shares one
-store. The cloud ones also answer `exists(key)` and `presigned_url(key, seconds)`.
+store. Every built-in one also answers `exists(key)`, `size(key)` and `delete(key)`; the
+cloud ones `presigned_url(key, seconds)` (a GET) and `upload_target(key, seconds)` (a
+signed PUT: its URL and the headers it must carry), None when the credentials cannot sign.
 
 A record is one JSON header line (serializer, expiry) followed by the serialized value.
 """
@@ -46,6 +48,13 @@ class LocalFileStorage:
 
     def exists(self, key: str) -> bool:
         return (self.basepath / key).is_file()
+
+    def size(self, key: str) -> int | None:
+        path = self.basepath / key
+        return path.stat().st_size if path.is_file() else None
+
+    def delete(self, key: str) -> None:
+        (self.basepath / key).unlink(missing_ok=True)
 
     def __repr__(self) -> str:
         return f"LocalFileStorage({str(self.basepath)!r})"
@@ -93,9 +102,26 @@ class S3Storage:
             raise
         return True
 
+    def size(self, key: str) -> int | None:
+        s3 = self._s3()
+        try:
+            return int(s3.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"])
+        except s3.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def delete(self, key: str) -> None:
+        self._s3().delete_object(Bucket=self.bucket, Key=self._key(key))
+
     def presigned_url(self, key: str, seconds: int) -> str:
         params = {"Bucket": self.bucket, "Key": self._key(key)}
         return self._s3().generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)  # type: ignore[no-any-return]
+
+    def upload_target(self, key: str, seconds: int) -> tuple[str, dict[str, str]]:
+        """A SigV4 presigned PutObject URL ("Uploading objects with presigned URLs")."""
+        params = {"Bucket": self.bucket, "Key": self._key(key)}
+        return self._s3().generate_presigned_url("put_object", Params=params, ExpiresIn=seconds), {}
 
     def __getstate__(self) -> dict[str, Any]:  # clients do not pickle (Dask workers)
         return {**self.__dict__, "_client": None}

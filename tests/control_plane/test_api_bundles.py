@@ -34,6 +34,16 @@ def test_an_upload_that_does_not_match_its_name_is_refused(api: Any) -> None:
     assert api.put("/api/bundles/not-a-hash", content=DATA).status_code == 422
 
 
+def test_a_local_store_takes_uploads_through_the_api(api: Any) -> None:
+    """A folder cannot sign URLs: the upload target says to PUT through the API."""
+    target = api.post(f"/api/bundles/{SHA}/upload", json={"size": len(DATA)})
+    assert target.status_code == 200 and target.json()["via"] == "api" and target.json()["url"] is None
+    missing = api.post(f"/api/bundles/{SHA}/commit")
+    assert missing.status_code == 404 and "nothing was uploaded" in str(missing.json()["detail"])
+    too_big = api.post(f"/api/bundles/{SHA}/upload", json={"size": 200 * 1024 * 1024})
+    assert too_big.status_code == 413 and "PUSHFLOW_BUNDLE_MAX_BYTES" in str(too_big.json()["detail"])
+
+
 def test_a_source_must_be_runnable_on_its_pool(api: Any) -> None:
     api.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
     api.post("/api/pools", json={"name": "cloud", "type": "ecs", "defaults": {"image": "x:1"}}).raise_for_status()

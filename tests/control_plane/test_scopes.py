@@ -34,6 +34,8 @@ MATRIX = {
     ("POST", "/api/automations/{ref}/resume"): "deploy",
     ("HEAD", "/api/bundles/{sha256}"): "read",
     ("PUT", "/api/bundles/{sha256}"): "deploy",
+    ("POST", "/api/bundles/{sha256}/upload"): "deploy",
+    ("POST", "/api/bundles/{sha256}/commit"): "deploy",
     ("GET", "/api/concurrency-limits"): "read",
     ("PUT", "/api/concurrency-limits/{tag}"): "deploy",
     ("DELETE", "/api/concurrency-limits/{tag}"): "deploy",

@@ -1,11 +1,14 @@
 """Bundles and results in the cloud stores, end to end: a server whose bundle store is
 S3 (moto), Google Cloud Storage (gcp-storage-emulator) or Azure Blob Storage (Azurite);
-a bundle deployed to it, the project folder deleted, the run fetching the bundle (through
-a signed URL where the store signs one) and persisting its result to the same store,
-read back afterwards."""
+a 20 MB bundle deployed to it through a server whose API takes bodies of at most 5 MiB
+(straight into the store through a signed PUT where the store signs one), the project
+folder deleted, the run fetching the bundle (through a signed URL where the store signs
+one) and persisting its result to the same store, read back afterwards."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import textwrap
 from collections.abc import Iterator
@@ -21,14 +24,21 @@ from tests.helpers import LiveServer, final, trigger
 
 FLOW = textwrap.dedent(
     """
+    import os
+
     from runtime import flow
 
 
-    @flow(persist_result=True)
+    @flow(persist_result=True, log_prints=True)
     def stored(n: int = 3) -> set:
+        print(f"shipped {os.path.getsize('big.bin')} bytes")
         return {i * i for i in range(n)}  # not JSON: only the store has it
     """
 )
+
+
+API_BODY_LIMIT = 5 * 1024 * 1024
+BIG = 20 * 1024 * 1024
 
 
 @pytest.fixture(params=["s3", "gs", "az"])
@@ -39,7 +49,8 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Liv
         for key, value in env.items():
             patch.setenv(key, value)  # this process reads results back from the store too
         url = f"{scheme}://pushflow/pf"
-        live = LiveServer(tmp_path / "home", extra_env={**env, "PUSHFLOW_BUNDLE_STORE": url}).start()
+        limits = {"PUSHFLOW_BUNDLE_STORE": url, "PUSHFLOW_MAX_REQUEST_BYTES": str(API_BODY_LIMIT)}
+        live = LiveServer(tmp_path / "home", extra_env={**env, **limits}).start()
         try:
             yield live, url, env
         finally:
@@ -59,10 +70,17 @@ def test_a_bundle_and_its_result_live_in_the_cloud_store(
     project = tmp_path / "project"
     project.mkdir()
     (project / "flows.py").write_text(FLOW)
+    (project / "big.bin").write_bytes(os.urandom(BIG))  # does not compress: a 20 MB bundle
     deployed = cli(
         live, "deploy", "flows.py:stored", "--name", "cloud", "--pool", "local", "--source", "bundle", cwd=project
     )
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    signs = url.startswith(("s3", "az"))  # the GCS emulator's anonymous credentials cannot sign
+    assert ("to the bundle store" if signs else "through the API") in deployed.stdout
+    if signs:  # the API itself would have refused it
+        sha256 = hashlib.sha256((project / "big.bin").read_bytes()).hexdigest()
+        refused = live.client().put(f"/api/bundles/{sha256}", content=b"x" * (API_BODY_LIMIT + 1))
+        assert refused.status_code == 413 and "straight to the bundle store" in refused.text
     shutil.rmtree(project)
     assert not (live.home / "bundles").exists()  # nothing in the server's folder
 
@@ -70,6 +88,8 @@ def test_a_bundle_and_its_result_live_in_the_cloud_store(
     deployment = api.get("/api/deployments/by-name/stored/cloud").json()
     done = final(api, trigger(api, deployment, n=4), timeout=90)
     assert done["state"]["type"] == "COMPLETED", done["state"]
+    logs = "\n".join(e["message"] for e in api.get(f"/api/flow-runs/{done['id']}/logs").json())
+    assert f"shipped {BIG} bytes" in logs
     with PushflowClient(live.url, live.api_key) as client:
         assert read_flow_run_result(done["id"], client) == {0, 1, 4, 9}
     # S3 and Azure sign download URLs (the runtime fetched from the store directly);

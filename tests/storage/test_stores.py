@@ -12,12 +12,20 @@ from typing import Any
 import httpx
 import pytest
 
-from control_plane.bundles import BundleHashError, bundle_store
+from control_plane.bundles import (
+    BundleHashError,
+    BundleTooLargeError,
+    BundleUploadMissingError,
+    bundle_store,
+)
 from runtime.results import MISSING, JSONSerializer, PickleSerializer, read_record, storage_from, write_record
 from tests.emulators.storage import azurite, gcs_emulator, moto_s3
 
 # scheme -> whether its credentials here can sign download URLs
 SIGNS = {"file": False, "s3": True, "gs": False, "az": True}
+# The stores whose emulator checks a signed URL's signature. moto does not check the SigV4
+# signature of presigned URLs (it accepts any query), so that part is unproven for S3.
+CHECKS_SIGNATURES = ["az"]
 
 
 @pytest.fixture(scope="module", params=["file", "s3", "gs", "az"])
@@ -74,6 +82,45 @@ def test_the_bundle_store_is_content_addressed(store_url: str) -> None:
         assert httpx.get(url).content == data  # the signed URL alone is enough
     else:
         assert url is None  # the runtime downloads through the API instead
+
+
+def test_a_signed_upload_is_stored_only_once_its_hash_checks_out(store_url: str) -> None:
+    store = bundle_store(store_url)
+    data = b"an archive uploaded straight to the store" * 1000
+    sha256 = hashlib.sha256(data).hexdigest()
+    target = store.upload_target(sha256, 60)
+    if not SIGNS[scheme_of(store_url)]:
+        assert target is None  # `pushflow deploy` uploads through the API instead
+        return
+    assert target is not None
+    url, headers = target
+    # Someone uploads other bytes under this name: the commit refuses them and deletes them.
+    assert httpx.put(url, content=data + b"tampered", headers=headers).status_code < 300
+    assert not store.exists(sha256)
+    with pytest.raises(BundleHashError, match=sha256):
+        store.commit(sha256, max_bytes=10**6)
+    assert store.storage.size(store.upload_key(sha256)) is None
+    with pytest.raises(BundleUploadMissingError):
+        store.commit(sha256, max_bytes=10**6)
+    # Too large: refused by size, before anything is read.
+    assert httpx.put(url, content=data, headers=headers).status_code < 300
+    with pytest.raises(BundleTooLargeError):
+        store.commit(sha256, max_bytes=len(data) - 1)
+    assert httpx.put(url, content=data, headers=headers).status_code < 300
+    assert store.commit(sha256, max_bytes=10**6) == len(data)
+    assert store.exists(sha256) and store.get(sha256) == data
+    assert store.commit(sha256, max_bytes=10**6) == len(data)  # a second commit of the same code is fine
+
+
+@pytest.mark.parametrize("store_url", CHECKS_SIGNATURES, indirect=True)
+def test_a_signed_upload_url_works_for_its_object_only(store_url: str) -> None:
+    store = bundle_store(store_url)
+    target = store.upload_target("a" * 64, 60)
+    assert target is not None
+    url, headers = target
+    elsewhere = url.replace("a" * 64, "b" * 64)
+    assert httpx.put(elsewhere, content=b"x", headers=headers).status_code >= 400
+    assert store.storage.size(store.upload_key("b" * 64)) is None
 
 
 def test_a_bad_url_names_the_schemes(tmp_path: Path) -> None:
