@@ -60,9 +60,10 @@ def list_blocks(output: str = OutputOption) -> None:
         return print_json(blocks)
     from rich.table import Table
 
-    table = Table("block", "fields")
+    table = Table("block", "fields", "key")
     for block in blocks:
-        table.add_row(f"{block['type']}/{block['name']}", ", ".join(sorted(block["data"])))
+        fields = ", ".join(sorted(block["data"]))
+        table.add_row(f"{block['type']}/{block['name']}", fields, block.get("sealed_with") or "—")
     console.print(table)
 
 

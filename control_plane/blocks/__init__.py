@@ -70,12 +70,20 @@ class BlockPublic(BaseModel):
     name: str
     data: dict[str, Any] = Check(description="The fields; secret ones read `•••••• (hidden)`")
     created: datetime
+    sealed_with: str | None = Check(
+        default=None,
+        description="The key its secret fields are encrypted with: `kms`, a local key's id (`k…`), "
+        "`legacy` (from before key ids); null when it has no secret field",
+    )
 
     @classmethod
     def of(cls, block: Block) -> BlockPublic:
         shown = {k: v for k, v in block.data.items() if k != "$sealed"}
         shown.update(dict.fromkeys(_sealed_names(block), MASK))
-        return cls(id=block.id, type=block.type, name=block.name, data=shown, created=block.created)
+        sealed_with = (crypto.sealed_with(block.sealed) or "legacy") if block.sealed else None
+        return cls(
+            id=block.id, type=block.type, name=block.name, data=shown, created=block.created, sealed_with=sealed_with
+        )
 
 
 def _sealed_names(block: Block) -> set[str]:

@@ -68,6 +68,7 @@ def test_rotation_reads_with_the_previous_key_and_reseals_with_the_new_one(serve
         body = {"aws_access_key_id": "AKIA1", "aws_secret_access_key": "aws-" + SECRET}
         client.post("/api/blocks", json={"type": "aws-credentials", "name": "prod", "data": body}).raise_for_status()
         assert all(v.startswith(f"{old_id}:") for v in sealed(client).values())
+        assert [b["sealed_with"] for b in client.get("/api/blocks").json()] == [old_id, old_id]
         # One block as it was stored before key ids existed: no prefix.
         legacy = crypto.encrypt(crypto.load_key(OLD), "secret/db", {"value": SECRET})
         with client.app.state.services.engine.begin() as conn:  # type: ignore[attr-defined]
@@ -80,6 +81,8 @@ def test_rotation_reads_with_the_previous_key_and_reseals_with_the_new_one(serve
         with pytest.raises(references.BlockReferenceError, match=f"sealed with key {old_id}"):
             value_of(client, settings, "aws-credentials/prod.aws_secret_access_key")
         assert sealed(client)["secret/db"] == legacy  # nothing changed
+        listed = {b["name"]: b["sealed_with"] for b in client.get("/api/blocks").json()}
+        assert listed == {"prod": old_id, "db": "legacy"}
 
     client, settings = servers.client(block_key=NEW, block_previous_keys=f"{OLD}")
     with client:
@@ -90,6 +93,7 @@ def test_rotation_reads_with_the_previous_key_and_reseals_with_the_new_one(serve
         assert all(v.startswith(f"{new_id}:") for v in sealed(client).values())
         again = client.post("/api/blocks/rotate-key").json()  # safe to run again
         assert again["by_previous_key"] == {new_id: 2}
+        assert {b["sealed_with"] for b in client.get("/api/blocks").json()} == {new_id}  # done: retire the old key
 
     client, settings = servers.client(block_key=NEW)  # the old key retired
     with client:
