@@ -5,6 +5,7 @@ table-only columns such as a run's token hash never leak into responses."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -268,13 +269,38 @@ class FlowRunPublic(BaseModel):
 
     @classmethod
     def of(cls, run: FlowRun) -> FlowRunPublic:
-        return cls(
-            **run.model_dump(exclude={"token_hash"}),
-            state=run.state,
-            infrastructure=Infrastructure(
-                provider=run.infra_provider, id=run.infra_id, console_url=run.infra_console_url
-            ),
-        )
+        return cls.of_columns({name: getattr(run, name) for name in FLOW_RUN_PUBLIC_NAMES})
+
+    @classmethod
+    def of_row(cls, row: Sequence[Any]) -> FlowRunPublic:
+        """From a row of `FLOW_RUN_PUBLIC_COLUMNS` (no ORM object needed)."""
+        return cls.of_columns(dict(zip(FLOW_RUN_PUBLIC_NAMES, row, strict=True)))
+
+    @classmethod
+    def of_columns(cls, values: dict[str, Any]) -> FlowRunPublic:
+        """From FlowRun's column values (the state as its wire fields: not a State turned
+        into text and parsed back)."""
+        values["state"] = {
+            "type": values.pop("state_type"),
+            "name": values.pop("state_name"),
+            "message": values.pop("state_message"),
+            "timestamp": values.pop("state_timestamp"),
+        }
+        values["infrastructure"] = {
+            "provider": values.pop("infra_provider"),
+            "id": values.pop("infra_id"),
+            "console_url": values.pop("infra_console_url"),
+        }
+        return cls.model_validate(values)
+
+
+# The FlowRun columns a FlowRunPublic is made of (never token_hash): what listings select.
+FLOW_RUN_PUBLIC_NAMES = (
+    *(name for name in FlowRunPublic.model_fields if name in FlowRun.model_fields),
+    *("state_type", "state_name", "state_message", "state_timestamp"),
+    *("infra_provider", "infra_id", "infra_console_url"),
+)
+FLOW_RUN_PUBLIC_COLUMNS = tuple(FlowRun.__table__.c[name] for name in FLOW_RUN_PUBLIC_NAMES)  # type: ignore[attr-defined]
 
 
 class FlowRunPage(BaseModel):

@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_
-from sqlmodel import col, select
+from sqlalchemy import select as select_columns
+from sqlmodel import col
 
 from control_plane.errors import InvalidInputError
-from control_plane.models import FlowRun
+from control_plane.models import FLOW_RUN_PUBLIC_COLUMNS, FlowRun
 from runtime.states import StateType
 
 
@@ -44,16 +45,17 @@ def _sort_key(order: RunOrder) -> Any:
 
 
 def page_query(where: RunFilter, order: RunOrder, limit: int, cursor: str | None) -> Any:
+    """Rows of the columns a FlowRunPublic shows (plain rows: no ORM object per run)."""
     key = _sort_key(order)
-    query = select(FlowRun)
+    query = select_columns(*FLOW_RUN_PUBLIC_COLUMNS)
     if where.deployment_id:
-        query = query.where(FlowRun.deployment_id == where.deployment_id)
+        query = query.where(col(FlowRun.deployment_id) == where.deployment_id)
     if where.flow_name:
-        query = query.where(FlowRun.flow_name == where.flow_name)
+        query = query.where(col(FlowRun.flow_name) == where.flow_name)
     if where.states:
         query = query.where(col(FlowRun.state_type).in_(where.states))
     if where.name:
-        query = query.where(FlowRun.name == where.name)
+        query = query.where(col(FlowRun.name) == where.name)
     if where.id_prefix:
         query = query.where(col(FlowRun.id).startswith(where.id_prefix.lower(), autoescape=True))
     if where.expected_before:
@@ -73,7 +75,8 @@ def page_query(where: RunFilter, order: RunOrder, limit: int, cursor: str | None
     return query.limit(limit + 1)
 
 
-def encode_cursor(run: FlowRun, order: RunOrder) -> str:
+def encode_cursor(run: Any, order: RunOrder) -> str:
+    """The cursor after `run` (a FlowRun or a row with its created, expected_start_time, id)."""
     at = run.created if order is RunOrder.CREATED_DESC else (run.expected_start_time or run.created)
     return base64.urlsafe_b64encode(f"{at.isoformat()}|{run.id}".encode()).decode()
 

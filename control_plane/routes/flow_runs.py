@@ -56,9 +56,9 @@ def list_flow_runs(
     """Runs, newest first by default; pass `next_cursor` back as `cursor` (with the same
     filters and sort) for the next page."""
     where = RunFilter(deployment_id, flow_name, state, name, id_prefix, expected_before, expected_after)
-    rows = list(session.exec(page_query(where, sort, limit, cursor)))
+    rows = session.connection().execute(page_query(where, sort, limit, cursor)).all()  # plain rows, no ORM
     next_cursor = encode_cursor(rows[limit - 1], sort) if len(rows) > limit else None
-    return FlowRunPage(items=[FlowRunPublic.of(r) for r in rows[:limit]], next_cursor=next_cursor)
+    return FlowRunPage(items=[FlowRunPublic.of_row(r) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 @router.get("/{flow_run_id}")
