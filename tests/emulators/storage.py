@@ -73,6 +73,16 @@ def gcs_emulator(bucket: str) -> Iterator[dict[str, str]]:
         server.stop()
 
 
+@contextlib.contextmanager
+def signing_gcs_emulator(bucket: str, key_dir: Path) -> Iterator[dict[str, str]]:
+    """gcp-storage-emulator behind a front that checks tokens and V4 signatures
+    (tests/emulators/gcs_signing.py), with a service-account key that can sign URLs."""
+    from tests.emulators.gcs_signing import signing_gcs
+
+    with gcs_emulator(bucket) as env, signing_gcs(env, key_dir) as signed:
+        yield signed
+
+
 def azurite_binary() -> Path:
     binary = AZURITE_DIR / "node_modules" / ".bin" / "azurite-blob"
     if not binary.exists():

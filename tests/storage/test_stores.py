@@ -1,5 +1,6 @@
 """One behaviour suite for every result store, each against a real emulator over HTTP:
-a local folder, S3 (moto), Google Cloud Storage (gcp-storage-emulator) and Azure Blob
+a local folder, S3 (moto), Google Cloud Storage (gcp-storage-emulator behind a front that
+checks tokens and V4 signatures, tests/emulators/gcs_signing.py) and Azure Blob
 Storage (Azurite). The control plane's bundle store is the same seam, tested here too."""
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from control_plane.bundles import (
     bundle_store,
 )
 from runtime.results import MISSING, JSONSerializer, PickleSerializer, read_record, storage_from, write_record
-from tests.emulators.storage import azurite, gcs_emulator, moto_s3
+from tests.emulators.storage import azurite, moto_s3, signing_gcs_emulator
 
 # scheme -> whether its credentials here can sign download URLs
-SIGNS = {"file": False, "s3": True, "gs": False, "az": True}
+SIGNS = {"file": False, "s3": True, "gs": True, "az": True}
 # The stores whose emulator checks a signed URL's signature. moto does not check the SigV4
 # signature of presigned URLs (it accepts any query), so that part is unproven for S3.
-CHECKS_SIGNATURES = ["az"]
+CHECKS_SIGNATURES = ["gs", "az"]
 
 
 @pytest.fixture(scope="module", params=["file", "s3", "gs", "az"])
@@ -35,7 +36,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     if scheme == "file":
         yield str(tmp / "store")
         return
-    emulator: Any = {"s3": lambda: moto_s3("pushflow"), "gs": lambda: gcs_emulator("pushflow")}.get(
+    emulator: Any = {"s3": lambda: moto_s3("pushflow"), "gs": lambda: signing_gcs_emulator("pushflow", tmp)}.get(
         scheme, lambda: azurite(tmp)
     )
     with emulator() as env, pytest.MonkeyPatch.context() as patch:
@@ -121,6 +122,23 @@ def test_a_signed_upload_url_works_for_its_object_only(store_url: str) -> None:
     elsewhere = url.replace("a" * 64, "b" * 64)
     assert httpx.put(elsewhere, content=b"x", headers=headers).status_code >= 400
     assert store.storage.size(store.upload_key("b" * 64)) is None
+
+
+@pytest.mark.parametrize("store_url", ["gs"], indirect=True)
+def test_the_gcs_front_checks_v4_signatures_and_expiry(store_url: str) -> None:
+    """The emulator's front refuses what Cloud Storage refuses, so the signed-URL tests
+    above prove something."""
+    store = bundle_store(store_url)
+    store.put(hashlib.sha256(b"x").hexdigest(), b"x")
+    url = store.download_url(hashlib.sha256(b"x").hexdigest(), 60)
+    assert url is not None and httpx.get(url).content == b"x"
+    signature = url.rsplit("X-Goog-Signature=", 1)[1]
+    tampered = url.replace(signature, ("0" if signature[0] != "0" else "1") + signature[1:])
+    assert httpx.get(tampered).status_code == 403 and b"SignatureDoesNotMatch" in httpx.get(tampered).content
+    today = url.split("X-Goog-Date=", 1)[1][:8]
+    expired = url.replace(today, "20200101")
+    assert httpx.get(expired).status_code == 400 and b"ExpiredToken" in httpx.get(expired).content
+    assert httpx.get(url.split("?", 1)[0]).status_code == 401  # no signature, no token
 
 
 def test_a_bad_url_names_the_schemes(tmp_path: Path) -> None:
