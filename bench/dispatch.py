@@ -29,6 +29,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 SUBMIT_SECONDS = {"noop": 0.0, "slow": 0.1}
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(pids: set[int]) -> float:
+    """CPU seconds the PostgreSQL backends serving this dispatcher have used (the server
+    runs on this machine: /proc/<pid>/stat, utime + stime)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # not readable here (another user, another host): not counted
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
 
 
 def bench_adapters(adapter: str) -> object:
@@ -61,6 +75,7 @@ def bench_adapters(adapter: str) -> object:
 
 
 def worker(url: str, start_file: str, state_dir: str, adapter: str = "process") -> None:
+    from sqlalchemy import event
     from sqlmodel import Session, func, select
 
     from control_plane.db import create_db_engine
@@ -73,6 +88,8 @@ def worker(url: str, start_file: str, state_dir: str, adapter: str = "process") 
     os.environ["PUSHFLOW_HOME"] = state_dir  # where the process pool puts pid and log files
     settings = Settings(database_url=url, api_key="bench", run_loops=False, home=Path(state_dir))
     engine = create_db_engine(url)
+    backends: set[int] = set()
+    event.listen(engine, "connect", lambda conn, _: backends.add(conn.info.backend_pid))
     adapters = bench_adapters(adapter)
     services = Services(settings, engine, "bench", adapters, server_secret="bench-secret")  # type: ignore[arg-type]
     with Session(engine) as session:  # connected, and every module a pass needs is loaded
@@ -82,7 +99,8 @@ def worker(url: str, start_file: str, state_dir: str, adapter: str = "process") 
     Path(f"{state_dir}.ready").touch()
     while not os.path.exists(start_file):
         time.sleep(0.005)
-    started, claimed = time.perf_counter(), 0
+    started, cpu, claimed = time.perf_counter(), time.process_time(), 0
+    server_cpu = backend_cpu(backends)
     while True:
         n = dispatch_due(services)
         claimed += n
@@ -94,7 +112,12 @@ def worker(url: str, start_file: str, state_dir: str, adapter: str = "process") 
             if not left:
                 break
     ids = list(getattr(adapters, "pool", None).submitted) if adapter != "process" else []  # type: ignore[union-attr]
-    print(json.dumps({"claimed": claimed, "seconds": time.perf_counter() - started, "submitted_ids": ids}))
+    spent = {
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+        "server_cpu": backend_cpu(backends) - server_cpu,  # backends opened meanwhile count whole
+    }
+    print(json.dumps({"claimed": claimed, **spent, "submitted_ids": ids}))
 
 
 def measure(base_url: str, runs: int, dispatchers: int, adapter: str = "process") -> dict:
@@ -183,6 +206,8 @@ def measure(base_url: str, runs: int, dispatchers: int, adapter: str = "process"
             "processes_started": len(pid_files),
             "duplicates": len(pid_files) - len({p.stem for p in pid_files}),
             "split": [o["claimed"] for o in outs],
+            "cpu_ms_per_run": 1000 * sum(o["cpu"] for o in outs) / runs,  # dispatchers' own CPU
+            "server_cpu_ms_per_run": 1000 * sum(o["server_cpu"] for o in outs) / runs,  # their backends'
         }
     finally:
         with psycopg.connect(raw, autocommit=True) as conn:
@@ -203,12 +228,16 @@ def main() -> None:
         f"load {os.getloadavg()[0]:.1f}"
     )
     columns = ("dispatchers", 11), ("runs", 6), ("seconds", 8), ("runs/s", 8), ("submitted", 9), ("started", 8)
-    print(" ".join(f"{name:>{width}}" for name, width in columns), f"{'dupes':>6}  split")
+    print(
+        " ".join(f"{name:>{width}}" for name, width in columns),
+        f"{'dupes':>6} {'cpu ms/run':>10} {'db ms/run':>9}  split",
+    )
     for k in [int(x) for x in args.dispatchers.split(",")]:
         r = measure(args.url, args.runs, k, args.adapter)
         print(
             f"{r['dispatchers']:>11} {r['runs']:>6} {r['seconds']:>8.2f} {r['per_second']:>8.0f} "
-            f"{r['submitted']:>9} {r['processes_started']:>8} {r['duplicates']:>6}  {r['split']}"
+            f"{r['submitted']:>9} {r['processes_started']:>8} {r['duplicates']:>6} {r['cpu_ms_per_run']:>10.2f} "
+            f"{r['server_cpu_ms_per_run']:>9.2f}  {r['split']}"
         )
 
 

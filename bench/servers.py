@@ -81,7 +81,7 @@ def install_cleanup() -> None:
     signal.signal(signal.SIGTERM, on_signal)
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90.0) -> float:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 180.0) -> float:
     """Poll `url` until it answers 200; return the seconds it took."""
     start = time.perf_counter()
     deadline = start + timeout

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, case, func, or_
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -30,14 +31,35 @@ from control_plane.models import Deployment, FlowRun, Pool
 from control_plane.orchestration import policy
 from control_plane.orchestration.policy import AWAITING_SLOT, CLAIMED
 from control_plane.orchestration.rules import ACTIVE_TYPES
-from control_plane.runs import transition_many
+from control_plane.runs import EVENT_COLUMNS, transition_many
 from runtime.states import State, StateType
 
 
 @dataclasses.dataclass(frozen=True)
+class ClaimedRun:
+    """What submitting a claimed run needs to know of it (a plain record: the hot path
+    builds no ORM objects)."""
+
+    id: str
+    flow_name: str
+    pool: str | None
+    deployment_id: str | None
+    job_variables: dict[str, Any]
+    dispatch_count: int  # this submission's attempt number
+
+    @classmethod
+    def of(cls, run: Any) -> ClaimedRun:
+        return cls(run.id, run.flow_name, run.pool, run.deployment_id, run.job_variables or {}, run.dispatch_count)
+
+
+@dataclasses.dataclass(frozen=True)
 class Claim:
-    run: FlowRun
+    run: ClaimedRun
     token: str  # the run token handed to its infrastructure
+
+
+# A candidate's columns: those its transition event needs, and those its submission needs.
+_CANDIDATE_COLUMNS = [*EVENT_COLUMNS, col(FlowRun.state_message), col(FlowRun.job_variables)]
 
 
 def claim_due(
@@ -54,9 +76,9 @@ def claim_due(
     )
     _mark_waiting_at_limit(session, now, held_pools, held_deployments)
     query = (
-        select(FlowRun)
+        select_columns(*_CANDIDATE_COLUMNS)
         .where(
-            FlowRun.state_type == StateType.SCHEDULED,
+            col(FlowRun.state_type) == StateType.SCHEDULED,
             col(FlowRun.expected_start_time) <= now,
             col(FlowRun.pool).not_in(held_pools),
             col(FlowRun.pool).not_in(list(over_quota)),
@@ -69,11 +91,9 @@ def claim_due(
         query = query.where(col(FlowRun.id).in_(list(run_ids)))
     if postgres:
         query = query.with_for_update(skip_locked=True, of=FlowRun)  # type: ignore[arg-type]
-    candidates = list(session.exec(query))
+    candidates = list(session.execute(query))
     if not candidates:
         return []
-    for run in candidates:  # plain records from here on: nothing is flushed behind our back
-        session.expunge(run)
     admitted, waiting = _admit(session, candidates, postgres)
     if waiting:
         _mark_waiting(session, waiting)
@@ -122,9 +142,7 @@ def _mark_waiting_at_limit(session: Session, now: datetime, held_pools: Any, hel
             transition_many(session, ids, StateType.SCHEDULED, None, state, skip_locked=True)
 
 
-def _admit(
-    session: Session, candidates: list[FlowRun], postgres: bool
-) -> tuple[list[FlowRun], list[tuple[FlowRun, str]]]:
+def _admit(session: Session, candidates: list[Any], postgres: bool) -> tuple[list[Any], list[tuple[Any, str]]]:
     """Split candidates into those with a free slot and those that must wait (with why)."""
     pool_names = sorted({r.pool for r in candidates if r.pool})
     deployment_ids = sorted({r.deployment_id for r in candidates if r.deployment_id})
@@ -141,8 +159,8 @@ def _admit(
         return candidates, []
     pool_used = _active_counts(session, FlowRun.pool, list(pool_limits))
     dep_used = _active_counts(session, FlowRun.deployment_id, list(dep_limits))
-    admitted: list[FlowRun] = []
-    waiting: list[tuple[FlowRun, str]] = []
+    admitted: list[Any] = []
+    waiting: list[tuple[Any, str]] = []
     for run in candidates:
         pool_limit = pool_limits.get(run.pool or "")
         dep_limit = dep_limits.get(run.deployment_id or "")
@@ -170,7 +188,7 @@ def _active_counts(session: Session, column: object, keys: list[str]) -> Counter
     return Counter({key: count for key, count in rows})
 
 
-def _mark_waiting(session: Session, waiting: list[tuple[FlowRun, str]]) -> None:
+def _mark_waiting(session: Session, waiting: list[tuple[Any, str]]) -> None:
     by_reason: dict[str, list[str]] = {}
     for run, reason in waiting:
         if run.state_name != AWAITING_SLOT or run.state_message != reason:
@@ -180,46 +198,33 @@ def _mark_waiting(session: Session, waiting: list[tuple[FlowRun, str]]) -> None:
         transition_many(session, ids, StateType.SCHEDULED, None, state, skip_locked=True)
 
 
-def _claim(session: Session, runs: Sequence[FlowRun], server_secret: str) -> list[Claim]:
-    state = State(StateType.PENDING, name=CLAIMED)
+def _claim(session: Session, runs: Sequence[Any], server_secret: str) -> list[Claim]:
+    """One UPDATE moves the locked candidates to PENDING "Submitting" and stores each
+    one's run-token hash (derived from the attempt number it is about to get)."""
+    tokens = {run.id: derive_run_token(server_secret, run.id, run.dispatch_count + 1) for run in runs}
+    if not tokens:
+        return []
     moved = set(
         transition_many(
             session,
-            [r.id for r in runs],
+            list(tokens),
             StateType.SCHEDULED,
             None,
-            state,
+            State(StateType.PENDING, name=CLAIMED),
+            locked=runs,
             dispatch_count=FlowRun.dispatch_count + 1,  # type: ignore[operator]
             infra_provider=None,
             infra_id=None,
             infra_console_url=None,
             heartbeat_time=None,
+            token_hash=case({i: h for i, (_, h) in tokens.items()}, value=col(FlowRun.id)),
         )
     )
-    claims = []
-    hashes = []
-    for run in runs:
-        if run.id not in moved:
-            continue
-        # The row is ours (locked, or the SQLite write lock): mirror the update in memory.
-        run.state_type, run.state_name, run.state_message = state.type, state.name, None
-        run.state_version += 1
-        run.dispatch_count += 1
-        run.infra_provider = run.infra_id = run.infra_console_url = None
-        token, token_hash = derive_run_token(server_secret, run.id, run.dispatch_count)
-        hashes.append({"run_id": run.id, "token_hash": token_hash})
-        run.token_hash = token_hash
-        claims.append(Claim(run, token))
-    if hashes:
-        _write_token_hashes(session, hashes)
-    return claims
-
-
-def _write_token_hashes(session: Session, rows: list[dict[str, str]]) -> None:
-    from sqlalchemy import bindparam
-
-    table = FlowRun.__table__  # type: ignore[attr-defined]
-    session.execute(
-        update(table).where(table.c.id == bindparam("run_id")).values(token_hash=bindparam("token_hash")),
-        rows,
-    )
+    return [
+        Claim(
+            ClaimedRun(run.id, run.flow_name, run.pool, run.deployment_id, run.job_variables, run.dispatch_count + 1),
+            tokens[run.id][0],
+        )
+        for run in runs
+        if run.id in moved
+    ]

@@ -21,10 +21,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, event, insert, inspect, text
+from sqlalchemy import BigInteger, Column, Index, Integer, event, inspect, text
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
+from control_plane.bulk import insert_rows
 from control_plane.columns import json_column, state_type_column, utc_column, utcnow
 from runtime.states import State, StateType
 
@@ -148,7 +149,7 @@ def _write_events(session: Session) -> None:
     if connection.dialect.name == "postgresql":
         # Held until commit: ids are handed out in commit order (see the module docstring).
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    connection.execute(insert(Event.__table__), [{**_EMPTY, **row} for row in rows])  # type: ignore[attr-defined]
+    insert_rows(connection, Event.__table__, [{**_EMPTY, **row} for row in rows])  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_rollback")

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlalchemy import select as select_columns
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from control_plane import events
+from control_plane.bulk import insert_rows
 from control_plane.columns import utcnow
 from control_plane.models import (
     Deployment,
@@ -208,12 +209,16 @@ def transition_many(
     state: State,
     *,
     skip_locked: bool = False,
+    locked: Sequence[Any] | None = None,
     **columns: Any,
 ) -> list[str]:
     """Move many runs at once: one statement, a compare-and-set on each run's current
     state (type, and name when given). Returns the ids that moved. With `skip_locked`,
     runs another transaction is changing right now are left for the next pass (what the
-    passes' housekeeping wants: it never waits on, or deadlocks with, a dispatcher)."""
+    passes' housekeeping wants: it never waits on, or deadlocks with, a dispatcher).
+    `locked`: the runs' rows (`EVENT_COLUMNS`) as this transaction already locked them,
+    so they need not be read again. A column value may be an SQL expression of the row
+    (a `case` on the id gives each run its own value)."""
     if not ids:
         return []
     decision = decide(from_type, state.type, proposed_name=state.name)
@@ -233,11 +238,15 @@ def transition_many(
         values["end_time"] = now
     # Lock the rows first (in id order) to know each one's state before: the event says
     # where it came from. SQLite's writers are serialised already.
-    query = select_columns(*_EVENT_COLUMNS).where(col(FlowRun.id).in_(list(ids)), col(FlowRun.state_type) == from_type)
-    if from_names is not None:
-        query = query.where(col(FlowRun.state_name).in_(list(from_names)))
-    locked = query.order_by(col(FlowRun.id)).with_for_update(skip_locked=skip_locked)
-    before = {row.id: row for row in session.execute(locked)}
+    if locked is None:
+        query = select_columns(*EVENT_COLUMNS).where(
+            col(FlowRun.id).in_(list(ids)), col(FlowRun.state_type) == from_type
+        )
+        if from_names is not None:
+            query = query.where(col(FlowRun.state_name).in_(list(from_names)))
+        locked = list(session.execute(query.order_by(col(FlowRun.id)).with_for_update(skip_locked=skip_locked)))
+    wanted = set(ids)
+    before = {row.id: row for row in locked if row.id in wanted}
     if not before:
         return []
     stmt = update(FlowRun).where(col(FlowRun.id).in_(list(before)), col(FlowRun.state_type) == from_type)
@@ -270,7 +279,7 @@ def end_children(session: Session, parent_ids: Sequence[str], parent_state: Stat
         set_state(session, child, state_for_orphan(child.state_type, parent_state, parent_name))
 
 
-_EVENT_COLUMNS = [
+EVENT_COLUMNS = [
     col(c)
     for c in (
         FlowRun.id,
@@ -332,8 +341,7 @@ def record_task_runs(session: Session, flow_run_id: str, reports: list[TaskRunRe
             new.append({"id": report.id, "flow_run_id": flow_run_id, "start_time": report.start_time, **fields})
         elif owner == flow_run_id:
             session.execute(update(TaskRun).where(col(TaskRun.id) == report.id).values(**fields))
-    if new:
-        session.execute(insert(TaskRun), new)
+    insert_rows(session.connection(), TaskRun.__table__, new)  # type: ignore[attr-defined]
 
 
 def escape_nul(text: str) -> str:
@@ -343,14 +351,15 @@ def escape_nul(text: str) -> str:
 
 
 def record_logs(session: Session, flow_run_id: str, logs: list[LogCreate]) -> None:
-    session.add_all(
-        Log(
-            flow_run_id=flow_run_id,
-            task_run_id=log.task_run_id,
-            level=log.level,
-            name=escape_nul(log.name),
-            message=escape_nul(log.message),
-            timestamp=datetime.fromtimestamp(log.timestamp, timezone.utc),
-        )
+    rows = [
+        {
+            "flow_run_id": flow_run_id,
+            "task_run_id": log.task_run_id,
+            "level": log.level,
+            "name": escape_nul(log.name),
+            "message": escape_nul(log.message),
+            "timestamp": datetime.fromtimestamp(log.timestamp, timezone.utc),
+        }
         for log in logs
-    )
+    ]
+    insert_rows(session.connection(), Log.__table__, rows)  # type: ignore[attr-defined]

@@ -15,13 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
 from control_plane import attempts, runs
 from control_plane.auth import derive_run_token
 from control_plane.blocks import keyring_for, references
-from control_plane.claims import Claim, claim_due
+from control_plane.claims import Claim, ClaimedRun, claim_due
 from control_plane.columns import utcnow
 from control_plane.models import Deployment, FlowRun, Pool
 from control_plane.orchestration import policy
@@ -151,25 +151,29 @@ def _submit(
 
 def record_infrastructure(session: Session, submitted: list[tuple[str, InfraRef]]) -> None:
     """Write where each run went, and move the ones still "Submitting" to
-    "InfrastructurePending" (a runtime that already reported RUNNING keeps its state)."""
+    "InfrastructurePending" (a runtime that already reported RUNNING keeps its state).
+    One UPDATE for the batch (a `case` on the id gives each run its own values), and a
+    second only for runs that had moved on already."""
     if not submitted:
         return
-    table = FlowRun.__table__  # type: ignore[attr-defined]
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("run_id"))
-        .values(
-            infra_provider=bindparam("provider"), infra_id=bindparam("infra_id"), infra_console_url=bindparam("url")
-        ),
-        [{"run_id": i, "provider": r.provider, "infra_id": r.id, "url": r.console_url} for i, r in submitted],
+
+    def infra(pairs: list[tuple[str, InfraRef]]) -> dict[str, Any]:
+        by_id = col(FlowRun.id)
+        return {
+            "infra_provider": case({i: r.provider for i, r in pairs}, value=by_id),
+            "infra_id": case({i: r.id for i, r in pairs}, value=by_id),
+            "infra_console_url": case({i: r.console_url for i, r in pairs}, value=by_id),
+        }
+
+    ids = [i for i, _ in submitted]
+    state = State(StateType.PENDING, name=INFRA_PENDING)
+    moved = set(
+        runs.transition_many(session, ids, StateType.PENDING, [CLAIMED, RESUBMITTING], state, **infra(submitted))
     )
-    runs.transition_many(
-        session,
-        [i for i, _ in submitted],
-        StateType.PENDING,
-        [CLAIMED, RESUBMITTING],
-        State(StateType.PENDING, name=INFRA_PENDING),
-    )
+    rest = [(i, r) for i, r in submitted if i not in moved]
+    if rest:
+        statement = update(FlowRun).where(col(FlowRun.id).in_([i for i, _ in rest])).values(**infra(rest))
+        session.execute(statement.execution_options(synchronize_session=False))
 
 
 def retry_or_crash(session: Session, settings: Settings, run: FlowRun, reason: str, *, retryable: bool) -> bool:
@@ -210,7 +214,7 @@ def resubmit_stranded(services: Services) -> int:
         for run in stranded:
             state = State(StateType.PENDING, name=RESUBMITTING, message="its dispatcher stopped mid-submit")
             if runs.set_state(session, run, state).status == "ACCEPT":
-                claims.append(Claim(run, _token_of(services, run)))
+                claims.append(Claim(ClaimedRun.of(run), _token_of(services, run)))
         session.commit()
     if claims:
         submit_all(services, claims)
