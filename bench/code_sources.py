@@ -6,12 +6,16 @@
   sha256, unpack into a fresh folder;
 - requirements: a cache miss (pip installs a local wheel into a new environment) vs a hit.
 
-python -m bench.code_sources [--repeat N]     (short runs: medians of a few repetitions)
+python -m bench.code_sources [--repeat N] [--store local|s3|gs|az]
+(short runs: medians of a few repetitions). `--store` puts the bundle store on an
+emulator (moto S3, gcp-storage-emulator behind its signing front, Azurite): uploads then
+go straight to the store through a signed PUT, downloads through a signed GET.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -58,7 +62,21 @@ def wheel(folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--store", choices=["local", "s3", "gs", "az"], default="local")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        if args.store != "local":
+            from tests.emulators import storage
+
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            emulator = {"s3": lambda: storage.moto_s3("pushflow"), "az": lambda: storage.azurite(tmp)}.get(
+                args.store, lambda: storage.signing_gcs_emulator("pushflow", tmp)
+            )
+            os.environ.update(stack.enter_context(emulator()), PUSHFLOW_BUNDLE_STORE=f"{args.store}://pushflow/b")
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     install_cleanup()
     from pushflow_cli.sources import resolve_source
     from runtime.client import PushflowClient
@@ -126,7 +144,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     summary = {k: (float(f"{statistics.median(v):.3g}") if isinstance(v, list) else v) for k, v in results.items()}
-    print(json.dumps({"median": summary, "samples": results}, indent=2))
+    print(json.dumps({"store": args.store, "median": summary, "samples": results}, indent=2))
 
 
 if __name__ == "__main__":
