@@ -1,13 +1,20 @@
-"""Cold start of the Lambda handler, each sample a fresh interpreter (Lambda's init):
+"""Cold start of the Lambda handler: each sample is a fresh interpreter (Lambda's init)
+that imports the handler, then serves one first event, timed separately, so laziness
+cannot hide a cost:
 
 - import: `from control_plane.aws_lambda import handler` (what Lambda's init runs);
-- first HTTP call: that import plus the first API Gateway 2.0 event (GET /api/health),
-  which builds the FastAPI app, the services and the (not yet connected) engine;
-- first tick modules: that import plus what a tick loads before touching the database.
+- first HTTP: an API Gateway 2.0 `GET /api/health` (builds the FastAPI app, the services
+  and the engine; health does not touch the database);
+- first tick: an EventBridge scheduled event (the passes, on a migrated PostgreSQL schema
+  holding nothing due);
+- first SQS: one delivery of a run that does not exist (a claim that finds nothing);
+- the same with `PUSHFLOW_LAMBDA_PRELOAD=true`: init then builds everything (what
+  SnapStart snapshots), and the first HTTP event finds it ready.
 
     python -m bench.lambda_cold [--repeats 10]
 
-Prints the medians (ms) and the ten slowest imports by `python -X importtime` (cumulative)."""
+Needs PostgreSQL on 127.0.0.1:5432 (database `test`). Prints medians and minimums (ms)
+and the ten slowest imports of the handler by `python -X importtime` (cumulative)."""
 
 from __future__ import annotations
 
@@ -18,10 +25,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import uuid
+from pathlib import Path
 
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+ROOT = Path(__file__).parents[1]
 ENV = {
-    "PUSHFLOW_DATABASE_URL": "postgresql://pushflow@127.0.0.1:1/pushflow",
     "PUSHFLOW_API_KEY": "bench",
+    "PUSHFLOW_SERVER_SECRET": "bench-secret",
     "PUSHFLOW_API_URL": "https://abc.execute-api.us-east-1.amazonaws.com/api",
     "AWS_REGION": "us-east-1",
 }
@@ -51,35 +62,51 @@ EVENT = {
     },
     "isBase64Encoded": False,
 }
-SNIPPETS = {
-    "import": "from control_plane.aws_lambda import handler",
-    "first HTTP call": "from control_plane.aws_lambda import handler\nhandler(EVENT, None)",
-    "first tick modules": "from control_plane.aws_lambda import handler\nimport control_plane.aws_lambda.ticks",
+TICK = {"version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+SQS = {
+    "Records": [
+        {
+            "messageId": "m1",
+            "body": json.dumps({"run_id": str(uuid.UUID(int=1)), "due": "2026-01-01T00:00:00+00:00"}),
+            "eventSource": "aws:sqs",
+        }
+    ]
 }
-PROBE = (
-    "import json, time\nEVENT = json.loads({event!r})\nt = time.perf_counter()\n{body}\n"
-    "print(time.perf_counter() - t)\n"
-)
+KINDS = {"HTTP health": EVENT, "tick": TICK, "SQS delivery": SQS}
+PROBE = """
+import json, time
+t = time.perf_counter()
+from control_plane.aws_lambda import handler
+imported = time.perf_counter()
+answer = handler(json.loads({event!r}), None)
+done = time.perf_counter()
+assert "errorMessage" not in answer and answer.get("statusCode", 200) == 200, answer
+print(json.dumps([imported - t, done - imported]))
+"""
 
 
-def sample(body: str, cwd: str) -> float:
-    code = PROBE.format(event=json.dumps(EVENT), body=body)
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env={**os.environ, **ENV}, timeout=120
-    )
+def sample(event: object, cwd: str, env: dict[str, str]) -> tuple[float, float]:
+    """(import ms, first event ms) in a fresh interpreter."""
+    code = PROBE.format(event=json.dumps(event))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
-    return float(done.stdout.strip().splitlines()[-1]) * 1000
+    imported, first = json.loads(done.stdout.strip().splitlines()[-1])
+    return imported * 1000, first * 1000
 
 
-def slowest_imports(cwd: str, top: int = 10) -> list[tuple[str, float]]:
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"median_ms": round(statistics.median(samples), 1), "min_ms": round(min(samples), 1)}
+
+
+def slowest_imports(cwd: str, env: dict[str, str], top: int = 10) -> list[tuple[str, float]]:
     """Third-party and own packages by the cumulative time of their first import."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", SNIPPETS["import"]],
+        [sys.executable, "-X", "importtime", "-c", "from control_plane.aws_lambda import handler"],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**os.environ, **ENV},
+        env=env,
         timeout=120,
     )
     packages: dict[str, float] = {}
@@ -97,12 +124,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as cwd:
-        result = {}
-        for label, body in SNIPPETS.items():
-            samples = [sample(body, cwd) for _ in range(args.repeats)]
-            result[label] = {"median_ms": round(statistics.median(samples), 1), "min_ms": round(min(samples), 1)}
-        result["slowest imports (cumulative ms)"] = slowest_imports(cwd)
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+    env = {**os.environ, **ENV, "PUSHFLOW_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    try:
+        with tempfile.TemporaryDirectory() as cwd:
+            sample({"pushflow": "migrate"}, cwd, env)
+            result: dict[str, object] = {}
+            for label, event in KINDS.items():
+                runs = [sample(event, cwd, env) for _ in range(args.repeats)]
+                result[f"import, then first {label}"] = {
+                    "import": summary([r[0] for r in runs]),
+                    "first event": summary([r[1] for r in runs]),
+                    "total": summary([r[0] + r[1] for r in runs]),
+                }
+            preload = {**env, "PUSHFLOW_LAMBDA_PRELOAD": "true"}
+            runs = [sample(EVENT, cwd, preload) for _ in range(args.repeats)]
+            result["PUSHFLOW_LAMBDA_PRELOAD=true: init, then first HTTP health"] = {
+                "init (import + preload)": summary([r[0] for r in runs]),
+                "first event": summary([r[1] for r in runs]),
+            }
+            result["slowest imports (cumulative ms)"] = slowest_imports(cwd, env)
+    finally:
+        with psycopg.connect(PG, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    result["load average"] = os.getloadavg()
     print(json.dumps(result, indent=2))
 
 

@@ -1,18 +1,43 @@
-"""Server settings, from `PUSHFLOW_*` environment variables, built at the edge."""
+"""Server settings, from `PUSHFLOW_*` environment variables, built at the edge.
+
+`Settings(**overrides)` reads `PUSHFLOW_<FIELD>` for every field (overrides win) and lets
+pydantic convert the strings, as pydantic-settings would, without its import cost (a
+third of a Lambda cold start): the fields are scalars, so the environment needs no more
+than a name lookup. A bad value raises `SettingsError`, naming the variable."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from runtime import config
 
+PREFIX = "PUSHFLOW_"
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PUSHFLOW_", extra="ignore")
+
+class SettingsError(ValueError):
+    """A setting's value cannot be used; the message names each variable and what is wrong."""
+
+
+def variable(field: str) -> str:
+    """The environment variable of a settings field: `database_url` -> `PUSHFLOW_DATABASE_URL`."""
+    return PREFIX + field.upper()
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    def __init__(self, **overrides: Any) -> None:
+        environ = os.environ
+        values = {name: environ[variable(name)] for name in type(self).model_fields if variable(name) in environ}
+        values.update(overrides)
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc, overrides)) from None
 
     home: Path = Field(default_factory=config.home)
     database_url: str | None = None
@@ -58,6 +83,7 @@ class Settings(BaseSettings):
     dispatch_queue_url: str | None = None  # SQS queue delivering scheduled runs on time
     tick_interval: float = 60.0  # how often EventBridge ticks; runs due before the next tick are queued
     tick_margin: float = 10.0  # seconds of the invocation's remaining time a tick leaves unused
+    lambda_preload: bool = False  # build everything at init (SnapStart, provisioned concurrency)
     azure_credentials_secret_arn: str | None = None  # ACI pools: {tenant_id, client_id, client_secret} JSON secret
     # Events (docs/concepts/events.md): kept this long, then trimmed by the retention pass.
     event_retention_days: float = 7.0
@@ -115,3 +141,13 @@ class Settings(BaseSettings):
     @property
     def runs_dir(self) -> Path:
         return self.home / "runs"
+
+
+def _explain(exc: ValidationError, overrides: dict[str, Any]) -> str:
+    """One line per bad setting, with the variable's name; values are left out (some are secrets)."""
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        source = f"{field} (given in code)" if field in overrides else variable(field)
+        problems.append(f"{source}: {error['msg']}")
+    return "invalid settings: " + "; ".join(problems)

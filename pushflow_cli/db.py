@@ -16,7 +16,7 @@ def upgrade() -> None:
     """Bring the database at PUSHFLOW_DATABASE_URL to the newest schema (safe to repeat)."""
     try:
         from control_plane.db import create_db_engine, migrate, schema_revision
-        from control_plane.settings import Settings
+        from control_plane.settings import Settings, SettingsError
     except ImportError as exc:
         raise fail(
             f'migrations need the server extra ({exc.name} is missing): pip install "pushflow[server]"'
@@ -24,7 +24,10 @@ def upgrade() -> None:
     import logging
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except SettingsError as exc:
+        raise fail(str(exc), 2) from None
     engine = create_db_engine(settings.resolved_database_url)
     try:
         migrate(engine)

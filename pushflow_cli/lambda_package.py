@@ -7,6 +7,10 @@ postgres, lambda, aws) and one extra per chosen pool type, pinned by the project
 constraints.txt when there is one. Tests, caches and scripts are left out; bytecode is
 compiled in when this Python is the target's version (the function's disk is read-only,
 so it could not cache any). The handler is `control_plane.aws_lambda.handler`.
+
+`--exclude-boto3` leaves boto3 and botocore (≈ 28 MB unzipped) out: Lambda's Python
+runtimes include them, at the version AWS last put in the runtime rather than the one
+constraints.txt pins.
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ def package(
     arch: str = typer.Option("x86_64", "--arch", help="Lambda architecture: x86_64 or arm64"),
     python: str = typer.Option("3.12", "--python", help="Lambda Python runtime version, e.g. 3.12"),
     pools: str = typer.Option("ecs", "--pools", help="Pool types the function submits to, comma-separated"),
+    exclude_boto3: bool = typer.Option(
+        False,
+        "--exclude-boto3",
+        help="Leave boto3/botocore out: use the ones the Lambda Python runtime includes (AWS's version, not ours)",
+    ),
 ) -> None:
     """Build the deployment zip; prints its size."""
     if arch not in MACHINES:
@@ -52,7 +61,7 @@ def package(
         raise fail(f"unknown pool type(s) {', '.join(unknown)} for --pools; choose from {', '.join(POOL_EXTRAS)}")
     if not python.replace(".", "").isdigit() or python.count(".") != 1:
         raise fail(f"--python wants a version like 3.12, not {python!r}")
-    extras = sorted({*BASE_EXTRAS, *(POOL_EXTRAS[p] for p in chosen)})
+    extras = sorted({*BASE_EXTRAS, *(POOL_EXTRAS[p] for p in chosen)} - ({"aws"} if exclude_boto3 else set()))
     try:
         zipped, unzipped = build(output, platforms(MACHINES[arch], python), python, extras)
     except BuildError as exc:
@@ -60,6 +69,7 @@ def package(
     console.print(
         f"Wrote {output} ({_mb(zipped)} zipped, {_mb(unzipped)} unzipped; Lambda allows 250 MB unzipped) "
         f"for python{python} on {arch} with pools: {', '.join(chosen) or 'none'}"
+        + ("; boto3 and botocore come from the Lambda runtime" if exclude_boto3 else "")
     )
     console.print("Handler: control_plane.aws_lambda.handler")
 

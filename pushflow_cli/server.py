@@ -25,13 +25,16 @@ def start(
         from control_plane.app import check_ready, create_app
         from control_plane.errors import ConfigurationError
         from control_plane.local import prepare_local
-        from control_plane.settings import Settings
+        from control_plane.settings import Settings, SettingsError
     except ImportError as exc:
         raise fail(f'the server needs its extra ({exc.name} is missing): pip install "pushflow[server]"') from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)-7s | %(name)s - %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # not ten INFO lines on every start
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except SettingsError as exc:
+        raise fail(str(exc), 2) from None
     _check_address(settings.host, settings.port)
     _check_database(settings.resolved_database_url)
     local = settings.is_local and settings.api_key is None and settings.api_key_file is None

@@ -17,7 +17,24 @@ RULES = {
     # `pushflow execute` starts every run: no CLI libraries (httpx would load its own).
     "runtime.execute": ["control_plane", "push_pools", "pydantic", "click", "rich", "pygments", "typer"],
     "control_plane.app": ["boto3", "botocore", "google", "azure"],
-    "control_plane.aws_lambda": ["google", "azure"],
+    # A cold start imports the handler alone; each event kind loads what it needs (see
+    # tests/aws_lambda/test_cold_start.py: a tick never loads FastAPI or Mangum).
+    "control_plane.aws_lambda": [
+        "google",
+        "azure",
+        "boto3",
+        "botocore",
+        "fastapi",
+        "starlette",
+        "mangum",
+        "sqlalchemy",
+        "sqlmodel",
+        "pydantic",
+        "pydantic_settings",
+        "aws_lambda_powertools",
+    ],
+    # Settings are read by every entry point; pydantic-settings costs more than the rest.
+    "control_plane.settings": ["pydantic_settings", "sqlalchemy", "fastapi"],
 }
 
 

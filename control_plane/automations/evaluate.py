@@ -29,9 +29,9 @@ from control_plane.automations.models import (
 )
 from control_plane.automations.specs import TriggerSpec
 from control_plane.automations.triggers import Fire, Seen, on_event, on_time
+from control_plane.event_models import EventPublic
 from control_plane.events import Event
 from control_plane.models import Deployment
-from control_plane.routes.events import EventPublic
 from control_plane.services import Services
 
 log = logging.getLogger("pushflow.automations")

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 from control_plane.aws_lambda.aws import AwsClients
 from control_plane.aws_lambda.errors import LambdaConfigError
-from control_plane.settings import Settings
+
+if TYPE_CHECKING:
+    from control_plane.settings import Settings
 
 # secret field -> what azure-identity's EnvironmentCredential reads
 FIELDS = {"tenant_id": "AZURE_TENANT_ID", "client_id": "AZURE_CLIENT_ID", "client_secret": "AZURE_CLIENT_SECRET"}

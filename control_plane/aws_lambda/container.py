@@ -9,13 +9,15 @@ apply. The store stays the only state: any container can serve any invocation.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from control_plane.aws_lambda.aws import AwsClients
 from control_plane.aws_lambda.azure import load_azure_credentials
 from control_plane.aws_lambda.errors import LambdaConfigError
 from control_plane.aws_lambda.observability import Observability
-from control_plane.settings import Settings
+
+if TYPE_CHECKING:
+    from control_plane.settings import Settings
 
 
 class Container:
@@ -29,7 +31,12 @@ class Container:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = Settings(run_loops=False)
+            from control_plane.settings import Settings, SettingsError
+
+            try:
+                self._settings = Settings(run_loops=False)
+            except SettingsError as exc:
+                raise LambdaConfigError(str(exc)) from None
         return self._settings
 
     def services(self) -> Any:

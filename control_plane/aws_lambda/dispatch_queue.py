@@ -14,7 +14,7 @@ import dataclasses
 import json
 import math
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -45,13 +45,16 @@ class DueRun:
         return cls(data["run_id"], due if due.tzinfo else due.replace(tzinfo=timezone.utc))
 
 
-def upcoming(session: Session, now: datetime, horizon: float) -> list[DueRun]:
-    """Scheduled runs that become due after `now` and within `horizon` seconds."""
+def upcoming(session: Session, since: datetime, until: datetime) -> list[DueRun]:
+    """Scheduled runs that became due after `since` or become due by `until`. A tick
+    passes its own start as `since`: a run that fell due while the tick's later passes ran
+    is past its dispatch pass, so it is queued with no delay rather than left to the next
+    tick."""
     rows = session.exec(
         select(FlowRun.id, FlowRun.expected_start_time).where(
             FlowRun.state_type == StateType.SCHEDULED,
-            col(FlowRun.expected_start_time) > now,
-            col(FlowRun.expected_start_time) <= now + timedelta(seconds=min(horizon, MAX_DELAY)),
+            col(FlowRun.expected_start_time) > since,
+            col(FlowRun.expected_start_time) <= until,
         )
     ).all()
     return [DueRun(run_id, due) for run_id, due in rows if due is not None]

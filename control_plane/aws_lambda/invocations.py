@@ -20,10 +20,19 @@ _container: Container | None = None
 
 def handler(event: Any, context: Any) -> Any:
     """`control_plane.aws_lambda:handler`."""
+    return handle(container(), event, context)
+
+
+def container() -> Container:
+    """This Lambda container's state, built on the first invocation (or by a preload)."""
     global _container
     if _container is None:
         _container = Container()
-    return handle(_container, event, context)
+    return _container
+
+
+def built_container() -> Container | None:
+    return _container
 
 
 def handle(container: Container, event: Any, context: Any) -> Any:

@@ -21,14 +21,15 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-
 SERVICE = "pushflow"
 
 
 class Observability:
+    """Built with the container, on the first invocation: Powertools is not free to import."""
+
     def __init__(self) -> None:
+        from aws_lambda_powertools import Logger, Metrics
+
         self.logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
         self.metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", SERVICE))
         self._pending = False
@@ -51,11 +52,11 @@ class Observability:
 
     def count(self, name: str, value: float = 1) -> None:
         if value:
-            self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+            self.metrics.add_metric(name=name, unit="Count", value=value)
             self._pending = True
 
     def milliseconds(self, name: str, value: float) -> None:
-        self.metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+        self.metrics.add_metric(name=name, unit="Milliseconds", value=value)
         self._pending = True
 
     def flush(self) -> None:

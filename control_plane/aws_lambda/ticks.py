@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from control_plane import passes
 from control_plane.aws_lambda.container import Container
-from control_plane.aws_lambda.dispatch_queue import enqueue, upcoming
+from control_plane.aws_lambda.dispatch_queue import MAX_DELAY, enqueue, upcoming
 from control_plane.aws_lambda.errors import TickFailedError
 from control_plane.aws_lambda.invocations import database_unavailable, remaining_seconds
 from control_plane.columns import utcnow
@@ -39,7 +40,8 @@ def run_tick(container: Container, context: Any) -> dict[str, Any]:
             if settings.dispatch_queue_url:
                 # Half an interval of overlap: a late next tick still finds its runs
                 # queued; a run queued twice is claimed once.
-                due = upcoming(session, utcnow(), settings.tick_interval * 1.5)
+                horizon = min(settings.tick_interval * 1.5, MAX_DELAY)
+                due = upcoming(session, since, utcnow() + timedelta(seconds=horizon))
                 queued = enqueue(container.aws.get("sqs"), settings.dispatch_queue_url, due)
     except OperationalError as exc:  # raised: the tick is retried, and the next one catches up
         raise database_unavailable(exc) from exc

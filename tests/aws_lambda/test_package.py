@@ -43,16 +43,37 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="session")
-def built_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_zip(tmp_path_factory: pytest.TempPathFactory, *options: str) -> tuple[Path, str]:
     output = tmp_path_factory.mktemp("lambda-zip") / "pushflow-lambda.zip"
-    done = cli("package", "--python", PYTHON, "--pools", "ecs", "-o", str(output))
+    done = cli("package", "--python", PYTHON, "--pools", "ecs", *options, "-o", str(output))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "MB zipped" in done.stdout and "Handler: control_plane.aws_lambda.handler" in done.stdout
-    return output
+    return output, done.stdout
+
+
+@pytest.fixture(scope="session")
+def built_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_zip(tmp_path_factory)[0]
 
 
 def test_the_unpacked_zip_answers_a_health_event_with_a_plain_python(built_zip: Path, tmp_path: Path) -> None:
+    answer_health_from(built_zip, tmp_path)
+
+
+def test_a_zip_without_boto3_leaves_it_to_the_runtime_and_still_serves_http(
+    built_zip: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    lean, said = build_zip(tmp_path_factory, "--exclude-boto3")
+    assert "boto3 and botocore come from the Lambda runtime" in said
+    with zipfile.ZipFile(lean) as archive:
+        tops = {n.split("/")[0] for n in archive.namelist()}
+    assert not [t for t in tops if t.startswith(("boto3", "botocore", "s3transfer"))]
+    assert {"control_plane", "mangum", "psycopg"} <= tops
+    assert lean.stat().st_size < built_zip.stat().st_size - 5 * 1024 * 1024  # boto3 is most of the zip
+    answer_health_from(lean, tmp_path)  # HTTP needs no AWS SDK until a pool or secret does
+
+
+def answer_health_from(built_zip: Path, tmp_path: Path) -> None:
     task = tmp_path / "var-task"
     with zipfile.ZipFile(built_zip) as archive:
         archive.extractall(task)

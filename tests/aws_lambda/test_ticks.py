@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session, select
 
 from control_plane.aws_lambda.container import Container
-from control_plane.aws_lambda.dispatch_queue import DueRun, delay_seconds
+from control_plane.aws_lambda.dispatch_queue import DueRun, delay_seconds, upcoming
 from control_plane.columns import utcnow
 from control_plane.models import FlowRun
 from control_plane.settings import Settings
@@ -155,6 +155,25 @@ def test_a_message_that_arrives_early_is_queued_again_with_the_remaining_delay(
     assert answer == {"batchItemFailures": []}
     assert int(queued(queue_url)[0]["ApproximateNumberOfMessagesDelayed"]) == before + 1
     assert counting_pool.submissions(ticking.count_file) == []  # type: ignore[attr-defined]
+
+
+def test_a_run_that_fell_due_while_the_tick_ran_is_queued_at_once_not_left_for_the_next_tick(
+    ticking: Container,
+) -> None:
+    invoke(ticking, {"pushflow": "tick"})
+    first, second, *_ = sorted(scheduled_runs(ticking), key=lambda r: r.expected_start_time)
+    tick_began = utcnow() - timedelta(seconds=5)
+    with Session(ticking.services().engine) as session:
+        fell_due = session.get(FlowRun, first.id)  # due after the tick's dispatch pass, before it queued
+        stuck = session.get(FlowRun, second.id)  # overdue before the tick began (a paused pool, say)
+        assert fell_due is not None and stuck is not None
+        fell_due.expected_start_time = utcnow() - timedelta(seconds=1)
+        stuck.expected_start_time = tick_began - timedelta(seconds=30)
+        session.add_all([fell_due, stuck])
+        session.commit()
+        due = {d.run_id: d.due for d in upcoming(session, tick_began, utcnow() + timedelta(seconds=90))}
+    assert first.id in due and second.id not in due  # the stuck one is not queued every minute
+    assert delay_seconds(due[first.id], utcnow()) == 0
 
 
 def test_delays_are_whole_seconds_rounded_down_and_capped_at_sqs_limit() -> None:
