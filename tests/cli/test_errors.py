@@ -199,3 +199,11 @@ def test_server_start_problems_are_one_line(server: LiveServer, project: Path) -
     line = one_error_line(no_database)
     assert line.startswith("Error: cannot reach the database postgresql+psycopg://nobody@127.0.0.1:1/x: ")
     assert line.endswith("; check PUSHFLOW_DATABASE_URL")
+
+
+def test_a_bad_setting_stops_server_start_naming_the_variable(server: LiveServer, project: Path) -> None:
+    bad = pushflow(server, project, "server", "start", env={"PUSHFLOW_DATABASE_POOL": "many", "PUSHFLOW_PORT": "x"})
+    assert bad.returncode == USAGE
+    line = one_error_line(bad)
+    assert line.startswith("Error: invalid settings: PUSHFLOW_PORT: Input should be a valid integer")
+    assert "PUSHFLOW_DATABASE_POOL: Input should be 'one' or 'null'" in line
