@@ -75,28 +75,35 @@ SQS = {
 KINDS = {"HTTP health": EVENT, "tick": TICK, "SQS delivery": SQS}
 PROBE = """
 import json, time
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 from control_plane.aws_lambda import handler
-imported = time.perf_counter()
+imported, imported_cpu = time.perf_counter(), time.process_time()
 answer = handler(json.loads({event!r}), None)
-done = time.perf_counter()
+done, done_cpu = time.perf_counter(), time.process_time()
 assert "errorMessage" not in answer and answer.get("statusCode", 200) == 200, answer
-print(json.dumps([imported - t, done - imported]))
+print(json.dumps([imported - t, done - imported, imported_cpu - c, done_cpu - imported_cpu]))
 """
 
 
-def sample(event: object, cwd: str, env: dict[str, str]) -> tuple[float, float]:
-    """(import ms, first event ms) in a fresh interpreter."""
+def sample(event: object, cwd: str, env: dict[str, str]) -> list[float]:
+    """[import, first event, import CPU, first event CPU] in ms, in a fresh interpreter."""
     code = PROBE.format(event=json.dumps(event))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
-    imported, first = json.loads(done.stdout.strip().splitlines()[-1])
-    return imported * 1000, first * 1000
+    return [seconds * 1000 for seconds in json.loads(done.stdout.strip().splitlines()[-1])]
 
 
-def summary(samples: list[float]) -> dict[str, float]:
-    return {"median_ms": round(statistics.median(samples), 1), "min_ms": round(min(samples), 1)}
+def summary(runs: list[list[float]], *columns: int) -> dict[str, float]:
+    """Median and minimum of the sum of `columns`: wall time, and CPU time (steadier on a
+    shared machine, where waiting for a core inflates the wall time)."""
+    wall = [sum(r[c] for c in columns) for r in runs]
+    cpu = [sum(r[c + 2] for c in columns) for r in runs]
+    return {
+        "median_ms": round(statistics.median(wall), 1),
+        "min_ms": round(min(wall), 1),
+        "cpu_median_ms": round(statistics.median(cpu), 1),
+    }
 
 
 def slowest_imports(cwd: str, env: dict[str, str], top: int = 10) -> list[tuple[str, float]]:
@@ -138,15 +145,15 @@ def main() -> None:
             for label, event in KINDS.items():
                 runs = [sample(event, cwd, env) for _ in range(args.repeats)]
                 result[f"import, then first {label}"] = {
-                    "import": summary([r[0] for r in runs]),
-                    "first event": summary([r[1] for r in runs]),
-                    "total": summary([r[0] + r[1] for r in runs]),
+                    "import": summary(runs, 0),
+                    "first event": summary(runs, 1),
+                    "total": summary(runs, 0, 1),
                 }
             preload = {**env, "PUSHFLOW_LAMBDA_PRELOAD": "true"}
             runs = [sample(EVENT, cwd, preload) for _ in range(args.repeats)]
             result["PUSHFLOW_LAMBDA_PRELOAD=true: init, then first HTTP health"] = {
-                "init (import + preload)": summary([r[0] for r in runs]),
-                "first event": summary([r[1] for r in runs]),
+                "init (import + preload)": summary(runs, 0),
+                "first event": summary(runs, 1),
             }
             result["slowest imports (cumulative ms)"] = slowest_imports(cwd, env)
     finally:

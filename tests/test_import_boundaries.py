@@ -16,7 +16,8 @@ RULES = {
     "push_pools": ["control_plane", "runtime"],
     # `pushflow execute` starts every run: no CLI libraries (httpx would load its own).
     "runtime.execute": ["control_plane", "push_pools", "pydantic", "click", "rich", "pygments", "typer"],
-    "control_plane.app": ["boto3", "botocore", "google", "azure"],
+    # jinja2 loads with the first UI page (control_plane/ui/render.py), not with the API.
+    "control_plane.app": ["boto3", "botocore", "google", "azure", "jinja2"],
     # A cold start imports the handler alone; each event kind loads what it needs (see
     # tests/aws_lambda/test_cold_start.py: a tick never loads FastAPI or Mangum).
     "control_plane.aws_lambda": [

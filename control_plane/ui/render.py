@@ -5,15 +5,17 @@ from __future__ import annotations
 import functools
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from control_plane.errors import ControlPlaneError
 from control_plane.ui.session import UiSession, csrf_token
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 # Colour is never the only signal: each state also has a symbol and its name.
 STATE_SYMBOLS = {
@@ -63,6 +65,10 @@ def run_duration(start: datetime | None, end: datetime | None) -> float | None:
 
 @functools.lru_cache(maxsize=1)  # the package's templates, not state: safe to keep per process
 def environment() -> Environment:
+    # jinja2 loads with the first page, not with the app: an API-only process (a Lambda
+    # container serving the API) never pays for it.
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
     env = Environment(
         loader=PackageLoader("control_plane.ui", "templates"),
         autoescape=select_autoescape(default=True),
