@@ -5,7 +5,12 @@ and submit the run. Lateness = when the submission was recorded - the run's due 
 reported apart for runs due while the tick itself ran (it creates them: the deployment
 is made just before) and runs due after it (the SQS path).
 
-    python -m bench.lambda_lateness [--interval 2] [--seconds 60]
+    python -m bench.lambda_lateness [--interval 2] [--seconds 60] [--preload]
+
+`--preload` sets PUSHFLOW_LAMBDA_PRELOAD=true, so the warmed execution environments have
+built everything in init (SnapStart, provisioned concurrency); without it each one's
+first SQS delivery pays the cold build of the store and the passes, as a fresh Lambda
+container does.
 
 Needs PostgreSQL on 127.0.0.1:5432 (database `test`); uses the tests' local gateway and
 counting pool (tests/aws_lambda/gateway.py, tests/control_plane/counting_pool.py)."""
@@ -36,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--interval", type=float, default=2.0, help="schedule interval, seconds")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to watch (at most 90)")
+    parser.add_argument("--preload", action="store_true", help="PUSHFLOW_LAMBDA_PRELOAD=true in the workers")
     args = parser.parse_args()
     from moto.server import ThreadedMotoServer
 
@@ -65,6 +71,7 @@ def main() -> None:
                 "PUSHFLOW_API_URL": f"{gateway.url}/api",
                 "PUSHFLOW_DISPATCH_QUEUE_URL": queue_url,
                 "PUSHFLOW_SCHEDULE_MAX_RUNS": "100",
+                **({"PUSHFLOW_LAMBDA_PRELOAD": "true"} if args.preload else {}),
             }
         )
         gateway.start()

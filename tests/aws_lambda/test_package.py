@@ -60,6 +60,7 @@ def test_the_unpacked_zip_answers_a_health_event_with_a_plain_python(built_zip: 
     answer_health_from(built_zip, tmp_path)
 
 
+@pytest.mark.timeout(1200)  # builds a second zip (and the first, when run alone)
 def test_a_zip_without_boto3_leaves_it_to_the_runtime_and_still_serves_http(
     built_zip: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
