@@ -16,6 +16,7 @@ locals {
     },
     var.image == null ? {} : { image = var.image },
     var.cpu_hours_per_day == null ? {} : { cpu_hours_per_day = var.cpu_hours_per_day },
+    var.deps_cache == null ? {} : { deps_cache = var.deps_cache },
   )
 }
 

@@ -42,6 +42,12 @@ variable "cpu_hours_per_day" {
   default     = null
 }
 
+variable "deps_cache" {
+  description = "A volume for the runtime's requirements cache, in the inner pool's shape (docs/pools/managed.md): ecs { file_system_id = \"fs-...\" } (EFS), cloud-run { bucket = \"...\" } or { nfs_server, nfs_path }, aci { storage_account_name, share_name, storage_account_key }. Null: each run installs its requirements again."
+  type        = any
+  default     = null
+}
+
 variable "concurrency_limit" {
   description = "At most this many runs of the pool at once. Null: no limit."
   type        = number
