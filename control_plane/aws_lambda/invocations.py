@@ -59,7 +59,7 @@ def handle(container: Container, event: Any, context: Any) -> Any:
 
 
 def _http(container: Container, event: Any, context: Any) -> Any:
-    with _event_loop():  # Mangum looks for a loop when it is built and when it serves
+    with event_loop():  # Mangum looks for a loop when it is built and when it serves
         try:
             app = container.http()
         except LambdaConfigError as exc:  # the operator's to fix; say what, without secrets
@@ -75,7 +75,7 @@ def _http(container: Container, event: Any, context: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _event_loop() -> Iterator[None]:
+def event_loop() -> Iterator[None]:
     """A loop of our own for one HTTP invocation. Mangum (built and called) uses
     `asyncio.get_event_loop()`, which would otherwise create a loop, leave it as the
     thread's current loop and never close it (leaking its self-pipe sockets)."""

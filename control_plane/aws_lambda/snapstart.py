@@ -40,7 +40,8 @@ def preload(container: Container) -> None:
     if not container.settings.lambda_preload:
         return
     container.services()
-    container.http()
+    with invocations.event_loop():  # Mangum looks for a loop when it is built
+        container.http()
     import control_plane.aws_lambda.commands
     import control_plane.aws_lambda.deliveries
     import control_plane.aws_lambda.ticks  # noqa: F401
