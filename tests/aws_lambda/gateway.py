@@ -44,8 +44,14 @@ class Worker:
                 stderr=log,
                 text=True,
             )
-        ready = self.process.stdout.readline()  # type: ignore[union-attr]
+        try:
+            ready = self.process.stdout.readline()  # type: ignore[union-attr]
+        except BaseException:  # a test timed out while the worker was starting: leave nothing behind
+            self.process.kill()
+            self.stop()
+            raise
         if not ready:
+            self.stop()
             raise RuntimeError(f"Lambda worker did not start:\n{log_path.read_text()[-3000:]}")
 
     def invoke(self, event: Any, timeout: float) -> dict[str, Any]:
@@ -68,6 +74,8 @@ class Worker:
                 self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
 
 
 class LocalGateway:

@@ -161,8 +161,10 @@ def test_a_scheduled_run_arrives_through_tick_and_sqs_on_time(
             container = wait_for(lambda r=run: emulator.simulator.get(r["infrastructure"]["id"]), what="its container")
             due = datetime.fromisoformat(run["expected_start_time"]).astimezone(timezone.utc)
             lateness = container.started_at - due.timestamp()
-            # submitted at its time, not at the next tick a minute later (bench/ measures the spread)
-            assert -0.05 <= lateness < 5, (run["id"], lateness)
+            # Submitted at its time through SQS, not at the next tick a minute later. The bound
+            # only separates the two (a loaded 2-core machine adds seconds of start-up);
+            # bench/lambda_lateness.py measures the spread.
+            assert -0.05 <= lateness < 30, (run["id"], lateness)
         assert final(client, runs[0])["state"]["type"] == "COMPLETED"
     # the handler's JSON log line for each queued dispatch carries the run id as correlation id
     lines = [json.loads(x) for x in gateway.logs().splitlines() if x.startswith('{"level"')]
