@@ -8,6 +8,7 @@ import pytest
 
 from control_plane.aws_lambda.container import Container
 from control_plane.aws_lambda.events import EventKind, classify
+from control_plane.settings import Settings
 from tests.aws_lambda.conftest import ADMIN_KEY, invoke
 from tests.aws_lambda.fixtures import HTTP_FIXTURES, header, load, request, response_json
 
@@ -54,6 +55,19 @@ def test_bad_input_over_http_is_a_4xx_saying_what_was_wrong(container: Container
     answer = invoke(container, request("apigateway-http-v2.json", "POST", "/api/pools", body=body, key=ADMIN_KEY))
     assert answer["statusCode"] == 422
     assert "cpu" in str(response_json(answer)["detail"])
+
+
+def test_a_body_over_the_limit_is_refused_with_413_under_mangum(lambda_settings: Settings) -> None:
+    # API Gateway hands Mangum the whole body with no Content-Length: the limit is met while reading.
+    container = Container(lambda_settings.model_copy(update={"max_request_bytes": 1000}))
+    try:
+        assert invoke(container, {"pushflow": "migrate"}) == {"pushflow": "migrate", "status": "ok"}
+        body = {"name": "p", "type": "process", "description": "x" * 5000}
+        answer = invoke(container, request("apigateway-http-v2.json", "POST", "/api/pools", body=body, key=ADMIN_KEY))
+    finally:
+        container.close()
+    assert answer["statusCode"] == 413
+    assert "PUSHFLOW_MAX_REQUEST_BYTES" in response_json(answer)["detail"]
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -48,34 +47,6 @@ def test_a_chunked_body_without_a_length_is_cut_off_at_the_limit(api: Any, deplo
     response = api.post("/api/deployments", content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert "PUSHFLOW_MAX_REQUEST_BYTES" in response.json()["detail"]
-
-
-def test_the_body_limit_holds_under_mangum(tmp_path: Any) -> None:
-    from mangum import Mangum
-
-    from control_plane.app import create_app
-    from control_plane.settings import Settings
-
-    settings = Settings(home=tmp_path, api_key="k", run_loops=False, max_request_bytes=1000)
-    handler = Mangum(create_app(settings), lifespan="off")
-    event = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/api/pools",
-        "rawQueryString": "",
-        "headers": {"authorization": "Bearer k", "content-type": "application/json"},
-        "requestContext": {
-            "http": {"method": "POST", "path": "/api/pools", "sourceIp": "127.0.0.1"},
-            "stage": "$default",
-        },
-        "body": base64.b64encode(
-            json.dumps({"name": "p", "type": "process", "description": "x" * 5000}).encode()
-        ).decode(),
-        "isBase64Encoded": True,
-    }
-    answer = handler(event, None)
-    assert answer["statusCode"] == 413
-    assert "PUSHFLOW_MAX_REQUEST_BYTES" in answer["body"]
 
 
 def test_a_log_batch_over_the_line_count_is_413_and_long_lines_are_cut(api: Any, deployment: dict) -> None:
