@@ -1,5 +1,5 @@
-"""Which runs `GET /api/flow-runs` answers with, in what order, a page at a time. The
-cursor is the last row's sort key and id, so pages stay stable while runs are added."""
+"""Which runs `GET /api/flow-runs` and the UI's runs page list, in what order, a page at a
+time. The cursor is the last row's sort key and id, so pages stay stable while runs are added."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_
 from sqlalchemy import select as select_columns
-from sqlmodel import col
+from sqlmodel import Session, col, select
 
 from control_plane.errors import InvalidInputError
 from control_plane.models import FLOW_RUN_PUBLIC_COLUMNS, FlowRun
@@ -28,6 +28,8 @@ class RunOrder(str, enum.Enum):
 
 @dataclass
 class RunFilter:
+    """Which runs to list; each field left at None keeps every run."""
+
     deployment_id: str | None = None
     flow_name: str | None = None
     states: list[StateType] | None = None
@@ -35,6 +37,9 @@ class RunFilter:
     id_prefix: str | None = None
     expected_before: datetime | None = None
     expected_after: datetime | None = None
+    pool: str | None = None
+    deployment_ids: list[str] | None = None  # any of these; an empty list keeps none
+    created_since: datetime | None = None
 
 
 def _sort_key(order: RunOrder) -> Any:
@@ -44,24 +49,51 @@ def _sort_key(order: RunOrder) -> Any:
     return func.coalesce(col(FlowRun.expected_start_time), col(FlowRun.created))
 
 
+def conditions(where: RunFilter) -> list[Any]:
+    """The filter as SQL conditions on FlowRun (also for counting what a filter keeps)."""
+    found: list[Any] = []
+    if where.deployment_id:
+        found.append(col(FlowRun.deployment_id) == where.deployment_id)
+    if where.flow_name:
+        found.append(col(FlowRun.flow_name) == where.flow_name)
+    if where.states:
+        found.append(col(FlowRun.state_type).in_(where.states))
+    if where.name:
+        found.append(col(FlowRun.name) == where.name)
+    if where.id_prefix:
+        found.append(col(FlowRun.id).startswith(where.id_prefix.lower(), autoescape=True))
+    if where.expected_before:
+        found.append(_sort_key(RunOrder.EXPECTED_START_ASC) <= where.expected_before)
+    if where.expected_after:
+        found.append(_sort_key(RunOrder.EXPECTED_START_ASC) > where.expected_after)
+    if where.pool:
+        found.append(col(FlowRun.pool) == where.pool)
+    if where.deployment_ids is not None:
+        found.append(col(FlowRun.deployment_id).in_(where.deployment_ids))
+    if where.created_since:
+        found.append(col(FlowRun.created) >= where.created_since)
+    return found
+
+
 def page_query(where: RunFilter, order: RunOrder, limit: int, cursor: str | None) -> Any:
     """Rows of the columns a FlowRunPublic shows (plain rows: no ORM object per run)."""
+    return _paged(select_columns(*FLOW_RUN_PUBLIC_COLUMNS), where, order, limit, cursor)
+
+
+def run_page(
+    session: Session, where: RunFilter, order: RunOrder, limit: int, cursor: str | None
+) -> tuple[list[FlowRun], str | None]:
+    """Up to `limit` runs as FlowRun objects (the UI's page), and the cursor of the page
+    after them (None on the last page)."""
+    rows = list(session.exec(_paged(select(FlowRun), where, order, limit, cursor)))
+    next_cursor = encode_cursor(rows[limit - 1], order) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def _paged(query: Any, where: RunFilter, order: RunOrder, limit: int, cursor: str | None) -> Any:
+    """`query` (of FlowRun or its columns) filtered, after the cursor, ordered, one past `limit`."""
     key = _sort_key(order)
-    query = select_columns(*FLOW_RUN_PUBLIC_COLUMNS)
-    if where.deployment_id:
-        query = query.where(col(FlowRun.deployment_id) == where.deployment_id)
-    if where.flow_name:
-        query = query.where(col(FlowRun.flow_name) == where.flow_name)
-    if where.states:
-        query = query.where(col(FlowRun.state_type).in_(where.states))
-    if where.name:
-        query = query.where(col(FlowRun.name) == where.name)
-    if where.id_prefix:
-        query = query.where(col(FlowRun.id).startswith(where.id_prefix.lower(), autoescape=True))
-    if where.expected_before:
-        query = query.where(_sort_key(RunOrder.EXPECTED_START_ASC) <= where.expected_before)
-    if where.expected_after:
-        query = query.where(_sort_key(RunOrder.EXPECTED_START_ASC) > where.expected_after)
+    query = query.where(*conditions(where))
     if cursor:
         at, run_id = decode_cursor(cursor)
         if order is RunOrder.EXPECTED_START_ASC:

@@ -1,5 +1,6 @@
-"""The runs page's reads: one filter, a page of runs by cursor, and counts per state.
-Each is one indexed query, so the first view stays fast with many runs in the store."""
+"""The runs page's reads: the form's filter, a page of runs by cursor (the API's run
+listing, control_plane/run_listing.py), and counts per state. Each is one indexed query,
+so the first view stays fast with many runs in the store."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import dataclasses
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from control_plane import run_listing
 from control_plane.models import Deployment, FlowRun, Pool
-from control_plane.run_listing import RunOrder, decode_cursor, encode_cursor
+from control_plane.run_listing import RunOrder
 from runtime.states import StateType
 
 PAGE_SIZE = 50
@@ -42,44 +44,29 @@ class RunFilter:
         return urlencode({k: v for k, v in values.items() if v})
 
 
-def _conditions(session: Session, f: RunFilter, *, with_state: bool = True) -> list[Any]:
-    conditions: list[Any] = []
-    if with_state and f.state:
-        conditions.append(col(FlowRun.state_type) == StateType(f.state))
-    if f.deployment:
-        conditions.append(col(FlowRun.deployment_id) == f.deployment)
-    if f.pool:
-        conditions.append(col(FlowRun.pool) == f.pool)
-    if f.tag:
-        # Tags live on deployments (few); match them here, then filter runs by id.
+def _listing(session: Session, f: RunFilter, *, with_state: bool = True) -> run_listing.RunFilter:
+    """The form's filter as the API's run listing filter: one query path for both."""
+    tagged = None
+    if f.tag:  # tags live on deployments (few): match them here, then keep their runs
         tagged = [d.id for d in deployments(session) if f.tag in (d.tags or [])]
-        conditions.append(col(FlowRun.deployment_id).in_(tagged))
-    if f.since:
-        conditions.append(col(FlowRun.created) >= datetime.now(timezone.utc) - SINCE[f.since])
-    return conditions
+    return run_listing.RunFilter(
+        deployment_id=f.deployment or None,
+        states=[StateType(f.state)] if with_state and f.state else None,
+        pool=f.pool or None,
+        deployment_ids=tagged,
+        created_since=datetime.now(timezone.utc) - SINCE[f.since] if f.since else None,
+    )
 
 
 def run_page(session: Session, f: RunFilter, cursor: str | None) -> tuple[list[FlowRun], str | None]:
     """Newest first; the second value is the next page's cursor."""
-    query = select(FlowRun).where(*_conditions(session, f))
-    if cursor:
-        created, run_id = decode_cursor(cursor)
-        query = query.where(
-            or_(col(FlowRun.created) < created, and_(col(FlowRun.created) == created, col(FlowRun.id) < run_id))
-        )
-    query = query.order_by(col(FlowRun.created).desc(), col(FlowRun.id).desc()).limit(PAGE_SIZE + 1)
-    rows = list(session.exec(query))
-    next_cursor = encode_cursor(rows[PAGE_SIZE - 1], RunOrder.CREATED_DESC) if len(rows) > PAGE_SIZE else None
-    return rows[:PAGE_SIZE], next_cursor
+    return run_listing.run_page(session, _listing(session, f), RunOrder.CREATED_DESC, PAGE_SIZE, cursor)
 
 
 def state_counts(session: Session, f: RunFilter) -> dict[str, int]:
     """Runs per state type under every filter but the state itself."""
-    query = (
-        select(FlowRun.state_type, func.count())
-        .where(*_conditions(session, f, with_state=False))
-        .group_by(FlowRun.state_type)
-    )
+    where = run_listing.conditions(_listing(session, f, with_state=False))
+    query = select(FlowRun.state_type, func.count()).where(*where).group_by(FlowRun.state_type)
     return {StateType(state).value: count for state, count in session.exec(query)}
 
 
