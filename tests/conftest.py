@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import LiveServer
+
 PG_URL = os.environ.get("PUSHFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -93,6 +95,13 @@ FLOW_SCHEMA = {
     "required": ["label"],
     "additionalProperties": False,
 }
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A real `pushflow server start` on a free port, SQLite under its own home."""
+    with LiveServer(tmp_path / "home") as live:
+        yield live
 
 
 @pytest.fixture

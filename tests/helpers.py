@@ -75,7 +75,8 @@ def _ephemeral_low() -> int:
 
 
 class LiveServer:
-    """`pushflow server start` as a real process on a free port, with its own home."""
+    """`pushflow server start` as a real process on a free port, with its own home;
+    `with LiveServer(home) as live:` starts it and stops it (and its clients) after."""
 
     def __init__(
         self,
@@ -145,6 +146,12 @@ class LiveServer:
         )
         self._clients.append(client)
         return client
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         for client in self._clients:

@@ -24,11 +24,8 @@ SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("automations") / "home").start()
-    try:
+    with LiveServer(tmp_path_factory.mktemp("automations") / "home") as live:
         yield live
-    finally:
-        live.stop()
 
 
 @pytest.fixture

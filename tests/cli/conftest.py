@@ -17,11 +17,8 @@ FLOWS = Path(__file__).parent.parent / "flows"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # No PUSHFLOW_API_KEY anywhere: the server makes one and the CLI finds it in the home.
-    live = LiveServer(tmp_path_factory.mktemp("cli") / "home", api_key=None).start()
-    try:
+    with LiveServer(tmp_path_factory.mktemp("cli") / "home", api_key=None) as live:
         yield live
-    finally:
-        live.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,16 +14,6 @@ from tests.terraform import aws_calls
 FLOWS = Path(__file__).parent.parent / "flows"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A real `pushflow server start` on a free port, SQLite under its own home."""
-    live = LiveServer(tmp_path / "home").start()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
 @pytest.fixture(scope="module", autouse=True)
 def record_aws_calls(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The AWS calls pushflow makes here feed the IAM check (tests/terraform/aws_calls.py)."""
@@ -46,11 +36,8 @@ def ecs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcsEmulat
 @pytest.fixture(scope="module")
 def ecs_server(ecs_emulator: EcsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A real server that reaches `ecs_emulator` for every AWS call."""
-    live = LiveServer(tmp_path_factory.mktemp("home"), extra_env=ecs_emulator.env()).start()
-    try:
+    with LiveServer(tmp_path_factory.mktemp("home"), extra_env=ecs_emulator.env()) as live:
         yield live
-    finally:
-        live.stop()
 
 
 def cli(server: LiveServer, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,12 @@ from tests.helpers import LiveServer
 
 
 @pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path / "home").start()
-    monkeypatch.setenv("PUSHFLOW_API_URL", live.url)
-    monkeypatch.setenv("PUSHFLOW_API_KEY", live.api_key or "")
+def server(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+    """The live server (tests/conftest.py), with the SDK pointed at it."""
+    monkeypatch.setenv("PUSHFLOW_API_URL", server.url)
+    monkeypatch.setenv("PUSHFLOW_API_KEY", server.api_key or "")
     monkeypatch.delenv("PUSHFLOW_RUN_TOKEN", raising=False)
-    try:
-        yield live
-    finally:
-        live.stop()
+    return server
 
 
 def test_emit_event_sends_a_custom_event(server: LiveServer) -> None:

@@ -35,10 +35,6 @@ def run_logs() -> Iterator[list[str]]:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One real server (a process, SQLite) with a process pool named "local", shared by
     the runtime tests that run flows from deployments."""
-    live = LiveServer(tmp_path_factory.mktemp("server") / "home").start()
-    with live.client() as api:
-        api.post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
-    try:
+    with LiveServer(tmp_path_factory.mktemp("server") / "home") as live:
+        live.client().post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
         yield live
-    finally:
-        live.stop()
