@@ -54,7 +54,7 @@ def make_project(root: Path, megabytes: float = 1.0) -> Path:
 
 
 def wheel(folder: Path) -> None:
-    from tests.e2e.test_code_sources import build_wheel
+    from tools.wheels import build_wheel
 
     build_wheel(folder, "pfbench-dep", "1.0", "VALUE = 1\n")
 

@@ -5,15 +5,12 @@ bundle store or from git, installs its requirements, and completes."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import shutil
 import subprocess
 import sys
 import tarfile
 import textwrap
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ import pytest
 from tests.e2e.conftest import cli, provision_pool
 from tests.emulators.ecs import EcsEmulator
 from tests.helpers import LiveServer, final, trigger
+from tools.wheels import build_wheel
 
 FLOW = textwrap.dedent(
     """
@@ -179,29 +177,6 @@ def test_a_git_source_runs_the_commit_resolved_at_deploy_time(
 
 
 # Requirements ------------------------------------------------------------------------
-
-
-def build_wheel(folder: Path, name: str, version: str, module: str) -> Path:
-    """A pure-Python wheel made here (PEP 427 layout), for a local --find-links folder."""
-    dist = name.replace("-", "_")
-    info = f"{dist}-{version}.dist-info"
-    files = {
-        f"{dist}.py": module.encode(),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: pushflow-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = [f"{path},sha256={_digest(data)},{len(data)}" for path, data in files.items()] + [f"{info}/RECORD,,"]
-    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    folder.mkdir(parents=True, exist_ok=True)
-    wheel = folder / f"{dist}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
-    return wheel
-
-
-def _digest(data: bytes) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 # The import is inside the flow: the deployer need not have the requirement installed.
