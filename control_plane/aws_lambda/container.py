@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import SecretStr
+
 from control_plane.aws_lambda.aws import AwsClients
 from control_plane.aws_lambda.azure import load_azure_credentials
 from control_plane.aws_lambda.errors import LambdaConfigError
@@ -112,28 +114,35 @@ class NoBundleStore:
 
 def _server_secret(settings: Settings, aws: AwsClients) -> str:
     """The secret that signs run tokens: never the admin key (rotating one keeps the other)."""
-    if settings.server_secret is not None:
-        return settings.server_secret.get_secret_value()
-    if settings.server_secret_arn:
-        secret = aws.secret_string(settings.server_secret_arn).strip()
-        if secret:
-            return secret
-        raise LambdaConfigError(f"secret {settings.server_secret_arn} is empty; store a long random string in it")
-    raise LambdaConfigError(
-        "no server secret: set PUSHFLOW_SERVER_SECRET_ARN to a Secrets Manager secret holding a long random "
-        "string (it signs run tokens), or PUSHFLOW_SERVER_SECRET for tests"
+    return _secret(
+        aws,
+        settings.server_secret,
+        settings.server_secret_arn,
+        empty="store a long random string in it",
+        missing="no server secret: set PUSHFLOW_SERVER_SECRET_ARN to a Secrets Manager secret holding a long "
+        "random string (it signs run tokens), or PUSHFLOW_SERVER_SECRET for tests",
     )
 
 
 def _api_key(settings: Settings, aws: AwsClients) -> str:
-    if settings.api_key is not None:
-        return settings.api_key.get_secret_value()
-    if settings.api_key_secret_arn:
-        key = aws.secret_string(settings.api_key_secret_arn).strip()
-        if key:
-            return key
-        raise LambdaConfigError(f"secret {settings.api_key_secret_arn} is empty; store the admin API key in it")
-    raise LambdaConfigError(
-        "no admin API key: set PUSHFLOW_API_KEY_SECRET_ARN to a Secrets Manager secret holding it "
-        "(or PUSHFLOW_API_KEY, for tests)"
+    return _secret(
+        aws,
+        settings.api_key,
+        settings.api_key_secret_arn,
+        empty="store the admin API key in it",
+        missing="no admin API key: set PUSHFLOW_API_KEY_SECRET_ARN to a Secrets Manager secret holding it "
+        "(or PUSHFLOW_API_KEY, for tests)",
     )
+
+
+def _secret(aws: AwsClients, value: SecretStr | None, arn: str | None, *, empty: str, missing: str) -> str:
+    """A secret given in the environment (tests), else the string of the Secrets Manager
+    secret at `arn`; `empty` and `missing` tell the operator what to do when there is none."""
+    if value is not None:
+        return value.get_secret_value()
+    if arn:
+        found = aws.secret_string(arn).strip()
+        if found:
+            return found
+        raise LambdaConfigError(f"secret {arn} is empty; {empty}")
+    raise LambdaConfigError(missing)

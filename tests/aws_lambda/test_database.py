@@ -52,6 +52,20 @@ def test_no_database_and_no_key_say_which_variable_to_set() -> None:
     no_key = Container(Settings(database_url="postgresql://h/db", api_url=API_URL, run_loops=False))
     with pytest.raises(LambdaConfigError, match="PUSHFLOW_API_KEY_SECRET_ARN"):
         invoke(no_key, {"pushflow": "migrate"})
+    no_secret = Container(Settings(database_url="postgresql://h/db", api_key="k", api_url=API_URL, run_loops=False))
+    with pytest.raises(LambdaConfigError, match="PUSHFLOW_SERVER_SECRET_ARN"):
+        invoke(no_secret, {"pushflow": "migrate"})
+
+
+def test_an_empty_key_or_signing_secret_says_what_to_store_in_it(aws: str) -> None:
+    empty = boto3.client("secretsmanager").create_secret(Name=f"empty-{free_port()}", SecretString=" \n")["ARN"]
+    values = {"database_url": "postgresql://h/db", "api_url": API_URL, "run_loops": False}
+    no_key = Container(Settings(**values, api_key_secret_arn=empty, server_secret="s"))  # type: ignore[arg-type]
+    with pytest.raises(LambdaConfigError, match="is empty; store the admin API key in it"):
+        no_key.services()
+    no_secret = Container(Settings(**values, api_key="k", server_secret_arn=empty))  # type: ignore[arg-type]
+    with pytest.raises(LambdaConfigError, match="is empty; store a long random string in it"):
+        no_secret.services()
 
 
 @pytest.fixture
