@@ -69,49 +69,48 @@ def test_every_run_is_submitted_exactly_once(gateway: LocalGateway, pg_schema_ur
     gateway.invoke(
         {"pushflow": "upsert-pool", "name": "counted", "type": "counting", "defaults": {"count_file": str(count_file)}}
     )
-    http = httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60)
-    body = {"name": "mixed", "flow_name": "f", "entrypoint": "f.py:f", "pool": "counted"}
-    scheduled = {**body, "name": "every-second", "schedules": [{"interval_seconds": 1}]}
-    deployment = http.post("/api/deployments", json=body).json()
-    assert http.post("/api/deployments", json=scheduled).status_code in (200, 201)
-    gateway.poll_queue(gateway.sqs, gateway.queue_url)  # type: ignore[attr-defined]
+    with httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=60) as http:
+        body = {"name": "mixed", "flow_name": "f", "entrypoint": "f.py:f", "pool": "counted"}
+        scheduled = {**body, "name": "every-second", "schedules": [{"interval_seconds": 1}]}
+        deployment = http.post("/api/deployments", json=body).json()
+        assert http.post("/api/deployments", json=scheduled).status_code in (200, 201)
+        gateway.poll_queue(gateway.sqs, gateway.queue_url)  # type: ignore[attr-defined]
 
-    def tick() -> Any:
-        return gateway.invoke(load("eventbridge-scheduled-rule.json"))
+        def tick() -> Any:
+            return gateway.invoke(load("eventbridge-scheduled-rule.json"))
 
-    def trigger(key: str) -> str:
-        answer = http.post(f"/api/deployments/{deployment['id']}/runs", json={"idempotency_key": key})
-        assert answer.status_code in (200, 201), answer.text
-        return str(answer.json()["id"])
+        def trigger(key: str) -> str:
+            answer = http.post(f"/api/deployments/{deployment['id']}/runs", json={"idempotency_key": key})
+            assert answer.status_code in (200, 201), answer.text
+            return str(answer.json()["id"])
 
-    def deliver_twice(run_ids: list[str]) -> Any:
-        event = load("sqs.json")
-        template = event["Records"][0]
-        now = utcnow()
-        event["Records"] = [
-            {**template, "messageId": f"{i}-{n}", "body": DueRun(r, now).body()}
-            for i, r in enumerate(run_ids)
-            for n in range(2)
-        ]
-        return gateway.invoke(event)
+        def deliver_twice(run_ids: list[str]) -> Any:
+            event = load("sqs.json")
+            template = event["Records"][0]
+            now = utcnow()
+            event["Records"] = [
+                {**template, "messageId": f"{i}-{n}", "body": DueRun(r, now).body()}
+                for i, r in enumerate(run_ids)
+                for n in range(2)
+            ]
+            return gateway.invoke(event)
 
-    keys = [f"key-{i % 30}" for i in range(45)]  # 15 retried triggers
-    ids: list[str] = []
-    lock = threading.Lock()
-    with ThreadPoolExecutor(PROCESSES) as pool:
-        jobs = [pool.submit(tick) for _ in range(4)]
-        for key in keys:
-            jobs.append(pool.submit(lambda k=key: ids.append(trigger(k))))
-        for job in jobs:
-            job.result()
-        # SQS deliveries of runs the HTTP path already dispatched: claimed by no one again
-        with lock:
-            firsts = sorted(set(ids))[:10]
-        for answer in pool.map(deliver_twice, [firsts[:5], firsts[5:], firsts]):
-            assert answer == {"batchItemFailures": []}
-        for _ in pool.map(lambda _: tick(), range(4)):
-            pass
-    http.close()
+        keys = [f"key-{i % 30}" for i in range(45)]  # 15 retried triggers
+        ids: list[str] = []
+        lock = threading.Lock()
+        with ThreadPoolExecutor(PROCESSES) as pool:
+            jobs = [pool.submit(tick) for _ in range(4)]
+            for key in keys:
+                jobs.append(pool.submit(lambda k=key: ids.append(trigger(k))))
+            for job in jobs:
+                job.result()
+            # SQS deliveries of runs the HTTP path already dispatched: claimed by no one again
+            with lock:
+                firsts = sorted(set(ids))[:10]
+            for answer in pool.map(deliver_twice, [firsts[:5], firsts[5:], firsts]):
+                assert answer == {"batchItemFailures": []}
+            for _ in pool.map(lambda _: tick(), range(4)):
+                pass
 
     assert len(set(ids)) == 30  # a retried trigger returns the run it made
     engine = create_engine(pg_schema_url)
