@@ -125,10 +125,12 @@ def test_every_run_is_submitted_exactly_once(gateway: LocalGateway, pg_schema_ur
         waiting = [r for r in current if r.state_type == StateType.SCHEDULED and r.expected_start_time < cutoff]
         return current if not waiting else None
 
-    all_runs = wait_for(settled, timeout=60, what="every due run to be submitted")
-    lines = counting_pool.submissions(count_file)
-    after = runs()  # the schedule keeps going: compare against what was there before and after
-    engine.dispose()
+    try:
+        all_runs = wait_for(settled, timeout=60, what="every due run to be submitted")
+        lines = counting_pool.submissions(count_file)
+        after = runs()  # the schedule keeps going: compare against what was there before and after
+    finally:
+        engine.dispose()
     submitted = Counter(line[0] for line in lines)
     twice = [run_id for run_id, n in submitted.items() if n > 1]
     assert twice == [], f"submitted more than once: {twice}"
