@@ -1,11 +1,14 @@
-"""Column types shared by the tables."""
+"""Column types shared by the tables, and the JSON types request fields are checked as
+(exactly what the OpenAPI document says: no lax coercion of `0` to false or `"3"` to 3)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from annotated_types import Ge, Le
+from pydantic import AwareDatetime, BeforeValidator, Strict
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, DateTime, Enum
 from sqlalchemy.types import TypeDecorator
@@ -15,7 +18,7 @@ INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1  # and ids (BIGINT; SQLite's INTEGER)
 
 
-def _json_number(kind: str) -> Any:
+def json_number(kind: str) -> Any:
     """JSON Schema's integer/number, exactly: 3 and 3.0 are integers; `true` and "3" are not
     (pydantic's lax mode takes both; strict mode refuses 3.0, which the schema allows)."""
 
@@ -27,8 +30,29 @@ def _json_number(kind: str) -> Any:
     return BeforeValidator(check)
 
 
-JsonInt = Annotated[int, _json_number("integer")]
-JsonFloat = Annotated[float, _json_number("number")]
+JsonInt = Annotated[int, json_number("integer")]
+JsonFloat = Annotated[float, json_number("number")]
+# Bounds come before the type check so the OpenAPI document states them (`minimum`,
+# `maximum`); after a validator pydantic can only write its own `ge`/`le` keys.
+Count = Annotated[int, Ge(0), Le(INT32_MAX), json_number("integer")]  # a limit, retries, a run count
+PositiveCount = Annotated[int, Ge(1), Le(INT32_MAX), json_number("integer")]
+TEN_YEARS = 10 * 365 * 24 * 3600.0
+Seconds = Annotated[float, Ge(0), Le(TEN_YEARS), json_number("number")]  # a delay or a window
+# JSON's true and false only (lax mode also takes 0, 1, "yes" and "true").
+JsonBool = Annotated[bool, Strict()]
+
+
+def _rfc3339(value: Any) -> Any:
+    # Lax mode reads a number, or a numeric string in a query, as seconds since the epoch;
+    # JSON Schema's date-time is RFC 3339 text only.
+    if not isinstance(value, datetime) and not (isinstance(value, str) and _DATE_TIME.match(value)):
+        raise PydanticCustomError("datetime_type", "Input should be an RFC 3339 date-time with a time zone")
+    return value
+
+
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+# An RFC 3339 date-time with its offset (`2026-12-01T15:00:00Z`), as `format: date-time` says.
+JsonDateTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

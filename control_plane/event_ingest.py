@@ -11,14 +11,14 @@ resource may be named.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from control_plane.columns import utcnow
+from control_plane.columns import JsonDateTime, utcnow
 from control_plane.errors import ForbiddenError, InvalidInputError, PayloadTooLargeError, TooManyRequestsError
 from control_plane.events import Event, record
 from control_plane.settings import Settings
@@ -47,14 +47,7 @@ class EventCreate(BaseModel):
     resource: ResourceIn
     related: list[RelatedIn] = Field(default_factory=list, max_length=50)
     payload: dict[str, Any] = {}
-    occurred: datetime | None = None
-
-    @field_validator("occurred")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("occurred needs a time zone, e.g. 2026-12-01T15:00:00Z")
-        return value
+    occurred: JsonDateTime | None = Field(default=None, description="With a time zone, e.g. 2026-12-01T15:00:00Z")
 
 
 def accept_events(

@@ -13,14 +13,16 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Annotated
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel
 from pydantic import Field as Check
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from control_plane.columns import JsonInt, utc_column, utcnow
+from control_plane.columns import json_number, utc_column, utcnow
 from control_plane.db import read_only
 from control_plane.scopes import Scope
 
@@ -46,7 +48,9 @@ class ApiKeyCreate(BaseModel):
 
     name: str = Check(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     scope: Scope = Check(description="read < run < deploy < admin; each can do what the one before can")
-    expires_in_days: JsonInt | None = Check(default=None, ge=1, le=36500, description="Leave out: never expires")
+    expires_in_days: Annotated[int, Ge(1), Le(36500), json_number("integer")] | None = Check(
+        default=None, description="Leave out: never expires"
+    )
 
 
 class ApiKeyPublic(BaseModel):

@@ -21,7 +21,17 @@ from control_plane import keys as _keys  # noqa: F401 - registers its table
 from control_plane import tag_limits as _tag_limits  # noqa: F401 - registers its tables
 from control_plane import webhook_models as _webhooks  # noqa: F401 - registers its tables
 from control_plane.automations import models as _automations  # noqa: F401 - registers its tables
-from control_plane.columns import INT32_MAX, JsonFloat, JsonInt, json_column, state_type_column, utc_column, utcnow
+from control_plane.columns import (
+    Count,
+    JsonBool,
+    JsonDateTime,
+    JsonFloat,
+    Seconds,
+    json_column,
+    state_type_column,
+    utc_column,
+    utcnow,
+)
 from control_plane.masking import masked
 from control_plane.schedules import ScheduleCreate, SchedulePublic
 from control_plane.sources import Source
@@ -41,15 +51,20 @@ NoNulStr = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 PoolName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
+def _pool_types(schema: dict[str, Any]) -> None:
+    # Listed when the document is built: tests and plugins register kinds at run time.
+    from push_pools import registry
+
+    schema["enum"] = registry.pool_types()
+
+
 class PoolBase(SQLModel):
     name: PoolName
-    type: str
+    type: str = Field(schema_extra={"json_schema_extra": _pool_types})
     description: str | None = None
     defaults: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
-    paused: bool = False
-    concurrency_limit: JsonInt | None = Field(
-        default=None, ge=0, le=INT32_MAX, description="At most this many active runs"
-    )
+    paused: JsonBool = False
+    concurrency_limit: Count | None = Field(default=None, description="At most this many active runs")
 
 
 class PoolCreate(PoolBase):
@@ -61,8 +76,8 @@ class PoolUpdate(SQLModel):
 
     description: str | None = None
     defaults: dict[str, Any] | None = None
-    paused: bool | None = None
-    concurrency_limit: JsonInt | None = Field(default=None, ge=0, le=INT32_MAX)
+    paused: JsonBool | None = None
+    concurrency_limit: Count | None = None
 
 
 class Pool(PoolBase, table=True):
@@ -102,19 +117,15 @@ class DeploymentBase(SQLModel):
     parameters: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     parameter_schema: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     job_variables: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
-    paused: bool = False
-    concurrency_limit: JsonInt | None = Field(
-        default=None, ge=0, le=INT32_MAX, description="At most this many active runs"
-    )
+    paused: JsonBool = False
+    concurrency_limit: Count | None = Field(default=None, description="At most this many active runs")
     # Crash retries: a flow's own `@flow(retries=)` run inside its container (policy.py).
-    retries: JsonInt = Field(
+    retries: Count = Field(
         default=0,
-        ge=0,
-        le=INT32_MAX,
         description="Re-submit a run on new infrastructure this many times when its infrastructure ended "
         "without a final state (a crash). A FAILED run is never re-run: the flow's own retries ran in its container",
     )
-    retry_delay_seconds: JsonFloat = Field(default=0, ge=0, description="Seconds before such a re-submission")
+    retry_delay_seconds: Seconds = Field(default=0, description="Seconds before such a re-submission")
 
 
 class DeploymentCreate(DeploymentBase):
@@ -128,10 +139,10 @@ class DeploymentCreate(DeploymentBase):
 class DeploymentUpdate(SQLModel):
     """Changes to a deployment; fields left out are kept (`concurrency_limit: null` lifts the limit)."""
 
-    paused: bool | None = None
-    concurrency_limit: JsonInt | None = Field(default=None, ge=0, le=INT32_MAX)
-    retries: JsonInt | None = Field(default=None, ge=0, le=INT32_MAX)
-    retry_delay_seconds: JsonFloat | None = Field(default=None, ge=0)
+    paused: JsonBool | None = None
+    concurrency_limit: Count | None = None
+    retries: Count | None = None
+    retry_delay_seconds: Seconds | None = None
 
 
 class Deployment(DeploymentBase, table=True):
@@ -162,7 +173,7 @@ class FlowRunCreate(BaseModel):
     parameters: dict[str, Any] = {}
     job_variables: dict[str, Any] = {}
     idempotency_key: str | None = None
-    scheduled_start_time: datetime | None = None
+    scheduled_start_time: JsonDateTime | None = None
     name: str | None = None
 
 
@@ -314,7 +325,7 @@ class StateProposal(BaseModel):
     """A state the runtime (or an admin, with `force`) proposes for a run."""
 
     state: State
-    force: bool = False
+    force: JsonBool = False
     transition_id: str | None = Field(
         default=None, max_length=100, description="Send the same id again to repeat a proposal safely"
     )
@@ -372,9 +383,9 @@ class TaskRunReport(BaseModel):
     dynamic_key: str = "0"
     tags: list[str] = []
     state: State
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    run_count: int = 1
+    start_time: JsonDateTime | None = None
+    end_time: JsonDateTime | None = None
+    run_count: Count = 1
 
 
 class TaskRun(SQLModel, table=True):
@@ -417,7 +428,7 @@ class TaskRunPublic(BaseModel):
 class LogCreate(BaseModel):
     """One log line sent by the runtime."""
 
-    level: JsonInt = Field(default=20, ge=0, le=INT32_MAX)
+    level: Count = 20
     name: str = "pushflow"
     message: str
     timestamp: JsonFloat  # seconds since the epoch, as logging records them

@@ -3,13 +3,18 @@ model (`ErrorBody`), in place of FastAPI's own validation-error schema, which th
 never answers with. Which errors an operation can answer follows from what it is:
 
 - 401 and 403 when it needs a key (every operation but health);
-- 404 when its path names something (`{id}`, `{name}`);
+- 404 when its path names something (`{id}`, `{name}`), or its body does (`NAMING_OPERATIONS`);
 - 409 when it changes something (the store's state may refuse it);
 - 400 (not JSON) and 413 (past PUSHFLOW_MAX_REQUEST_BYTES) when it takes a body;
 - 422 when it takes parameters or a body;
 - 429 when it counts against a limit (`LIMITED_OPERATIONS`);
 - 502 when it reaches a pool's provider (`PROVIDER_OPERATIONS`);
+- 503 when it reads the store (it may be resuming; `Retry-After` says when to come back);
 - 500 everywhere (a bug; the server log has the details).
+
+It also carries OpenAPI links (`LINKS`): which answer's fields name what the next call
+acts on (a created pool → read, change, delete it, deploy onto it; a deployment → its
+runs; a run → its state, logs, cancel ...), for clients and for stateful testing.
 """
 
 from __future__ import annotations
@@ -30,19 +35,111 @@ PROVIDER_OPERATIONS = {
     ("get", "/api/flow-runs/{flow_run_id}/infrastructure-logs"),
 }
 
+# Operations whose body names something that must exist (404 when it does not).
+NAMING_OPERATIONS = {("post", "/api/deployments")}
+
 # Operations answering 429 past a limit (control_plane/limits.py).
 LIMITED_OPERATIONS = {("post", "/api/flow-runs/{flow_run_id}/subflow-runs")}
+
+_RUN = "$response.body#/id"
+_RUN_OPS = [
+    ("get", "/api/flow-runs/{flow_run_id}"),
+    ("post", "/api/flow-runs/{flow_run_id}/state"),
+    ("post", "/api/flow-runs/{flow_run_id}/cancel"),
+    ("post", "/api/flow-runs/{flow_run_id}/heartbeat"),
+    ("get", "/api/flow-runs/{flow_run_id}/logs"),
+    ("post", "/api/flow-runs/{flow_run_id}/logs"),
+    ("get", "/api/flow-runs/{flow_run_id}/task-runs"),
+    ("post", "/api/flow-runs/{flow_run_id}/task-runs"),
+    ("get", "/api/flow-runs/{flow_run_id}/events"),
+    ("get", "/api/flow-runs/{flow_run_id}/attempts"),
+    ("get", "/api/flow-runs/{flow_run_id}/infrastructure-logs"),
+    ("get", "/api/flow-runs/{flow_run_id}/result"),
+    ("put", "/api/flow-runs/{flow_run_id}/result"),
+    ("post", "/api/flow-runs/{flow_run_id}/subflow-runs"),
+    ("post", "/api/flow-runs/{flow_run_id}/concurrency-slots"),
+]
+_DEPLOYMENT = {"deployment_id": "$response.body#/id"}
+_SCHEDULE = {"deployment_id": "$response.body#/deployment_id", "schedule_id": "$response.body#/id"}
+_POOL = {"name": "$response.body#/name"}
+_WEBHOOK = {"name": "$response.body#/name"}
+_AUTOMATION = {"ref": "$response.body#/id"}
+_BLOCK = {"type": "$response.body#/type", "name": "$response.body#/name"}
+
+# (method, path, status) of an answer -> (method, path, parameters, request body) of the
+# calls it leads to. Parameters and bodies are OpenAPI runtime expressions.
+LINKS: dict[tuple[str, str, str], list[tuple[str, str, dict[str, str], dict[str, str] | None]]] = {
+    ("post", "/api/pools", "201"): [
+        ("get", "/api/pools/{name}", _POOL, None),
+        ("patch", "/api/pools/{name}", _POOL, None),
+        ("delete", "/api/pools/{name}", _POOL, None),
+        ("post", "/api/deployments", {}, {"pool": "$response.body#/name"}),
+    ],
+    ("post", "/api/deployments", "200"): [
+        ("get", "/api/deployments/{deployment_id}", _DEPLOYMENT, None),
+        ("patch", "/api/deployments/{deployment_id}", _DEPLOYMENT, None),
+        ("delete", "/api/deployments/{deployment_id}", _DEPLOYMENT, None),
+        (
+            "get",
+            "/api/deployments/by-name/{flow_name}/{name}",
+            {"flow_name": "$response.body#/flow_name", "name": "$response.body#/name"},
+            None,
+        ),
+        ("get", "/api/deployments/{deployment_id}/schedules", _DEPLOYMENT, None),
+        ("post", "/api/deployments/{deployment_id}/schedules", _DEPLOYMENT, None),
+        ("post", "/api/deployments/{deployment_id}/runs", _DEPLOYMENT, None),
+    ],
+    ("post", "/api/deployments/{deployment_id}/schedules", "201"): [
+        ("patch", "/api/deployments/{deployment_id}/schedules/{schedule_id}", _SCHEDULE, None),
+        ("delete", "/api/deployments/{deployment_id}/schedules/{schedule_id}", _SCHEDULE, None),
+    ],
+    ("post", "/api/deployments/{deployment_id}/runs", "201"): [
+        (method, path, {"flow_run_id": _RUN}, None) for method, path in _RUN_OPS
+    ],
+    ("post", "/api/deployments/{deployment_id}/runs", "200"): [
+        (method, path, {"flow_run_id": _RUN}, None) for method, path in _RUN_OPS
+    ],
+    ("post", "/api/webhooks", "201"): [
+        (method, path, _WEBHOOK, None)
+        for method, path in [
+            ("get", "/api/webhooks/{name}"),
+            ("patch", "/api/webhooks/{name}"),
+            ("delete", "/api/webhooks/{name}"),
+            ("post", "/api/webhooks/{name}/rotate-url"),
+            ("post", "/api/webhooks/{name}/rotate-secret"),
+        ]
+    ],
+    ("post", "/api/automations", "201"): [
+        (method, path, _AUTOMATION, None)
+        for method, path in [
+            ("get", "/api/automations/{ref}"),
+            ("delete", "/api/automations/{ref}"),
+            ("post", "/api/automations/{ref}/pause"),
+            ("post", "/api/automations/{ref}/resume"),
+            ("get", "/api/automations/{ref}/firings"),
+        ]
+    ],
+    ("post", "/api/blocks", "201"): [
+        ("get", "/api/blocks/{type}/{name}", _BLOCK, None),
+        ("delete", "/api/blocks/{type}/{name}", _BLOCK, None),
+    ],
+    ("post", "/api/keys", "201"): [("delete", "/api/keys/{name}", {"name": "$response.body#/name"}, None)],
+    ("put", "/api/concurrency-limits/{tag}", "200"): [
+        ("delete", "/api/concurrency-limits/{tag}", {"tag": "$response.body#/tag"}, None)
+    ],
+}
 
 _ERRORS = {
     400: "The body is not valid JSON",
     401: "No key, or a key the server does not accept",
     403: "The key may not do this (a run token acts only on its own run)",
-    404: "What the path names does not exist",
+    404: "What the path (or the body) names does not exist",
     409: "Refused by the current state (it exists already, is in use, or cannot move so)",
     413: "The body, or a part of it, is larger than its limit; `detail` names the setting",
     429: "Past a count limit; `detail` names the setting",
     422: "The request is invalid; `detail` says which field and why",
     500: "A bug in the server; its log has the details",
+    503: "The database is not reachable right now (it may be resuming); retry after Retry-After",
     502: "The pool's provider failed or refused",
 }
 
@@ -88,13 +185,54 @@ def complete(document: dict[str, Any]) -> None:
             if method == "head":  # a HEAD answer has headers only
                 for response in responses.values():
                     response.pop("content", None)
+    add_links(document)
+    add_pool_defaults(document)
+
+
+def add_pool_defaults(document: dict[str, Any]) -> None:
+    """A pool's `defaults` are its type's job variables (any may be left out: a
+    deployment or a run gives the rest); the document states them per type."""
+    from push_pools import registry
+    from push_pools.errors import MissingDependencyError
+
+    schemas = document["components"]["schemas"]
+    if "PoolCreate" not in schemas:
+        return
+    per_type = []
+    for kind in registry.pool_types():
+        try:
+            job = registry.load(kind)().Job
+        except MissingDependencyError:  # its SDK is not installed here: no pool of it can be made
+            continue
+        schema = job.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        per_type.append({"properties": {"type": {"const": kind}, "defaults": _optional_fields(schema)}})
+    schemas["PoolCreate"]["oneOf"] = per_type
+
+
+def _optional_fields(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "required"}
+
+
+def add_links(document: dict[str, Any]) -> None:
+    paths = document.get("paths", {})
+    for (method, path, status), targets in LINKS.items():
+        response = paths[path][method]["responses"][status]
+        links = response.setdefault("links", {})
+        for target_method, target_path, parameters, body in targets:
+            target = paths[target_path][target_method]
+            link: dict[str, Any] = {"operationId": target["operationId"], "parameters": parameters}
+            if body is not None:
+                link["requestBody"] = body
+            links[target["operationId"].split("_api_")[0]] = link
 
 
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
-    statuses = [500]
+    statuses = [500] if path == "/api/health" else [500, 503]
     if operation.get("security"):
         statuses += [401, 403]
-    if "{" in path:
+    if "{" in path or (method, path) in NAMING_OPERATIONS:
         statuses.append(404)
     if method != "get":
         statuses.append(409)

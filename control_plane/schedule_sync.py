@@ -12,7 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from control_plane import events, runs
-from control_plane.columns import utcnow
+from control_plane.columns import JsonBool, utcnow
 from control_plane.models import FlowRun
 from control_plane.orchestration import policy
 from control_plane.schedules import Catchup, Schedule, ScheduleCreate
@@ -25,7 +25,7 @@ NOT_STARTED = list(policy.CATCHABLE)
 class ScheduleUpdate(SQLModel):
     """Pause (`active: false`) or resume a schedule, or change its catch-up policy."""
 
-    active: bool | None = None
+    active: JsonBool | None = None
     catchup: Catchup | None = None
 
 

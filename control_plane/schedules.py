@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import utc_column, utcnow
+from control_plane.columns import TEN_YEARS, JsonBool, JsonDateTime, JsonFloat, utc_column, utcnow
 
 
 class Catchup(str, enum.Enum):
@@ -23,23 +23,65 @@ class Catchup(str, enum.Enum):
     RUN_LATEST = "run-latest"  # run the most recent one, once
 
 
+# Interval bounds: below a second a schedule would flood the store; past ten years the
+# slot arithmetic overflows (a timedelta holds at most ~2.7 million years, and anchors add up).
+MIN_INTERVAL_SECONDS = 1.0
+MAX_INTERVAL_SECONDS = TEN_YEARS
+
+
+def _time_zones(schema: dict[str, Any]) -> None:
+    # Listed when the OpenAPI document is built, not at import (it reads the tz database).
+    from zoneinfo import available_timezones
+
+    schema["enum"] = sorted(available_timezones())
+
+
 class ScheduleBase(SQLModel):
-    cron: str | None = Field(default=None, description="Cron expression, e.g. '0 9 * * 1-5'")
-    interval_seconds: float | None = Field(default=None, gt=0, description="Run every N seconds")
-    anchor: datetime | None = Field(
+    # `format: cron` and `format: rrule` name grammars JSON Schema has no keyword for.
+    cron: str | None = Field(
+        default=None,
+        description="Cron expression, e.g. '0 9 * * 1-5'",
+        schema_extra={"json_schema_extra": {"format": "cron"}},
+    )
+    # The bounds are stated here and checked in check_schedule, whose message says what to use instead.
+    interval_seconds: JsonFloat | None = Field(
+        default=None,
+        description="Run every N seconds (1 s to ten years)",
+        schema_extra={"json_schema_extra": {"minimum": MIN_INTERVAL_SECONDS, "maximum": MAX_INTERVAL_SECONDS}},
+    )
+    anchor: JsonDateTime | None = Field(
         default=None, sa_column=utc_column(), description="Interval slots fall on anchor + k*interval"
     )
-    rrule: str | None = Field(default=None, description="RFC 5545 recurrence rule, e.g. 'FREQ=DAILY;BYHOUR=9'")
-    timezone: str = Field(default="UTC", description="IANA time zone the cron/rrule is read in")
-    active: bool = True
+    rrule: str | None = Field(
+        default=None,
+        description="RFC 5545 recurrence rule, e.g. 'FREQ=DAILY;BYHOUR=9'",
+        schema_extra={"json_schema_extra": {"format": "rrule"}},
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="IANA time zone the cron/rrule is read in",
+        schema_extra={"json_schema_extra": _time_zones},
+    )
+    active: JsonBool = True
     catchup: str = Field(
         default=Catchup.RUN_LATEST.value,
         description="After downtime: 'skip-missed' runs none of the missed slots, 'run-latest' the latest once",
+        schema_extra={"json_schema_extra": {"enum": [c.value for c in Catchup]}},
     )
 
 
 class ScheduleCreate(ScheduleBase):
     """One schedule: exactly one of cron, interval_seconds or rrule."""
+
+    model_config = {  # type: ignore[assignment]
+        "extra": "forbid",
+        "json_schema_extra": {
+            "oneOf": [
+                {"properties": {kind: {"type": kind_type}}, "required": [kind]}
+                for kind, kind_type in (("cron", "string"), ("interval_seconds", "number"), ("rrule", "string"))
+            ]
+        },
+    }
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScheduleCreate:
@@ -69,12 +111,6 @@ class SchedulePublic(ScheduleBase):
     id: str
     deployment_id: str
     last_slot: datetime | None = None
-
-
-# Interval bounds: below a second a schedule would flood the store; past ten years the
-# slot arithmetic overflows (a timedelta holds at most ~2.7 million years, and anchors add up).
-MIN_INTERVAL_SECONDS = 1.0
-MAX_INTERVAL_SECONDS = 10 * 365 * 24 * 3600.0
 
 
 def check_schedule(schedule: ScheduleBase) -> None:

@@ -15,15 +15,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from annotated_types import Ge
 from pydantic import BaseModel, ConfigDict, Field
 
+from control_plane.columns import json_number
 from control_plane.errors import InvalidInputError
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="Hex sha256 of the bundle archive")]
 
 
+def _type_required(schema: dict[str, Any]) -> None:
+    # `type` has a default but picks the kind: a source without it is refused.
+    schema["required"] = ["type", *schema.get("required", [])]
+
+
 class _Source(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_type_required)
 
 
 class ImageSource(_Source):
@@ -52,7 +59,7 @@ class BundleSource(_Source):
 
     type: Literal["bundle"] = "bundle"
     sha256: Sha256
-    size: int | None = Field(default=None, ge=0)
+    size: Annotated[int, Ge(0), json_number("integer")] | None = None
 
 
 class LocalSource(_Source):

@@ -12,11 +12,11 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import utc_column, utcnow
+from control_plane.columns import JsonBool, utc_column, utcnow
 
 SignatureScheme = Literal["standard-webhooks", "github", "stripe"]
 
@@ -45,12 +45,20 @@ class WebhookBase(SQLModel):
 class WebhookCreate(BaseModel):
     """A new incoming webhook. With a `signature` scheme and no `secret`, a secret is made."""
 
+    # A secret is only checked under a signature scheme: the document says so too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"secret": {"type": "string"}}, "required": ["secret"]},
+            "then": {"properties": {"signature": {"type": "string"}}, "required": ["signature"]},
+        }
+    )
+
     name: str = Check(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
     template: str = Check(default=DEFAULT_TEMPLATE, max_length=20000)
     signature: SignatureScheme | None = None
     secret: str | None = Check(default=None, min_length=16, max_length=200)
-    enabled: bool = True
+    enabled: JsonBool = True
 
 
 class WebhookUpdate(BaseModel):
@@ -58,7 +66,7 @@ class WebhookUpdate(BaseModel):
 
     description: str | None = None
     template: str | None = Check(default=None, max_length=20000)
-    enabled: bool | None = None
+    enabled: JsonBool | None = None
 
 
 class Webhook(WebhookBase, table=True):

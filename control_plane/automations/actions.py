@@ -179,8 +179,11 @@ def shown_url(url: str) -> str:
     URLs (Slack's, ours) carry their credential in the path."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
+    except ValueError:  # stored before URLs were checked: show nothing of it
+        return "(an unreadable URL)"
 
 
 def _post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from control_plane.automations.specs import Action, Trigger
-from control_plane.columns import json_column, utc_column, utcnow
+from control_plane.columns import JsonBool, json_column, utc_column, utcnow
 
 
 def _id() -> str:
@@ -35,7 +35,7 @@ class AutomationCreate(BaseModel):
     description: str = ""
     trigger: Trigger
     actions: list[Action] = Check(min_length=1, max_length=20)
-    enabled: bool = True
+    enabled: JsonBool = True
 
 
 class Automation(SQLModel, table=True):

@@ -16,9 +16,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
 
+from control_plane.columns import PositiveCount, Seconds, json_number
+
 Selector = dict[str, str | list[str]]
+# An http(s) URL whose host and port every client can read: a name (no IPv6 literal, no
+# user@), a port within 0-65535, then anything without spaces.
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+HTTP_URL = rf"^https?://[A-Za-z0-9._~%!$&'()*+,;=-]+(:{_PORT})?([/?#]\S*)?$"
 
 
 def _event_by_default(value: Any) -> Any:
@@ -31,8 +38,19 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# What the validators below check, in the OpenAPI document too (JSON Schema's if/then),
+# so a client (or a fuzzer) can tell a valid trigger from the document alone.
+_PROACTIVE_NEEDS_A_WINDOW: dict[str, Any] = {
+    "if": {"properties": {"posture": {"const": "proactive"}}, "required": ["posture"]},
+    "then": {"properties": {"within": {"exclusiveMinimum": 0}}, "required": ["within"]},
+}
+MAX_CHILD_TRIGGERS = 20
+
+
 class EventTrigger(_Spec):
     """Events of some names, about some resources, counted per bucket."""
+
+    model_config = ConfigDict(json_schema_extra=_PROACTIVE_NEEDS_A_WINDOW)
 
     type: Literal["event"] = "event"
     match: Selector = Field(default_factory=dict, description="resource id and labels, `*` wildcards")
@@ -41,8 +59,8 @@ class EventTrigger(_Spec):
     expect: list[str] = Field(default_factory=list, description="event names counted (empty: any)")
     for_each: list[str] = Field(default_factory=list, description="labels (or `id`) splitting buckets")
     posture: Literal["reactive", "proactive"] = "reactive"
-    threshold: int = Field(default=1, ge=1)
-    within: float = Field(default=0.0, ge=0.0, description="seconds; 0 with reactive means no limit")
+    threshold: PositiveCount = 1
+    within: Seconds = Field(default=0.0, description="seconds; 0 with reactive means no limit")
 
     @model_validator(mode="after")
     def _proactive_needs_a_window(self) -> EventTrigger:
@@ -51,17 +69,38 @@ class EventTrigger(_Spec):
         return self
 
 
+class ReactiveTrigger(EventTrigger):
+    """An event trigger inside a compound or sequence trigger: reactive only."""
+
+    model_config = ConfigDict(json_schema_extra={})
+    posture: Literal["reactive"] = Field(default="reactive", description="inside a compound or sequence: reactive")
+
+
+Child = Annotated[ReactiveTrigger, BeforeValidator(_event_by_default)]
+
+
 class CompoundTrigger(_Spec):
     """Several reactive triggers: all, any, or at least N of them within `within` seconds."""
 
+    # `require: N` needs at least N triggers.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"require": {"const": n}}, "required": ["require"]},
+                    "then": {"properties": {"triggers": {"minItems": n}}},
+                }
+                for n in range(2, MAX_CHILD_TRIGGERS + 1)
+            ]
+        }
+    )
     type: Literal["compound"]
-    triggers: list[Annotated[EventTrigger, BeforeValidator(_event_by_default)]] = Field(min_length=1, max_length=20)
-    require: Literal["all", "any"] | int = "all"
-    within: float = Field(default=0.0, ge=0.0)
+    triggers: list[Child] = Field(min_length=1, max_length=MAX_CHILD_TRIGGERS)
+    require: Literal["all", "any"] | Annotated[int, Ge(1), Le(MAX_CHILD_TRIGGERS), json_number("integer")] = "all"
+    within: Seconds = 0.0
 
     @model_validator(mode="after")
-    def _reactive_children(self) -> CompoundTrigger:
-        _check_children(self.triggers)
+    def _enough_children(self) -> CompoundTrigger:
         if isinstance(self.require, int) and not 1 <= self.require <= len(self.triggers):
             raise ValueError(f"require must be 'all', 'any' or 1..{len(self.triggers)}")
         return self
@@ -71,18 +110,8 @@ class SequenceTrigger(_Spec):
     """Reactive triggers that must fire in order, within `within` seconds of the first."""
 
     type: Literal["sequence"]
-    triggers: list[Annotated[EventTrigger, BeforeValidator(_event_by_default)]] = Field(min_length=2, max_length=20)
-    within: float = Field(default=0.0, ge=0.0)
-
-    @model_validator(mode="after")
-    def _reactive_children(self) -> SequenceTrigger:
-        _check_children(self.triggers)
-        return self
-
-
-def _check_children(triggers: list[EventTrigger]) -> None:
-    if any(t.posture != "reactive" for t in triggers):
-        raise ValueError("the triggers inside a compound or sequence trigger must be reactive")
+    triggers: list[Child] = Field(min_length=2, max_length=MAX_CHILD_TRIGGERS)
+    within: Seconds = 0.0
 
 
 Trigger = Annotated[
@@ -101,7 +130,7 @@ class BlockRef(_Spec):
         return {"$block": self.block}
 
 
-Url = Annotated[str, Field(pattern=r"^https?://")] | BlockRef
+Url = Annotated[str, Field(pattern=HTTP_URL)] | BlockRef
 
 
 class RunDeployment(_Spec):

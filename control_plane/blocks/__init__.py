@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Check
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -48,10 +48,21 @@ class Block(SQLModel, table=True):
     created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
 
 
+def _fields_per_type(schema: dict[str, Any]) -> None:
+    # The document states each type's fields, as the route checks them.
+    schema["oneOf"] = [
+        {"properties": {"type": {"const": name}, "data": fields}} for name, fields in sorted(BLOCK_TYPES.items())
+    ]
+
+
 class BlockCreate(BaseModel):
     """A block: its type (GET /api/block-types lists them), a name, and its fields."""
 
-    type: str = Check(description="One of GET /api/block-types")
+    model_config = ConfigDict(json_schema_extra=_fields_per_type)
+
+    type: str = Check(
+        description="One of GET /api/block-types", json_schema_extra={"enum": list[Any](sorted(BLOCK_TYPES))}
+    )
     name: str = Check(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     data: dict[str, Any] = Check(description="The fields, as the type's schema says")
 

@@ -12,6 +12,8 @@ def _schema(properties: dict[str, dict[str, Any]], required: list[str]) -> dict[
 
 _S = {"type": "string", "minLength": 1}
 _SECRET = {"type": "string", "minLength": 1, "secret": True}
+# A pattern, not `format: uri`: jsonschema checks no uri format without an extra package.
+_URL = {**_SECRET, "pattern": "^https?://"}
 
 BLOCK_TYPES: dict[str, dict[str, Any]] = {
     "aws-credentials": _schema(
@@ -26,8 +28,8 @@ BLOCK_TYPES: dict[str, dict[str, Any]] = {
         {"tenant_id": _S, "client_id": _S, "client_secret": _SECRET, "subscription_id": _S},
         ["tenant_id", "client_id", "client_secret"],
     ),
-    "slack-webhook": _schema({"url": {**_SECRET, "format": "uri"}}, ["url"]),
-    "webhook": _schema({"url": {**_SECRET, "format": "uri"}, "headers": {"type": "object", "secret": True}}, ["url"]),
+    "slack-webhook": _schema({"url": _URL}, ["url"]),
+    "webhook": _schema({"url": _URL, "headers": {"type": "object", "secret": True}}, ["url"]),
     "secret": _schema({"value": _SECRET}, ["value"]),
     "s3-bucket": _schema(
         {

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from control_plane import tag_limits
+from control_plane.columns import Count
 from control_plane.deps import AdminDep, PrincipalDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
 from control_plane.models import FlowRun
@@ -18,7 +19,7 @@ router = APIRouter(tags=["concurrency limits"])
 class LimitBody(BaseModel):
     """A concurrency limit for a tag."""
 
-    limit: int = Field(ge=0, description="How many task runs with the tag may run at once (0 blocks them)")
+    limit: Count = Field(description="How many task runs with the tag may run at once (0 blocks them)")
 
 
 class SlotRequest(BaseModel):

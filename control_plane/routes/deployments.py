@@ -40,7 +40,7 @@ def upsert_deployment(
 ) -> DeploymentPublic:
     """Create a deployment, or replace the one with the same flow and name."""
     limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
-    pool = _existing_pool(session, body.pool)
+    pool = get_pool(session, body.pool)  # 404 naming it, as for a pool in a path
     # Defaults may leave out required parameters (given per run), not mistype them.
     if body.parameter_schema:
         check_parameters({**body.parameter_schema, "required": []}, body.parameters)
@@ -158,7 +158,11 @@ def _public(session: SessionDep, deployment: Deployment) -> DeploymentPublic:
     )
 
 
-@router.post("/{deployment_id}/runs", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{deployment_id}/runs",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": FlowRunPublic, "description": "The run made earlier with this idempotency_key"}},
+)
 def create_flow_run(
     deployment_id: str,
     body: FlowRunCreate,
@@ -178,7 +182,7 @@ def create_flow_run(
             return FlowRunPublic.of(existing)
     limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
     check_parameters(deployment.parameter_schema, {**deployment.parameters, **body.parameters})
-    pool = _existing_pool(session, deployment.pool)
+    pool = get_pool(session, deployment.pool)
     refuse_mask(body.job_variables, "job_variables")
     _check_job(services, pool, deployment.job_variables, body.job_variables)
     run = runs.create_flow_run(session, deployment, body)
@@ -201,13 +205,6 @@ def get_deployment(session: SessionDep, deployment_id: str) -> Deployment:
     if deployment is None:
         raise NotFoundError(f"deployment {deployment_id!r} not found")
     return deployment
-
-
-def _existing_pool(session: SessionDep, name: str) -> Any:
-    try:
-        return get_pool(session, name)
-    except NotFoundError as exc:
-        raise InvalidInputError(exc.detail) from None
 
 
 def _check_job(services: ServicesDep, pool: Any, deployment_vars: dict, run_vars: dict) -> None:

@@ -3,13 +3,14 @@ order) and a run's timeline. See control_plane/events.py for how the order is ke
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import StringConstraints
 from sqlalchemy import or_
 from sqlmodel import col, select
 
-from control_plane.columns import INT64_MAX
 from control_plane.deps import AdminDep, PrincipalDep, SessionDep
 from control_plane.errors import InvalidInputError, NotFoundError
 from control_plane.event_filters import like_pattern, parse_labels, resource_matches
@@ -19,20 +20,30 @@ from control_plane.models import FlowRun
 
 router = APIRouter(tags=["events"])
 _LABEL_SCAN = 5000  # rows a label-filtered page reads at most
+# An event id as `after`: at most 18 digits, so every one fits the store's BIGINT.
+_CURSOR = re.compile(r"^[0-9]{0,18}$")
 
 
 @router.get("/events")
 def read_events(
     session: SessionDep,
     _: AdminDep,
-    after: Annotated[str | None, Query(description="A `next_cursor` from an earlier page; leave out to start")] = None,
+    # At most 18 digits: every such number is an id the store can hold (BIGINT).
+    after: Annotated[
+        str | None,
+        Query(
+            description="A `next_cursor` from an earlier page; leave out to start",
+            json_schema_extra={"pattern": _CURSOR.pattern},  # checked in _parse_cursor, which says what to pass
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     event: Annotated[
         list[str] | None, Query(description="Event names to keep; `*` matches anything (pushflow.flow-run.*)")
     ] = None,
     resource_id: Annotated[str | None, Query(description="Resource id to keep; `*` matches anything")] = None,
     label: Annotated[
-        list[str] | None, Query(description="key=value resource labels to keep (value may hold `*`), e.g. env=prod")
+        list[Annotated[str, StringConstraints(pattern=r"^[^=]+=")]] | None,
+        Query(description="key=value resource labels to keep (value may hold `*`), e.g. env=prod"),
     ] = None,
 ) -> EventPage:
     """Every event in commit order, optionally filtered. A reader that keeps passing
@@ -78,10 +89,6 @@ def read_flow_run_events(flow_run_id: str, session: SessionDep, principal: Princ
 def _parse_cursor(after: str | None) -> int:
     if after is None or after == "":
         return 0
-    try:
-        value = int(after)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= INT64_MAX:
+    if not _CURSOR.fullmatch(after):
         raise InvalidInputError(f"invalid cursor {after!r}: pass back the next_cursor of an earlier page")
-    return value
+    return int(after)

@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from control_plane import limits, passes, runs
 from control_plane.auth import mint_run_token
 from control_plane.blocks import redaction
-from control_plane.columns import INT64_MAX
+from control_plane.columns import INT64_MAX, JsonDateTime
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
 from control_plane.models import (
@@ -44,14 +44,18 @@ def list_flow_runs(
     name: Annotated[str | None, Query(description="Keep runs with exactly this name")] = None,
     id_prefix: Annotated[str | None, Query(description="Keep runs whose id starts with this")] = None,
     expected_before: Annotated[
-        AwareDatetime | None, Query(description="Keep runs due to start at or before this (with a time zone)")
+        JsonDateTime | None, Query(description="Keep runs due to start at or before this (with a time zone)")
     ] = None,
     expected_after: Annotated[
-        AwareDatetime | None, Query(description="Keep runs due to start after this (with a time zone)")
+        JsonDateTime | None, Query(description="Keep runs due to start after this (with a time zone)")
     ] = None,
     sort: Annotated[RunOrder, Query(description="Order of the runs")] = RunOrder.CREATED_DESC,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[
+        str | None,
+        # `format: cursor`: only a `next_cursor` the server answered is one (opaque to clients).
+        Query(description="The `next_cursor` of the previous page", json_schema_extra={"format": "cursor"}),
+    ] = None,
 ) -> FlowRunPage:
     """Runs, newest first by default; pass `next_cursor` back as `cursor` (with the same
     filters and sort) for the next page."""

@@ -78,7 +78,7 @@ def rotate_secret(name: str, session: SessionDep, _: AdminDep) -> WebhookPublic:
     rotation, so senders can switch over without dropping deliveries."""
     hook = get_webhook(session, name)
     if not hook.signature:
-        raise InvalidInputError(f"webhook {name!r} checks no signature; create it with a signature scheme")
+        raise ConflictError(f"webhook {name!r} checks no signature, so has no secret to rotate; recreate it with one")
     hook.previous_secret, hook.secret = hook.secret, new_secret()
     session.add(hook)
     session.commit()

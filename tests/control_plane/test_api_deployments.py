@@ -32,10 +32,11 @@ def test_unknown_deployment_is_404(api: Any) -> None:
     assert api.post("/api/deployments/nope/runs", json={}).status_code == 404
 
 
-def test_deployment_on_a_missing_pool_is_422_saying_how_to_fix(api: Any) -> None:
+def test_deployment_on_a_missing_pool_is_404_saying_how_to_fix(api: Any) -> None:
+    # The body is valid by the document; what it names does not exist (as for a path).
     body = {"name": "n", "flow_name": "f", "entrypoint": "f.py:f", "pool": "ghost"}
     response = api.post("/api/deployments", json=body)
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert "pushflow pool create ghost" in str(response.json()["detail"])
 
 
