@@ -40,6 +40,8 @@ class RegistryCredential(BaseModel):
 
 
 class DnsConfig(BaseModel):
+    """The container group's DNS servers (and search domains)."""
+
     model_config = ConfigDict(extra="forbid")
 
     name_servers: list[str]

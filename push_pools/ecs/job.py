@@ -15,6 +15,8 @@ FARGATE_CPU = (256, 512, 1024, 2048, 4096, 8192, 16384)
 
 
 class CapacityProviderItem(BaseModel):
+    """One capacity provider of the task's strategy, and its weight."""
+
     model_config = ConfigDict(extra="forbid")
 
     capacity_provider: str = Field(description="e.g. FARGATE, FARGATE_SPOT or an EC2 capacity provider")
