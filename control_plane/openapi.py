@@ -179,9 +179,10 @@ def complete(document: dict[str, Any]) -> None:
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
             for status in _statuses(path, method, operation):
-                responses.setdefault(str(status), {"description": _ERRORS[status]})["content"] = {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
-                }
+                responses.setdefault(str(status), {"description": _ERRORS[status]})
+            for code, response in responses.items():  # declared by a route or above: one model
+                if code >= "400":
+                    response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
             if method == "head":  # a HEAD answer has headers only
                 for response in responses.values():
                     response.pop("content", None)
