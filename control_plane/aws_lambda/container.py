@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
 from control_plane.aws_lambda.aws import AwsClients
 from control_plane.aws_lambda.azure import load_azure_credentials
 from control_plane.aws_lambda.errors import LambdaConfigError
 from control_plane.aws_lambda.observability import Observability
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from control_plane.settings import Settings
 
 
