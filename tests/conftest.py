@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,28 @@ def postgres_url() -> Iterator[str]:
             pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is required in CI: {problem}")
         pytest.skip(f"PostgreSQL on 127.0.0.1:5432 (database test) not reachable: {problem}")
     yield PG_URL
+
+
+@pytest.fixture
+def reap() -> Iterator[Callable[[subprocess.Popen[str]], subprocess.Popen[str]]]:
+    """Register the subprocesses a test starts: any still running when the test ends (it
+    failed or timed out) is killed and its pipes closed, so it holds no database lock (a
+    schema drop would deadlock against it), port or file for the tests after it. Request it
+    after `pg_schema_url`, so it is torn down first."""
+    started: list[subprocess.Popen[str]] = []
+
+    def register(process: subprocess.Popen[str]) -> subprocess.Popen[str]:
+        started.append(process)
+        return process
+
+    yield register
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.fixture

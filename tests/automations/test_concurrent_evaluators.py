@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,9 @@ SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 # The workers give up after 150 s (evaluator_worker.py); on a loaded 2-core machine the
 # whole test can take minutes, so its own limit is above theirs, not the suite's 120 s.
 @pytest.mark.timeout(240)
-def test_four_concurrent_evaluators_run_each_action_once(pg_schema_url: str, tmp_path: Path) -> None:
+def test_four_concurrent_evaluators_run_each_action_once(
+    pg_schema_url: str, tmp_path: Path, reap: Callable[[subprocess.Popen[str]], subprocess.Popen[str]]
+) -> None:
     # Only the four workers evaluate: nothing in the requests that bring the events.
     settings = Settings(
         home=tmp_path / "home", database_url=pg_schema_url, api_key="k", run_loops=False, dispatch_on_trigger=False
@@ -60,35 +63,29 @@ def test_four_concurrent_evaluators_run_each_action_once(pg_schema_url: str, tmp
             api.post("/api/events", json=batch).raise_for_status()
         start_file = tmp_path / "start"
         workers = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.automations.evaluator_worker",
-                    pg_schema_url,
-                    str(start_file),
-                    str(EVENTS),
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+            reap(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.automations.evaluator_worker",
+                        pg_schema_url,
+                        str(start_file),
+                        str(EVENTS),
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
             )
             for _ in range(PROCESSES)
         ]
-        try:
-            start_file.touch()
-            reports = []
-            for worker in workers:
-                out, err = worker.communicate(timeout=200)
-                assert worker.returncode == 0, err[-3000:]
-                reports.append(json.loads(out.strip().splitlines()[-1]))
-        finally:
-            # A failed or timed-out test must not leave workers holding the schema's locks
-            # (dropping the schema would deadlock against them).
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.communicate()
+        start_file.touch()
+        reports = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=200)
+            assert worker.returncode == 0, err[-3000:]
+            reports.append(json.loads(out.strip().splitlines()[-1]))
         engine = api.app.state.services.engine
         with Session(engine) as session:
             firings = session.exec(select(AutomationFiring)).all()

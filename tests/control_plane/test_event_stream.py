@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,10 @@ def client(pg_schema_url: str, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_a_reader_paging_during_writes_sees_every_event_once_in_commit_order(
-    client: TestClient, pg_schema_url: str, tmp_path: Path
+    client: TestClient,
+    pg_schema_url: str,
+    tmp_path: Path,
+    reap: Callable[[subprocess.Popen[str]], subprocess.Popen[str]],
 ) -> None:
     count_file = tmp_path / "submissions.txt"
     pool = {"name": "counting", "type": "counting", "defaults": {"count_file": str(count_file)}}
@@ -55,19 +58,21 @@ def test_a_reader_paging_during_writes_sees_every_event_once_in_commit_order(
     deployment = client.post("/api/deployments", json=body).json()
     start = tmp_path / "start"
     writers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.control_plane.event_writer",
-                pg_schema_url,
-                str(start),
-                str(tmp_path / str(n)),
-                deployment["id"],
-                str(RUNS_EACH),
-            ],
-            stderr=subprocess.PIPE,
-            text=True,
+        reap(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.control_plane.event_writer",
+                    pg_schema_url,
+                    str(start),
+                    str(tmp_path / str(n)),
+                    deployment["id"],
+                    str(RUNS_EACH),
+                ],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
         )
         for n in range(WRITERS)
     ]

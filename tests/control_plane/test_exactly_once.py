@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert
 from sqlmodel import Session, func, select
 
@@ -61,23 +63,28 @@ def seed_due_runs(
     return ids
 
 
-def test_dispatchers_in_several_processes_submit_each_run_exactly_once(pg_schema_url: str, tmp_path: Path) -> None:
+@pytest.mark.timeout(180)
+def test_dispatchers_in_several_processes_submit_each_run_exactly_once(
+    pg_schema_url: str, tmp_path: Path, reap: Callable[[subprocess.Popen[str]], subprocess.Popen[str]]
+) -> None:
     count_file = tmp_path / "submissions.txt"
     ids = seed_due_runs(pg_schema_url, count_file, RUNS)
     start = tmp_path / "start"
     workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.control_plane.dispatch_worker",
-                pg_schema_url,
-                str(start),
-                str(tmp_path / f"w{n}"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        reap(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.control_plane.dispatch_worker",
+                    pg_schema_url,
+                    str(start),
+                    str(tmp_path / f"w{n}"),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
         )
         for n in range(DISPATCHERS)
     ]
