@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -89,3 +90,8 @@ def json_column(**kwargs: Any) -> Any:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    """A new row id (a random UUID, as text)."""
+    return str(uuid.uuid4())

@@ -1,0 +1,194 @@
+"""Flow runs: the table, what a trigger sends, what the API answers, and the state
+proposals the runtime makes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, field_validator
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from control_plane.columns import JsonBool, JsonDateTime, json_column, new_id, state_type_column, utc_column, utcnow
+from control_plane.masking import masked
+from runtime.states import State, StateType
+
+
+class FlowRunCreate(BaseModel):
+    """What a triggered run gets beyond the deployment's defaults."""
+
+    parameters: dict[str, Any] = {}
+    job_variables: dict[str, Any] = {}
+    idempotency_key: str | None = None
+    scheduled_start_time: JsonDateTime | None = None
+    name: str | None = None
+
+
+class FlowRun(SQLModel, table=True):
+    __tablename__ = "flow_run"
+    __table_args__ = (
+        Index("ix_flow_run_state_due", "state_type", "expected_start_time"),
+        Index("ix_flow_run_created", "created", "id"),
+        UniqueConstraint("deployment_id", "idempotency_key", name="uq_flow_run_idempotency"),
+        # A schedule makes at most one run per slot, however many schedulers run.
+        UniqueConstraint("deployment_id", "schedule_id", "scheduled_time", name="uq_flow_run_schedule_slot"),
+    )
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str
+    flow_name: str = Field(index=True)
+    deployment_id: str | None = Field(default=None, foreign_key="deployment.id", index=True)
+    # A subflow's run points at its parent flow run and the task run that called it.
+    parent_flow_run_id: str | None = Field(default=None, index=True)
+    parent_task_run_id: str | None = None
+    pool: str | None = None
+    entrypoint: str | None = None
+    working_dir: str | None = None
+    source: dict[str, Any] | None = Field(default=None, sa_column=json_column())
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    job_variables: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    idempotency_key: str | None = None
+    state_type: StateType = Field(sa_column=state_type_column(nullable=False))
+    state_name: str
+    state_message: str | None = None
+    state_timestamp: datetime = Field(sa_column=utc_column(nullable=False))
+    # Bumped on every state change; state writes are a compare-and-set on it.
+    state_version: int = 0
+    # The id of the last accepted proposal: the same proposal again is a no-op.
+    last_transition_id: str | None = None
+    schedule_id: str | None = None
+    scheduled_time: datetime | None = Field(default=None, sa_column=utc_column())
+    created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    expected_start_time: datetime | None = Field(default=None, sa_column=utc_column())
+    start_time: datetime | None = Field(default=None, sa_column=utc_column())
+    end_time: datetime | None = Field(default=None, sa_column=utc_column())
+    run_count: int = 0
+    infra_provider: str | None = None
+    infra_id: str | None = None
+    infra_console_url: str | None = None
+    token_hash: str | None = None
+    heartbeat_time: datetime | None = Field(default=None, sa_column=utc_column())
+    # When the pool was asked to stop this run's infrastructure (CANCELLING): set once,
+    # with a compare-and-set, by whichever process sends the stop.
+    cancel_sent_time: datetime | None = Field(default=None, sa_column=utc_column())
+    # Submissions so far (each gets new infrastructure and a fresh token), and how many
+    # of them were infrastructure retries (provider throttling, capacity).
+    dispatch_count: int = 0
+    infra_retries: int = 0
+
+    @property
+    def state(self) -> State:
+        return State(
+            type=self.state_type,
+            name=self.state_name,
+            message=self.state_message,
+            timestamp=self.state_timestamp,
+        )
+
+
+class Infrastructure(BaseModel):
+    """Where a run's infrastructure is: provider, id and console link."""
+
+    provider: str | None = None
+    id: str | None = None
+    console_url: str | None = None
+
+
+class FlowRunPublic(BaseModel):
+    """A flow run: its state, parameters, pool and infrastructure, and its timing."""
+
+    id: str
+    name: str
+    flow_name: str
+    deployment_id: str | None
+    parent_flow_run_id: str | None = None
+    parent_task_run_id: str | None = None
+    state: State
+    parameters: dict[str, Any]
+    job_variables: dict[str, Any]
+    pool: str | None
+    entrypoint: str | None
+    working_dir: str | None
+    source: dict[str, Any] | None = None
+    infrastructure: Infrastructure
+    idempotency_key: str | None
+    created: datetime
+    expected_start_time: datetime | None
+    start_time: datetime | None
+    end_time: datetime | None
+    run_count: int
+    schedule_id: str | None = None
+    heartbeat_time: datetime | None = None
+    dispatch_count: int = 0
+    infra_retries: int = 0
+    # Filled when one run is read (GET /api/flow-runs/{id}): pushflow.runtime.deployment.name.
+    deployment_name: str | None = None
+
+    _masked = field_validator("job_variables")(masked)
+
+    @classmethod
+    def of(cls, run: FlowRun) -> FlowRunPublic:
+        return cls.of_columns({name: getattr(run, name) for name in FLOW_RUN_PUBLIC_NAMES})
+
+    @classmethod
+    def of_row(cls, row: Sequence[Any]) -> FlowRunPublic:
+        """From a row of `FLOW_RUN_PUBLIC_COLUMNS` (no ORM object needed)."""
+        return cls.of_columns(dict(zip(FLOW_RUN_PUBLIC_NAMES, row, strict=True)))
+
+    @classmethod
+    def of_columns(cls, values: dict[str, Any]) -> FlowRunPublic:
+        """From FlowRun's column values (the state as its wire fields: not a State turned
+        into text and parsed back)."""
+        values["state"] = {
+            "type": values.pop("state_type"),
+            "name": values.pop("state_name"),
+            "message": values.pop("state_message"),
+            "timestamp": values.pop("state_timestamp"),
+        }
+        values["infrastructure"] = {
+            "provider": values.pop("infra_provider"),
+            "id": values.pop("infra_id"),
+            "console_url": values.pop("infra_console_url"),
+        }
+        return cls.model_validate(values)
+
+
+# The FlowRun columns a FlowRunPublic is made of (never token_hash): what listings select.
+FLOW_RUN_PUBLIC_NAMES = (
+    *(name for name in FlowRunPublic.model_fields if name in FlowRun.model_fields),
+    *("state_type", "state_name", "state_message", "state_timestamp"),
+    *("infra_provider", "infra_id", "infra_console_url"),
+)
+FLOW_RUN_PUBLIC_COLUMNS = tuple(FlowRun.__table__.c[name] for name in FLOW_RUN_PUBLIC_NAMES)  # type: ignore[attr-defined]
+
+
+class FlowRunPage(BaseModel):
+    """A page of runs; pass `next_cursor` back as `cursor` for the next one."""
+
+    items: list[FlowRunPublic]
+    next_cursor: str | None = None
+
+
+class StateProposal(BaseModel):
+    """A state the runtime (or an admin, with `force`) proposes for a run."""
+
+    state: State
+    force: JsonBool = False
+    transition_id: str | None = Field(
+        default=None, max_length=100, description="Send the same id again to repeat a proposal safely"
+    )
+
+
+class HeartbeatResult(BaseModel):
+    """The run's current state, answered to a heartbeat."""
+
+    state: State
+
+
+class OrchestrationResult(BaseModel):
+    """Whether a proposed state was accepted, the run's state after, and why not."""
+
+    status: str  # ACCEPT | REJECT
+    state: State
+    reason: str | None = None
