@@ -55,7 +55,11 @@ class EfsCache(CacheVolume):
 
 class EcsJob(JobVariables):
     image: str = Field(description="Container image holding pushflow and the flow's dependencies")
-    command: list[str] = Field(default_factory=lambda: ["pushflow", "execute"], description="Container command")
+    command: list[str] = Field(
+        default_factory=lambda: ["pushflow", "execute"],
+        description="Container command",
+        json_schema_extra={"minItems": 1},  # _command_not_empty checks it, with an example
+    )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables")
     cpu: int = Field(default=256, gt=0, description="Task CPU units (1024 = one vCPU)")
     memory: int = Field(default=512, gt=0, description="Task memory in MiB")

@@ -70,6 +70,7 @@ RELATIONAL = {
     " job_variables its pool's type (test_api_flow_runs)",
     "PATCH /api/pools/{name}": "defaults must fit the stored pool's type (test_api_management)",
     "PUT /api/blocks/{type}/{name}": "data must fit the block type the path names (test_blocks)",
+    "POST /api/bundles/{sha256}/upload": "size past PUSHFLOW_BUNDLE_MAX_BYTES, a server setting, is 413",
 }
 
 
