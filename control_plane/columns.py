@@ -48,10 +48,15 @@ def _rfc3339(value: Any) -> Any:
     # JSON Schema's date-time is RFC 3339 text only.
     if not isinstance(value, datetime) and not (isinstance(value, str) and _DATE_TIME.match(value)):
         raise PydanticCustomError("datetime_type", "Input should be an RFC 3339 date-time with a time zone")
+    if isinstance(value, str) and not _ZONE.search(value):
+        raise PydanticCustomError(
+            "timezone_aware", "Input should name its time zone, e.g. 2026-12-01T15:00:00Z or +02:00 at the end"
+        )
     return value
 
 
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+_ZONE = re.compile(r"([Zz]|[+-]\d{2}:?\d{2})$")
 # An RFC 3339 date-time with its offset (`2026-12-01T15:00:00Z`), as `format: date-time` says.
 JsonDateTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 

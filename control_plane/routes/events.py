@@ -7,7 +7,7 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import StringConstraints
+from pydantic import WithJsonSchema
 from sqlalchemy import or_
 from sqlmodel import col, select
 
@@ -42,7 +42,8 @@ def read_events(
     ] = None,
     resource_id: Annotated[str | None, Query(description="Resource id to keep; `*` matches anything")] = None,
     label: Annotated[
-        list[Annotated[str, StringConstraints(pattern=r"^[^=]+=")]] | None,
+        # The pattern is documented; parse_labels checks it and says what to pass.
+        list[Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[^=]+="})]] | None,
         Query(description="key=value resource labels to keep (value may hold `*`), e.g. env=prod"),
     ] = None,
 ) -> EventPage:

@@ -100,7 +100,11 @@ class AciJob(JobVariables):
         default=False,
         description="Stop and keep each group when its run ends (for its logs) instead of deleting it",
     )
-    base_url: str = Field(default=PUBLIC_CLOUD, description="ARM endpoint (sovereign clouds, tests)")
+    base_url: str = Field(
+        default=PUBLIC_CLOUD,
+        description="ARM endpoint (sovereign clouds, tests); https:// only",
+        json_schema_extra={"pattern": "^https://"},  # checked below, with a message saying why
+    )
     ca_bundle: str | None = Field(
         default=None,
         description="PEM file of CAs to trust for base_url (TLS-intercepting proxies, tests)",
