@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlmodel import Session, col, select
 from control_plane.db import create_db_engine
 from control_plane.events import Event
 from tests.control_plane import counting_pool
-from tests.control_plane.test_exactly_once import seed_due_runs
+from tests.control_plane.test_exactly_once import seed_due_runs, start_workers
 
 RUNS = 1000
 PROCESSES = 8
@@ -33,24 +32,7 @@ def test_eight_concurrent_tickers_submit_and_release_each_run_once_and_log_each_
     defaults = {"count_file": str(count_file), "release_file": str(release_file), "exits": True}
     ids = seed_due_runs(pg_schema_url, count_file, RUNS, defaults=defaults)
     start = tmp_path / "start"
-    workers = [
-        reap(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.control_plane.tick_worker",
-                    pg_schema_url,
-                    str(start),
-                    str(tmp_path / f"w{n}"),
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-        for n in range(PROCESSES)
-    ]
+    workers = start_workers("tests.control_plane.tick_worker", pg_schema_url, start, tmp_path, PROCESSES, reap)
     start.touch()
     reports, errors = [], []
     for worker in workers:

@@ -63,6 +63,29 @@ def seed_due_runs(
     return ids
 
 
+def start_workers(
+    module: str,
+    url: str,
+    start: Path,
+    tmp_path: Path,
+    count: int,
+    reap: Callable[[subprocess.Popen[str]], subprocess.Popen[str]],
+) -> list[subprocess.Popen[str]]:
+    """`count` worker processes (`python -m module URL START WORKDIR`), each waiting for
+    `start` to appear, reaped when the test ends."""
+    return [
+        reap(
+            subprocess.Popen(
+                [sys.executable, "-m", module, url, str(start), str(tmp_path / f"w{n}")],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+        for n in range(count)
+    ]
+
+
 @pytest.mark.timeout(180)
 def test_dispatchers_in_several_processes_submit_each_run_exactly_once(
     pg_schema_url: str, tmp_path: Path, reap: Callable[[subprocess.Popen[str]], subprocess.Popen[str]]
@@ -70,24 +93,7 @@ def test_dispatchers_in_several_processes_submit_each_run_exactly_once(
     count_file = tmp_path / "submissions.txt"
     ids = seed_due_runs(pg_schema_url, count_file, RUNS)
     start = tmp_path / "start"
-    workers = [
-        reap(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.control_plane.dispatch_worker",
-                    pg_schema_url,
-                    str(start),
-                    str(tmp_path / f"w{n}"),
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-        for n in range(DISPATCHERS)
-    ]
+    workers = start_workers("tests.control_plane.dispatch_worker", pg_schema_url, start, tmp_path, DISPATCHERS, reap)
     start.touch()
     reports = []
     for worker in workers:
