@@ -11,6 +11,7 @@ ControlPlaneError (500)
 ├── BadRequestError (400: a webhook template that does not render)
 ├── PayloadTooLargeError (413)
 ├── TooManyRequestsError (429)
+├── ServiceUnavailableError (503: a service the server depends on is unreachable; retry)
 └── ConfigurationError (500: the server cannot start as configured)
 """
 
@@ -67,6 +68,14 @@ class PayloadTooLargeError(ControlPlaneError):
 
 class TooManyRequestsError(ControlPlaneError):
     status_code = 429
+
+
+class ServiceUnavailableError(ControlPlaneError):
+    """A service the server depends on (the database, AWS KMS) cannot be reached or is
+    throttling: nothing was changed, and the same request may succeed after Retry-After."""
+
+    status_code = 503
+    retry_after = 5
 
 
 class ConfigurationError(ControlPlaneError):

@@ -139,7 +139,7 @@ _ERRORS = {
     429: "Past a count limit; `detail` names the setting",
     422: "The request is invalid; `detail` says which field and why",
     500: "A bug in the server; its log has the details",
-    503: "The database is not reachable right now (it may be resuming); retry after Retry-After",
+    503: "The database or AWS KMS is not reachable right now (or is throttling); retry after Retry-After",
     502: "The pool's provider failed or refused",
 }
 

@@ -18,9 +18,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from control_plane.errors import ConfigurationError
+from control_plane.errors import ConfigurationError, ServiceUnavailableError
 
 CONTEXT_KEY = "pushflow:block"
+# Errors KMS documents as transient (API_Decrypt.html, API_GenerateDataKey.html "Errors":
+# DependencyTimeoutException "retryable", KMSInternalException; ThrottlingException from
+# request quotas): the same request may succeed later, so the API answers 503, not 500.
+TRANSIENT = {"DependencyTimeoutException", "KMSInternalException", "ThrottlingException"}
 
 
 @functools.lru_cache(maxsize=1)  # one client per process: building one costs tens of ms, it holds no state
@@ -56,9 +60,16 @@ def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
 
             ref = kwargs["EncryptionContext"][CONTEXT_KEY]
             raise UnreadableError(f"AWS KMS refused the data key of block {ref!r}") from exc
+        if error.get("Code") in TRANSIENT:
+            raise ServiceUnavailableError(
+                f"AWS KMS {operation} is unavailable right now ({error.get('Code')}); nothing was changed, retry shortly"
+            ) from exc
         raise ConfigurationError(
             f"AWS KMS {operation} failed ({error.get('Code')}: {error.get('Message')}); check "
             "PUSHFLOW_BLOCK_KMS_KEY_ID and that the server's role may kms:GenerateDataKey and kms:Decrypt on it"
         ) from exc
     except BotoCoreError as exc:
-        raise ConfigurationError(f"AWS KMS {operation} could not be reached: {exc}") from exc
+        # Unreachable or timed out (EndpointConnectionError, ReadTimeoutError ...): retryable.
+        raise ServiceUnavailableError(
+            f"AWS KMS {operation} could not be reached ({exc}); nothing was changed, retry shortly"
+        ) from exc

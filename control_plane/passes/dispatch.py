@@ -23,13 +23,14 @@ from control_plane.auth import derive_run_token
 from control_plane.blocks import keyring_for, references
 from control_plane.claims import Claim, ClaimedRun, claim_due
 from control_plane.columns import utcnow
+from control_plane.errors import ServiceUnavailableError
 from control_plane.models import Deployment, FlowRun, Pool
 from control_plane.orchestration import policy
 from control_plane.orchestration.policy import CLAIMED, INFRA_PENDING, RESUBMITTING
 from control_plane.services import Services
 from control_plane.settings import Settings
 from push_pools.base import InfraPhase, InfraRef, InfraStatus, RunSpec, parse_job
-from push_pools.errors import JobConfigError, PushPoolError
+from push_pools.errors import JobConfigError, ProviderUnavailableError, PushPoolError
 from runtime.states import State, StateType
 
 log = logging.getLogger("pushflow.dispatcher")
@@ -233,3 +234,5 @@ def _with_blocks(services: Services, layers: tuple[Mapping[str, Any], ...]) -> l
         return references.resolve_layers(services.engine, keyring_for(services.settings), *layers)
     except references.BlockReferenceError as exc:
         raise JobConfigError(str(exc)) from None
+    except ServiceUnavailableError as exc:  # AWS KMS unreachable or throttling: back off, retry
+        raise ProviderUnavailableError(exc.detail) from None

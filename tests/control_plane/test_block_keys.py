@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,3 +165,44 @@ def test_kms_envelope_encryption_and_moving_between_keys(servers: Server, moto_k
         )
         assert answer["KeyId"].endswith(second)
         assert value_of(client, settings, "secret/db") == SECRET
+
+
+def test_kms_out_of_reach_is_a_503_to_retry_and_a_run_waits_for_it(
+    servers: Server, moto_kms: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KMS unreachable is not a server bug: the API answers 503 with Retry-After and
+    stores nothing; a run whose job names a block is rescheduled (not crashed) to retry."""
+    from control_plane.passes import dispatch_due
+
+    key = moto_kms.create_key(Description="pushflow blocks")["KeyMetadata"]["KeyId"]
+    client, _ = servers.client(block_kms_key_id=key)
+    with client:
+        client.post("/api/blocks", json={"type": "secret", "name": "db", "data": {"value": SECRET}}).raise_for_status()
+        client.post("/api/pools", json={"name": "p", "type": "process"}).raise_for_status()
+        client.patch("/api/pools/p", json={"paused": True}).raise_for_status()  # the run waits for KMS to go
+        variables = {"env": {"DB": {"$block": "secret/db"}}}
+        body = {"name": "d", "flow_name": "f", "entrypoint": "f.py:f", "pool": "p", "job_variables": variables}
+        deployment = client.post("/api/deployments", json=body).json()
+        run = client.post(f"/api/deployments/{deployment['id']}/runs", json={}).json()
+
+        with socket.socket() as closed:  # a port nothing listens on
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        kms._client.cache_clear()
+
+        answer = client.post("/api/blocks", json={"type": "secret", "name": "new", "data": {"value": SECRET}})
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+        assert "AWS KMS GenerateDataKey could not be reached" in answer.json()["detail"]
+        assert "retry shortly" in answer.json()["detail"]
+        assert client.get("/api/blocks/secret/new").status_code == 404  # nothing half-stored
+        again = client.post(f"/api/deployments/{deployment['id']}/runs", json={})  # checks its job resolved
+        assert again.status_code == 503 and "AWS KMS Decrypt" in again.json()["detail"]
+        assert [r["id"] for r in client.get("/api/flow-runs").json()["items"]] == [run["id"]]  # the refused one not kept
+
+        client.patch("/api/pools/p", json={"paused": False}).raise_for_status()
+        dispatch_due(client.app.state.services)  # type: ignore[attr-defined]
+        after = client.get(f"/api/flow-runs/{run['id']}").json()["state"]
+        assert after["type"] == "SCHEDULED", after  # backs off and retries, not CRASHED
+        assert "AWS KMS Decrypt could not be reached" in after["message"]
