@@ -62,7 +62,8 @@ def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
             raise UnreadableError(f"AWS KMS refused the data key of block {ref!r}") from exc
         if error.get("Code") in TRANSIENT:
             raise ServiceUnavailableError(
-                f"AWS KMS {operation} is unavailable right now ({error.get('Code')}); nothing was changed, retry shortly"
+                f"AWS KMS {operation} is unavailable right now ({error.get('Code')}); "
+                "nothing was changed, retry shortly"
             ) from exc
         raise ConfigurationError(
             f"AWS KMS {operation} failed ({error.get('Code')}: {error.get('Message')}); check "
