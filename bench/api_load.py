@@ -40,6 +40,15 @@ class RssSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process and its descendants so far."""
+        total = 0.0
+        for proc in [self.root, *self.root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        return total
+
     def sample(self) -> float:
         total = 0
         for proc in [self.root, *self.root.children(recursive=True)]:
@@ -99,6 +108,7 @@ def measure(
     assert server.proc is not None
     sampler = RssSampler(server.proc.pid)
     idle = sampler.sample()
+    cpu_before = sampler.cpu_seconds()
     cmd = [
         ctx.python,
         str(PROBES / "load.py"),
@@ -117,6 +127,7 @@ def measure(
     ]
     with sampler:
         phases = ctx.run_json(cmd, env=ctx.pushflow_env(), timeout=1800, what="the load process")
+    cpu = sampler.cpu_seconds() - cpu_before
     for name, phase in phases.items():
         if "capped" in phase:
             print(f"[bench] API load, {system}, {name}: {phase['capped']}", file=sys.stderr, flush=True)
@@ -124,6 +135,7 @@ def measure(
         "phases": phases,
         "idle_mib": idle,
         "peak_mib": sampler.peak,
+        "cpu_ms_per_request": cpu * 1000 / max(1, sum(p["requests"] for p in phases.values())),
         "startup_s": server.startup_seconds,
     }
 
@@ -212,6 +224,12 @@ def rows_from(results: dict[str, dict[str, Any]], how: str, suffix: str = "") ->
         row("API latency p99, all phases", "ms", "lower", lambda r: pct(r, 99), target_ratio=5),
         row("API create-run latency p99", "ms", "lower", lambda r: pct(r, 99, "create")),
         row("API errors (of all requests)", "errors", "lower", errors),
+        row(
+            "server CPU per request (process tree, user + system)",
+            "ms",
+            "lower",
+            lambda r: Measure.single(r["cpu_ms_per_request"]),
+        ),
         row(
             "server RSS idle (process tree)",
             "MiB",
