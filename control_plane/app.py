@@ -1,45 +1,52 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory.
+
+Importing this module does no work and loads nothing heavy: FastAPI, SQLAlchemy, the
+models and every route module are imported by `create_app` (and the database by
+`check_ready` / `build_services`), so a process pays for them only when it builds the app.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
-from control_plane.audit import AuditLog
-from control_plane.auth import read_key_file
-from control_plane.bundles import bundle_store
-from control_plane.db import check_schema, create_db_engine
-from control_plane.error_handlers import install_error_handlers
-from control_plane.errors import ConfigurationError
-from control_plane.limits import RequestBodyLimit
-from control_plane.openapi import install_openapi
-from control_plane.routes import (
-    audit,
-    automations,
-    blocks,
-    bundles,
-    concurrency_limits,
-    deployments,
-    event_ingest,
-    events,
-    flow_runs,
-    health,
-    hooks,
-    infrastructure,
-    keys,
-    pools,
-    results,
-    schedules,
-    webhooks,
-)
-from control_plane.services import PoolAdapters, Services
-from control_plane.settings import Settings
-from control_plane.ui import install_ui
+    from control_plane.services import Services
+    from control_plane.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from fastapi import FastAPI
+
+    from control_plane.audit import AuditLog
+    from control_plane.error_handlers import install_error_handlers
+    from control_plane.limits import RequestBodyLimit
+    from control_plane.openapi import install_openapi
+    from control_plane.routes import (
+        audit,
+        automations,
+        blocks,
+        bundles,
+        concurrency_limits,
+        deployments,
+        event_ingest,
+        events,
+        flow_runs,
+        health,
+        hooks,
+        infrastructure,
+        keys,
+        pools,
+        results,
+        schedules,
+        webhooks,
+    )
+    from control_plane.settings import Settings
+    from control_plane.ui import install_ui
+
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -94,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def check_ready(settings: Settings) -> None:
     """Raise ConfigurationError, saying what to set or run, if this control plane cannot serve."""
+    from control_plane.db import check_schema, create_db_engine
+
     _keys(settings)
     engine = create_db_engine(settings.resolved_database_url)
     try:
@@ -103,6 +112,9 @@ def check_ready(settings: Settings) -> None:
 
 
 def _keys(settings: Settings) -> tuple[str, str]:
+    from control_plane.auth import read_key_file
+    from control_plane.errors import ConfigurationError
+
     if settings.api_key is not None:
         api_key = settings.api_key.get_secret_value()
     elif settings.api_key_file is not None:
@@ -122,6 +134,10 @@ def _keys(settings: Settings) -> tuple[str, str]:
 def build_services(settings: Settings) -> Services:
     """Everything a request needs, from the settings alone: nothing is migrated and no
     file is written here (`pushflow db upgrade` and local mode do that; control_plane/local.py)."""
+    from control_plane.bundles import bundle_store
+    from control_plane.db import check_schema, create_db_engine
+    from control_plane.services import PoolAdapters, Services
+
     api_key, server_secret = _keys(settings)
     engine = create_db_engine(settings.resolved_database_url)
     check_schema(engine)

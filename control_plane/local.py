@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from control_plane.auth import read_key_file
-from control_plane.db import create_db_engine, migrate
+from control_plane.db import HEAD_REVISION, create_db_engine, migrate, schema_revision
 from control_plane.settings import Settings
 
 
@@ -24,7 +24,8 @@ def prepare_local(settings: Settings) -> Settings:
     configured ones, else those saved under `home`, else new ones saved there)."""
     engine = create_db_engine(settings.resolved_database_url)
     try:
-        migrate(engine)
+        if schema_revision(engine) != HEAD_REVISION:  # Alembic loads only to migrate
+            migrate(engine)
     finally:
         engine.dispose()
     update = {}

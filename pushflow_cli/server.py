@@ -38,6 +38,8 @@ def start(
     _check_address(settings.host, settings.port)
     _check_database(settings.resolved_database_url)
     local = settings.is_local and settings.api_key is None and settings.api_key_file is None
+    if settings.is_local:
+        _upgrade_in_child(settings.resolved_database_url)
     try:
         ready = prepare_local(settings) if settings.is_local else settings
         check_ready(ready)
@@ -69,6 +71,27 @@ def _check_address(host: str, port: int) -> None:
             f"cannot listen on {host}:{port} ({exc.strerror}); stop what uses it (another pushflow "
             "server?) or choose another port with --port or PUSHFLOW_PORT"
         ) from None
+
+
+def _upgrade_in_child(url: str) -> None:
+    """Migrate the local store in a child `pushflow db upgrade`, if it is behind, so Alembic
+    (~11 MiB resident) never loads in the serving process (prepare_local then finds the
+    schema at its head and migrates nothing)."""
+    import subprocess
+    import sys
+
+    from control_plane.db import HEAD_REVISION, create_db_engine, schema_revision
+
+    engine = create_db_engine(url)
+    try:
+        if schema_revision(engine) == HEAD_REVISION:
+            return
+    finally:
+        engine.dispose()
+    done = subprocess.run([sys.executable, "-m", "pushflow_cli", "db", "upgrade"], capture_output=True, text=True)
+    if done.returncode != 0:  # the child said why in one line ("Error: cannot migrate ..."): pass it on
+        said = done.stderr.strip().splitlines()[-1:] or [f"pushflow db upgrade exited with {done.returncode}"]
+        raise fail(said[0].removeprefix("Error: "))
 
 
 def _check_database(url: str) -> None:

@@ -16,8 +16,8 @@ RULES = {
     "push_pools": ["control_plane", "runtime"],
     # `pushflow execute` starts every run: no CLI libraries (httpx would load its own).
     "runtime.execute": ["control_plane", "push_pools", "pydantic", "click", "rich", "pygments", "typer"],
-    # jinja2 loads with the first UI page (control_plane/ui/render.py), not with the API.
-    "control_plane.app": ["boto3", "botocore", "google", "azure", "jinja2"],
+    # Importing the factory does no work: create_app loads the web stack (see BUILT).
+    "control_plane.app": ["fastapi", "starlette", "sqlalchemy", "sqlmodel", "pydantic", "alembic"],
     # A cold start imports the handler alone; each event kind loads what it needs (see
     # tests/aws_lambda/test_cold_start.py: a tick never loads FastAPI or Mangum).
     "control_plane.aws_lambda": [
@@ -39,8 +39,19 @@ RULES = {
 }
 
 
+# What building the app loads (statement -> forbidden top-level packages).
+BUILT = {
+    # jinja2 loads with the first UI page (control_plane/ui/render.py), not with the API.
+    "from control_plane.app import create_app; create_app()": ["boto3", "botocore", "google", "azure", "jinja2"],
+}
+
+
 def loaded_by(module: str) -> set[str]:
-    code = f"import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
+    return loaded_after(f"import {module}")
+
+
+def loaded_after(statement: str) -> set[str]:
+    code = f"import json, sys; {statement}; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     return set(json.loads(result.stdout))
 
@@ -50,3 +61,10 @@ def test_importing_a_package_loads_nothing_it_may_not_depend_on(module: str, for
     loaded = loaded_by(module)
     offending = sorted(m for m in loaded if m.split(".")[0] in forbidden)
     assert offending == [], f"`import {module}` loads {offending}"
+
+
+@pytest.mark.parametrize(("statement", "forbidden"), BUILT.items(), ids=list(BUILT))
+def test_building_the_app_loads_nothing_it_may_not_depend_on(statement: str, forbidden: list[str]) -> None:
+    loaded = loaded_after(statement)
+    offending = sorted(m for m in loaded if m.split(".")[0] in forbidden)
+    assert offending == [], f"`{statement}` loads {offending}"
