@@ -1,13 +1,21 @@
-"""The audit log: who changed what, when. Every state-changing request (POST, PUT, PATCH,
-DELETE) made with an API key, or a UI post from a session (control_plane/ui/deps.py sets
-the same principal), is recorded after its answer, with the key's name (or
-`admin` for the bootstrap key), the route and the status. Run tokens' reports (logs,
-states, heartbeats) are the run's own business and are not recorded here; the event log
-has the state changes. Read it at GET /api/audit (admin scope).
+"""The audit log: who changed what, when, and who was turned away. Every state-changing
+request (POST, PUT, PATCH, DELETE) made with an API key, or a UI post from a session
+(control_plane/ui/deps.py sets the same principal), is recorded after its answer, with the
+key's name (or `admin` for the bootstrap key), the route and the status; so is a change
+refused for its key's scope (403). Every refused authentication (401, any method: a
+wrong, revoked or expired key, a failed UI sign-in) is recorded too, under the key's name
+when the key is known, else `(unknown key)` / `(no key)`, scope `none`; at most
+REFUSALS_PER_SECOND of those a second per process (they cost an unauthenticated caller
+nothing, so they must not become a way to fill the table; the excess is counted in the
+server log). Run tokens' reports (logs, states, heartbeats) are the run's own business and
+are not recorded here; the event log has the state changes. Read it at GET /api/audit
+(admin scope).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +29,41 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from control_plane.columns import utc_column, utcnow
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REFUSALS_PER_SECOND = 10.0
+REFUSALS_BURST = 100.0
+NO_SCOPE = "none"
+UNKNOWN_KEY, NO_KEY = "(unknown key)", "(no key)"
+
+log = logging.getLogger("pushflow.audit")
+
+
+class _RefusalBudget:
+    """A token bucket: how many refused authentications this process still records now.
+    Per process on purpose: nothing another process needs, and N processes record at most
+    N times the rate."""
+
+    def __init__(self, rate: float = REFUSALS_PER_SECOND, burst: float = REFUSALS_BURST) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
+        self.dropped, self.reported = 0, float("-inf")  # the first drop is logged at once
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.dropped += 1
+        if now - self.reported >= 60:
+            log.warning(
+                "audit log: %d refused authentication(s) not recorded (more than %g a second)", self.dropped, self.rate
+            )
+            self.dropped, self.reported = 0, now
+        return False
+
+
+_refusals = _RefusalBudget()
 
 
 class AuditEntry(SQLModel, table=True):
@@ -71,21 +114,41 @@ class AuditLog:
 
         await self.app(scope, receive, remember_status)
         principal = scope.get("state", {}).get("principal")
-        if principal is None or principal.run_id is not None:
+        if principal is None or principal.run_id is not None or status == 401:  # 401s: record_refusal
             return
-        route = scope.get("route")
-        entry = {
-            "at": utcnow(),
-            "actor": principal.key_name or "admin",
-            "scope": principal.scope.value,
-            "method": scope["method"],
-            "path": scope["path"],
-            "route": getattr(route, "path", None),
-            "status": status,
-        }
-        # One INSERT, atomic by itself: on PostgreSQL without BEGIN/COMMIT round trips.
-        engine = scope["app"].state.services.autocommit_engine
-        await anyio.to_thread.run_sync(_write, engine, entry)
+        actor, key_scope = principal.key_name or "admin", principal.scope.value
+        await _record(scope, actor, key_scope, status)
+
+
+async def record_refusal(scope: Scope, known_key: str | None = None) -> None:
+    """Record a refused authentication (answered 401): the key's name when the store knows
+    it (revoked, expired), else whether a key was sent at all. Within the budget only."""
+    if _refusals.take():
+        await _record(scope, known_key or _anonymous(scope), NO_SCOPE, 401)
+
+
+async def _record(scope: Scope, actor: str, key_scope: str, status: int) -> None:
+    route = scope.get("route")
+    entry = {
+        "at": utcnow(),
+        "actor": actor,
+        "scope": key_scope,
+        "method": scope["method"],
+        "path": scope["path"],
+        "route": getattr(route, "path", None),
+        "status": status,
+    }
+    # One INSERT, atomic by itself: on PostgreSQL without BEGIN/COMMIT round trips.
+    engine = scope["app"].state.services.autocommit_engine
+    await anyio.to_thread.run_sync(_write, engine, entry)
+
+
+def _anonymous(scope: Scope) -> str:
+    """Who a refused request was, when its key is not one the store knows."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization" and value.partition(b" ")[2].strip():
+            return UNKNOWN_KEY
+    return NO_KEY
 
 
 def _write(engine: Engine, entry: dict[str, Any]) -> None:

@@ -77,6 +77,7 @@ def _stored_principal(request: Request, services: Services, session: Session, to
         run = session.get(FlowRun, run_id)
         if run is not None and hashes_match(secret_hash, run.token_hash):
             if token_expired(run, services.settings.run_token_grace):
+                request.state.refused_key = "(expired run token)"  # for the audit log
                 raise UnauthorizedError(
                     f"this run token expired: its run ended at {run.end_time:%Y-%m-%d %H:%M:%S} UTC "
                     f"(tokens work {services.settings.run_token_grace:g}s after their run ends)"
@@ -86,6 +87,7 @@ def _stored_principal(request: Request, services: Services, session: Session, to
     if key is not None:
         problem = keys.why_unusable(key)
         if problem:
+            request.state.refused_key = key.name  # for the audit log
             raise UnauthorizedError(problem)
         keys.touch(services.engine, key)
         return _authorized(request, Principal(admin=True, scope=Scope(key.scope), key_name=key.name))
@@ -94,6 +96,7 @@ def _stored_principal(request: Request, services: Services, session: Session, to
 
 def _authorized(request: Request, principal: Principal) -> Principal:
     """`principal` if its key's scope covers this route (control_plane/scopes.py), else 403."""
+    request.state.principal = principal  # for the audit log (which records a refused change too)
     route = request.scope.get("route")
     needed = required_scope(request.method, getattr(route, "path", request.url.path))
     if not principal.scope.covers(needed):
@@ -101,7 +104,6 @@ def _authorized(request: Request, principal: Principal) -> Principal:
             f"this key's scope is {principal.scope.value!r}; {request.method} {request.url.path} needs "
             f"{needed.value!r} or above: use a key with that scope (pushflow key create NAME --scope {needed.value})"
         )
-    request.state.principal = principal  # for the audit log
     return principal
 
 

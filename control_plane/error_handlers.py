@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 
+from control_plane.audit import record_refusal
 from control_plane.errors import ControlPlaneError, ErrorBody, ServiceUnavailableError
 from push_pools.errors import JobConfigError, MissingDependencyError, PushPoolError
 
@@ -19,10 +20,11 @@ log = logging.getLogger("pushflow.api")
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ControlPlaneError)
-    async def control_plane_error(_: Request, exc: ControlPlaneError) -> JSONResponse:
+    async def control_plane_error(request: Request, exc: ControlPlaneError) -> JSONResponse:
         headers = None
         if exc.status_code == 401:
             headers = {"WWW-Authenticate": "Bearer"}
+            await record_refusal(request.scope, getattr(request.state, "refused_key", None))
         elif isinstance(exc, ServiceUnavailableError):
             headers = {"Retry-After": str(exc.retry_after)}
         return _answer(exc.status_code, exc.detail, exc.errors, headers)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from control_plane import keys
+from control_plane.audit import NO_KEY, UNKNOWN_KEY, record_refusal
 from control_plane.auth import Principal, key_matches
 from control_plane.deps import ServicesDep
 from control_plane.scopes import Scope
@@ -38,9 +39,9 @@ def sign_in_form(request: Request, next: str | None = None, ended: str | None = 
 
 
 class _Refused(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, key_name: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.message, self.key_name = message, key_name
 
 
 def _who(services: Services, given: str) -> tuple[str, Principal, keys.ApiKey | None]:
@@ -56,7 +57,7 @@ def _who(services: Services, given: str) -> tuple[str, Principal, keys.ApiKey | 
         )
     problem = keys.why_unusable(key)
     if problem:
-        raise _Refused(problem[0].upper() + problem[1:] + ".")
+        raise _Refused(problem[0].upper() + problem[1:] + ".", key_name=key.name)
     return key.id, Principal(admin=True, scope=Scope(key.scope), key_name=key.name), key
 
 
@@ -70,6 +71,8 @@ async def sign_in(
     try:
         key_id, principal, key = _who(services, form.get("api_key", "").strip())
     except _Refused as exc:
+        given = bool(form.get("api_key", "").strip())
+        await record_refusal(request.scope, exc.key_name or (UNKNOWN_KEY if given else NO_KEY))
         return render(request, "login.html", next=target, error=exc.message, status_code=401)
     if key is not None:
         keys.touch(services.engine, key)

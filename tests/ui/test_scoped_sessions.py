@@ -148,6 +148,13 @@ def test_a_revoked_key_ends_its_session_at_the_next_request(app_client: TestClie
     assert app_client.get(f"/api/deployments/{deployment['id']}", headers=BEARER).json()["paused"] is False
     again = app_client.post("/ui/login", data={"api_key": key})
     assert again.status_code == 401 and "was revoked" in again.text
+    wrong = app_client.post("/ui/login", data={"api_key": "pfk_not-a-key"})
+    assert wrong.status_code == 401
+    refused = app_client.get("/api/audit", params={"status": 401}, headers=BEARER).json()
+    assert [(e["actor"], e["method"], e["path"]) for e in refused[:2]] == [
+        ("(unknown key)", "POST", "/ui/login"),  # failed sign-ins are in the audit log
+        ("temp", "POST", "/ui/login"),
+    ]
 
 
 def test_an_expired_key_ends_its_session_and_cannot_sign_in(app_client: TestClient) -> None:
