@@ -25,6 +25,7 @@ from control_plane.models import (
     FlowRunPublic,
 )
 from control_plane.parameters import check_parameters
+from control_plane.responses import model_json
 from control_plane.routes.pools import get_pool
 from control_plane.schedule_sync import remove_unstarted_runs, replace_schedules
 from control_plane.schedules import Schedule, SchedulePublic
@@ -161,16 +162,16 @@ def _public(session: SessionDep, deployment: Deployment) -> DeploymentPublic:
 @router.post(
     "/{deployment_id}/runs",
     status_code=status.HTTP_201_CREATED,
+    response_model=FlowRunPublic,
     responses={200: {"model": FlowRunPublic, "description": "The run made earlier with this idempotency_key"}},
 )
 def create_flow_run(
     deployment_id: str,
     body: FlowRunCreate,
-    response: Response,
     session: SessionDep,
     services: ServicesDep,
     _: AdminDep,
-) -> FlowRunPublic:
+) -> Response:
     """Trigger a run. A run due now is handed to its pool before the answer (which does
     not wait for the provider to provision it). A repeated `idempotency_key` returns the
     run it created (200)."""
@@ -178,8 +179,7 @@ def create_flow_run(
     if body.idempotency_key:
         existing = runs.find_by_idempotency_key(session, deployment.id, body.idempotency_key)
         if existing is not None:
-            response.status_code = status.HTTP_200_OK
-            return FlowRunPublic.of(existing)
+            return model_json(FlowRunPublic.of(existing), status.HTTP_200_OK)
     limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
     check_parameters(deployment.parameter_schema, {**deployment.parameters, **body.parameters})
     pool = get_pool(session, deployment.pool)
@@ -193,11 +193,10 @@ def create_flow_run(
         existing = runs.find_by_idempotency_key(session, deployment.id, body.idempotency_key or "")
         if existing is None:
             raise
-        response.status_code = status.HTTP_200_OK
-        return FlowRunPublic.of(existing)
+        return model_json(FlowRunPublic.of(existing), status.HTTP_200_OK)
     if passes.dispatch_now(services, run):  # submitted before we answer; no loop needed
         session.refresh(run)
-    return FlowRunPublic.of(run)
+    return model_json(FlowRunPublic.of(run), status.HTTP_201_CREATED)
 
 
 def get_deployment(session: SessionDep, deployment_id: str) -> Deployment:

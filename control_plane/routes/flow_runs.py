@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
@@ -28,13 +28,14 @@ from control_plane.models import (
     TaskRunReport,
 )
 from control_plane.orchestration import policy
+from control_plane.responses import model_json
 from control_plane.run_listing import RunFilter, RunOrder, encode_cursor, page_query
 from runtime.states import StateType
 
 router = APIRouter(prefix="/flow-runs", tags=["flow runs"])
 
 
-@router.get("")
+@router.get("", response_model=FlowRunPage)
 def list_flow_runs(
     session: SessionDep,
     _: AdminDep,
@@ -56,17 +57,17 @@ def list_flow_runs(
         # `format: cursor`: only a `next_cursor` the server answered is one (opaque to clients).
         Query(description="The `next_cursor` of the previous page", json_schema_extra={"format": "cursor"}),
     ] = None,
-) -> FlowRunPage:
+) -> Response:
     """Runs, newest first by default; pass `next_cursor` back as `cursor` (with the same
     filters and sort) for the next page."""
     where = RunFilter(deployment_id, flow_name, state, name, id_prefix, expected_before, expected_after)
     rows = session.connection().execute(page_query(where, sort, limit, cursor)).all()  # plain rows, no ORM
     next_cursor = encode_cursor(rows[limit - 1], sort) if len(rows) > limit else None
-    return FlowRunPage(items=[FlowRunPublic.of_row(r) for r in rows[:limit]], next_cursor=next_cursor)
+    return model_json(FlowRunPage(items=[FlowRunPublic.of_row(r) for r in rows[:limit]], next_cursor=next_cursor))
 
 
-@router.get("/{flow_run_id}")
-def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> FlowRunPublic:
+@router.get("/{flow_run_id}", response_model=FlowRunPublic)
+def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
     """One flow run: its state, parameters, pool, infrastructure and timing."""
     principal.require_run(flow_run_id)
     # With its deployment's name (what pushflow.runtime.deployment.name shows), in one query.
@@ -80,17 +81,17 @@ def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep
         raise NotFoundError(f"flow run {flow_run_id!r} not found")
     run = FlowRunPublic.of(found[0])
     run.deployment_name = found[1]
-    return run
+    return model_json(run)
 
 
-@router.post("/{flow_run_id}/state")
+@router.post("/{flow_run_id}/state", response_model=OrchestrationResult)
 def set_flow_run_state(
     flow_run_id: str,
     body: StateProposal,
     session: SessionDep,
     services: ServicesDep,
     principal: PrincipalDep,
-) -> OrchestrationResult:
+) -> Response:
     """Propose a state; refused with 409 and the reason when the rules forbid it. Sending
     the same `transition_id` again repeats nothing and answers as the first time. A FAILED
     proposal for a run with retries left answers with the SCHEDULED "AwaitingRetry" state."""
@@ -105,7 +106,7 @@ def set_flow_run_state(
         passes.dispatch_now(services, run)  # a retry due now starts without waiting for a pass
     if result.state.is_terminal() or result.state.type is StateType.SCHEDULED:
         services.wake()  # a slot was freed, or a retry is scheduled
-    return result
+    return model_json(result)
 
 
 @router.post("/{flow_run_id}/heartbeat")
