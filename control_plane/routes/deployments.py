@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from control_plane import limits, passes, runs
 from control_plane.blocks import keyring_for, references
@@ -29,6 +29,7 @@ from control_plane.responses import model_json
 from control_plane.routes.pools import get_pool
 from control_plane.schedule_sync import remove_unstarted_runs, replace_schedules
 from control_plane.schedules import Schedule, SchedulePublic
+from control_plane.services import Services
 from control_plane.sources import check_source
 from runtime.states import State, StateType
 
@@ -175,11 +176,20 @@ def create_flow_run(
     """Trigger a run. A run due now is handed to its pool before the answer (which does
     not wait for the provider to provision it). A repeated `idempotency_key` returns the
     run it created (200)."""
+    run, created = trigger_run(deployment_id, body, session, services)
+    return model_json(run, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def trigger_run(
+    deployment_id: str, body: FlowRunCreate, session: Session, services: Services
+) -> tuple[FlowRunPublic, bool]:
+    """The run `body` asks for, and True; or the run an earlier trigger with the same
+    `idempotency_key` made, and False (the API's trigger route and the UI's)."""
     deployment = get_deployment(session, deployment_id)
     if body.idempotency_key:
         existing = runs.find_by_idempotency_key(session, deployment.id, body.idempotency_key)
         if existing is not None:
-            return model_json(FlowRunPublic.of(existing), status.HTTP_200_OK)
+            return FlowRunPublic.of(existing), False
     limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
     check_parameters(deployment.parameter_schema, {**deployment.parameters, **body.parameters})
     pool = get_pool(session, deployment.pool)
@@ -193,10 +203,10 @@ def create_flow_run(
         existing = runs.find_by_idempotency_key(session, deployment.id, body.idempotency_key or "")
         if existing is None:
             raise
-        return model_json(FlowRunPublic.of(existing), status.HTTP_200_OK)
+        return FlowRunPublic.of(existing), False
     if passes.dispatch_now(services, run):  # submitted before we answer; no loop needed
         session.refresh(run)
-    return model_json(FlowRunPublic.of(run), status.HTTP_201_CREATED)
+    return FlowRunPublic.of(run), True
 
 
 def get_deployment(session: SessionDep, deployment_id: str) -> Deployment:

@@ -113,7 +113,7 @@ def run_deployment(
         return _detail(request, session, ui, deployment, form=form, errors=errors, status_code=422)
     body = FlowRunCreate(parameters=parameters)
     try:
-        run = deployment_routes.create_flow_run(deployment_id, body, Response(), session, services, ui.principal)
+        run, _ = deployment_routes.trigger_run(deployment_id, body, session, services)
     except ControlPlaneError as exc:
         detail = exc.detail
         problems = detail.get("errors") if isinstance(detail, dict) else None

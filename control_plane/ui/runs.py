@@ -136,7 +136,7 @@ def retry_run(run_id: str, session: SessionDep, services: ServicesDep, ui: CanTr
         if run.deployment_id is None:
             return _back(run_id, "Only runs of a deployment can be retried from here.")
         body = FlowRunCreate(parameters=run.parameters, job_variables=run.job_variables)
-        new = deployment_routes.create_flow_run(run.deployment_id, body, Response(), session, services, ui.principal)
+        new, _ = deployment_routes.trigger_run(run.deployment_id, body, session, services)
     except ControlPlaneError as exc:
         return _back(run_id, error_text(exc))
     return _back(new.id, f"Retry of {run.name}.")
