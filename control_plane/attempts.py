@@ -9,15 +9,18 @@ the full ref from the store alone.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Index, UniqueConstraint, func, update
+from sqlalchemy import JSON, Index, Integer, UniqueConstraint, bindparam, cast, func, update
+from sqlalchemy import select as select_columns
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from control_plane.columns import json_column, utc_column, utcnow
+from control_plane.id_sets import rows_from_arrays
 from push_pools.base import InfraRef, InfraStatus
 
 
@@ -117,10 +120,26 @@ def record(
     # The dialect's own insert (its module is loaded by the engine already, not at import).
     if session.connection().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql as dialect
-    else:
-        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+
+        # One INSERT ... SELECT FROM unnest(arrays): psycopg's executemany sends one
+        # INSERT per row (id_sets.py).
+        varying = {key: [row[key] for row in rows] for key in _VARYING}
+        varying["locator"] = [json.dumps(row["locator"]) for row in rows]
+        source = rows_from_arrays("submitted", varying, {"number": Integer()})
+        values = [cast(source.c.locator, JSON) if key == "locator" else source.c[key] for key in _VARYING]
+        values += [bindparam(None, rows[0][key], type_=table.c[key].type) for key in _SAME]
+        statement: Any = dialect.insert(table).from_select([*_VARYING, *_SAME], select_columns(*values))
+        session.execute(statement.on_conflict_do_nothing(index_elements=["flow_run_id", "number"]))
+        return
+    from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+
     statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["flow_run_id", "number"])
     session.execute(statement, rows)
+
+
+# An attempt row's columns that differ within a batch, and those that do not.
+_VARYING = ("flow_run_id", "number", "provider", "infra_id", "locator", "console_url")
+_SAME = ("submitted", "ended", "infra_status", "exit_code", "reason")
 
 
 def latest(session: Session, run_ids: Sequence[str]) -> dict[str, Attempt]:

@@ -15,12 +15,13 @@ the active runs is serialised per limited pool/deployment by locking its row.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -70,10 +71,7 @@ def claim_due(
     postgres = session.get_bind().dialect.name == "postgresql"
     over_quota = pools_over_daily_quota(session, now)  # managed pools' CPU-hours per day
     mark_awaiting_quota(session, now, over_quota)
-    held_pools = select(Pool.name).where(or_(col(Pool.paused).is_(True), _at_limit(Pool, FlowRun.pool, Pool.name)))
-    held_deployments = select(Deployment.id).where(
-        or_(col(Deployment.paused).is_(True), _at_limit(Deployment, FlowRun.deployment_id, Deployment.id))
-    )
+    held_pools, held_deployments = _held()
     _mark_waiting_at_limit(session, now, held_pools, held_deployments)
     query = (
         select_columns(*_CANDIDATE_COLUMNS)
@@ -98,6 +96,18 @@ def claim_due(
     if waiting:
         _mark_waiting(session, waiting)
     return _claim(session, admitted, server_secret)
+
+
+@functools.cache
+def _held() -> tuple[Any, Any]:
+    """SQL: the pools and the deployments whose runs are held (paused, or at their
+    concurrency limit). Built once: building them (an aliased FlowRun each) cost more
+    per dispatch batch than running them."""
+    pools = select(Pool.name).where(or_(col(Pool.paused).is_(True), _at_limit(Pool, FlowRun.pool, Pool.name)))
+    deployments = select(Deployment.id).where(
+        or_(col(Deployment.paused).is_(True), _at_limit(Deployment, FlowRun.deployment_id, Deployment.id))
+    )
+    return pools, deployments
 
 
 def _at_limit(table: Any, run_column: Any, key: Any) -> Any:
@@ -217,7 +227,7 @@ def _claim(session: Session, runs: Sequence[Any], server_secret: str) -> list[Cl
             infra_id=None,
             infra_console_url=None,
             heartbeat_time=None,
-            token_hash=case({i: h for i, (_, h) in tokens.items()}, value=col(FlowRun.id)),
+            per_row={"token_hash": {i: h for i, (_, h) in tokens.items()}},
         )
     )
     return [

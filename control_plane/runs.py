@@ -4,7 +4,7 @@ claiming due runs, and the reports a runtime sends."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from control_plane import events
 from control_plane.bulk import insert_rows
 from control_plane.columns import utcnow
+from control_plane.id_sets import id_in, is_postgres, per_row_values
 from control_plane.models import (
     Deployment,
     FlowRun,
@@ -210,6 +211,7 @@ def transition_many(
     *,
     skip_locked: bool = False,
     locked: Sequence[Any] | None = None,
+    per_row: Mapping[str, Mapping[str, str | None]] | None = None,
     **columns: Any,
 ) -> list[str]:
     """Move many runs at once: one statement, a compare-and-set on each run's current
@@ -217,8 +219,9 @@ def transition_many(
     runs another transaction is changing right now are left for the next pass (what the
     passes' housekeeping wants: it never waits on, or deadlocks with, a dispatcher).
     `locked`: the runs' rows (`EVENT_COLUMNS`) as this transaction already locked them,
-    so they need not be read again. A column value may be an SQL expression of the row
-    (a `case` on the id gives each run its own value)."""
+    so they need not be read again. A column value may be an SQL expression of the row;
+    `per_row` gives text columns a value per run ({column: {run id: value}}, every moved
+    id present; id_sets.py: one statement shape whatever the batch size)."""
     if not ids:
         return []
     decision = decide(from_type, state.type, proposed_name=state.name)
@@ -238,9 +241,10 @@ def transition_many(
         values["end_time"] = now
     # Lock the rows first (in id order) to know each one's state before: the event says
     # where it came from. SQLite's writers are serialised already.
+    postgres = is_postgres(session)
     if locked is None:
         query = select_columns(*EVENT_COLUMNS).where(
-            col(FlowRun.id).in_(list(ids)), col(FlowRun.state_type) == from_type
+            id_in(col(FlowRun.id), ids, postgres), col(FlowRun.state_type) == from_type
         )
         if from_names is not None:
             query = query.where(col(FlowRun.state_name).in_(list(from_names)))
@@ -249,10 +253,16 @@ def transition_many(
     before = {row.id: row for row in locked if row.id in wanted}
     if not before:
         return []
-    stmt = update(FlowRun).where(col(FlowRun.id).in_(list(before)), col(FlowRun.state_type) == from_type)
+    targets = list(before)
+    per_row_set, joined = per_row_values(col(FlowRun.id), targets, per_row or {}, postgres)
+    stmt = update(FlowRun).where(
+        joined if joined is not None else id_in(col(FlowRun.id), targets, postgres),
+        col(FlowRun.state_type) == from_type,
+    )
     if from_names is not None:
         stmt = stmt.where(col(FlowRun.state_name).in_(list(from_names)))
-    stmt = stmt.values(**values).returning(col(FlowRun.id)).execution_options(synchronize_session=False)
+    stmt = stmt.values(**values, **per_row_set).returning(col(FlowRun.id))
+    stmt = stmt.execution_options(synchronize_session=False)
     moved = [row[0] for row in session.execute(stmt)]
     for run_id in moved:
         row = before[run_id]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -61,6 +62,14 @@ class Services:
         from control_plane.db import autocommit
 
         return autocommit(self.engine)
+
+    @functools.cached_property
+    def submit_executor(self) -> ThreadPoolExecutor:
+        """Threads for a dispatch batch's submits (cloud APIs are slow, so they go in
+        parallel, `submit_concurrency` at most). Made once and kept: starting the threads
+        anew for each batch cost more than a process-pool submit itself. It holds no
+        state between batches."""
+        return ThreadPoolExecutor(max_workers=self.settings.submit_concurrency, thread_name_prefix="pushflow-submit")
 
     @property
     def run_token_secret(self) -> str:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from control_plane import attempts, runs
@@ -24,6 +23,7 @@ from control_plane.blocks import keyring_for, references
 from control_plane.claims import Claim, ClaimedRun, claim_due
 from control_plane.columns import utcnow
 from control_plane.errors import ServiceUnavailableError
+from control_plane.id_sets import id_in, is_postgres, per_row_values
 from control_plane.models import Deployment, FlowRun, Pool
 from control_plane.orchestration import policy
 from control_plane.orchestration.policy import CLAIMED, INFRA_PENDING, RESUBMITTING
@@ -93,9 +93,7 @@ def submit_all(services: Services, claims: list[Claim]) -> None:
     if len(claims) == 1:
         outcomes = [_submit(services, claims[0], pools, deployments)]
     else:
-        workers = min(services.settings.submit_concurrency, len(claims))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pushflow-submit") as ex:
-            outcomes = list(ex.map(lambda c: _submit(services, c, pools, deployments), claims))
+        outcomes = list(services.submit_executor.map(lambda c: _submit(services, c, pools, deployments), claims))
     submitted = [(c.run.id, ref) for c, ref in zip(claims, outcomes, strict=True) if isinstance(ref, InfraRef)]
     failed = [(c.run, err) for c, err in zip(claims, outcomes, strict=True) if isinstance(err, PushPoolError)]
     numbers = {c.run.id: c.run.dispatch_count for c in claims}
@@ -153,27 +151,30 @@ def _submit(
 def record_infrastructure(session: Session, submitted: list[tuple[str, InfraRef]]) -> None:
     """Write where each run went, and move the ones still "Submitting" to
     "InfrastructurePending" (a runtime that already reported RUNNING keeps its state).
-    One UPDATE for the batch (a `case` on the id gives each run its own values), and a
-    second only for runs that had moved on already."""
+    One UPDATE for the batch (each run its own values: id_sets.py), and a second only
+    for runs that had moved on already."""
     if not submitted:
         return
 
-    def infra(pairs: list[tuple[str, InfraRef]]) -> dict[str, Any]:
-        by_id = col(FlowRun.id)
+    def infra(pairs: list[tuple[str, InfraRef]]) -> dict[str, dict[str, str | None]]:
         return {
-            "infra_provider": case({i: r.provider for i, r in pairs}, value=by_id),
-            "infra_id": case({i: r.id for i, r in pairs}, value=by_id),
-            "infra_console_url": case({i: r.console_url for i, r in pairs}, value=by_id),
+            "infra_provider": {i: r.provider for i, r in pairs},
+            "infra_id": {i: r.id for i, r in pairs},
+            "infra_console_url": {i: r.console_url for i, r in pairs},
         }
 
     ids = [i for i, _ in submitted]
     state = State(StateType.PENDING, name=INFRA_PENDING)
     moved = set(
-        runs.transition_many(session, ids, StateType.PENDING, [CLAIMED, RESUBMITTING], state, **infra(submitted))
+        runs.transition_many(session, ids, StateType.PENDING, [CLAIMED, RESUBMITTING], state, per_row=infra(submitted))
     )
     rest = [(i, r) for i, r in submitted if i not in moved]
     if rest:
-        statement = update(FlowRun).where(col(FlowRun.id).in_([i for i, _ in rest])).values(**infra(rest))
+        postgres = is_postgres(session)
+        rest_ids = [i for i, _ in rest]
+        values, joined = per_row_values(col(FlowRun.id), rest_ids, infra(rest), postgres)
+        where = joined if joined is not None else id_in(col(FlowRun.id), rest_ids, postgres)
+        statement = update(FlowRun).where(where).values(**values)
         session.execute(statement.execution_options(synchronize_session=False))
 
 
