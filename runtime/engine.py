@@ -17,7 +17,7 @@ from runtime.attempts import run_attempts, run_attempts_async
 from runtime.context import FlowRunContext, flow_run_var, task_run_var
 from runtime.errors import FlowRunFailed
 from runtime.futures import resolve
-from runtime.loggers import flow_logger, print_capture
+from runtime.loggers import flow_logger, flush_console, print_capture
 from runtime.states import Crashed, Running, State, now
 
 __all__ = ["FlowRunFailed", "call_flow", "call_flow_async", "run_flow", "run_flow_async", "run_hooks", "unwrap"]
@@ -159,6 +159,7 @@ class _FlowRun:
     def close(self) -> None:
         task_run_var.reset(self.task_token)
         flow_run_var.reset(self.token)
+        flush_console()
 
     def report_child(self, state: State) -> None:
         if self.child is not None:

@@ -23,7 +23,7 @@ from runtime.attempts import run_attempts, run_attempts_async
 from runtime.context import FlowRunContext, TaskRunContext, flow_run_var, task_run_var
 from runtime.engine import failure_text, run_hooks
 from runtime.futures import PushflowFuture, PushflowFutureList
-from runtime.loggers import capturing, logs_at, print_capture, task_logger
+from runtime.loggers import capturing, log_line, print_capture, task_logger
 from runtime.states import Completed, Failed, Running, State, StateType, now
 from runtime.tag_context import tags_var
 
@@ -215,8 +215,7 @@ def _finish(task: Any, run: TaskRunContext, state: State) -> None:
     if task.on_completion or task.on_failure:
         hooks = task.on_completion if state.is_completed() else task.on_failure
         run_hooks(hooks, task, run, state, task_logger(run))
-    if logs_at(logging.INFO):  # costs one cached level check when INFO is off
-        task_logger(run).info("Finished in state %s", state)
+    log_line(f"Task run '{run.task_run_name}'", logging.INFO, "Finished in state %s", state)
 
 
 def _attempts(
