@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from control_plane.columns import utcnow
 from control_plane.passes import (
+    any_due,
     dispatch_due,
     evaluate_automations,
     next_due_time,
@@ -80,7 +81,8 @@ class BackgroundLoops:
                     last_schedule = time.monotonic()
                 evaluate_automations(self.services)
                 run_due_actions(self.services)
-                dispatch_due(self.services)
+                if self._any_due():  # else claiming would run several statements to find none
+                    dispatch_due(self.services)
                 if woken or time.monotonic() - last_reconcile >= settings.reconcile_interval:
                     if reconcile(self.services):  # slots freed, retries scheduled: go again
                         dispatch_due(self.services)
@@ -91,8 +93,12 @@ class BackgroundLoops:
                 log.exception("background pass failed")
                 timeout = settings.loop_interval
 
+    def _any_due(self) -> bool:
+        with Session(self.services.read_engine) as session:  # SQLite: no write lock for a read
+            return any_due(session, utcnow())
+
     def _until_next_due(self, longest: float) -> float:
-        with Session(self.services.engine) as session:
+        with Session(self.services.read_engine) as session:
             due = next_due_time(session, utcnow())
         if due is None:
             return longest

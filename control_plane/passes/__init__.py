@@ -12,7 +12,7 @@ from control_plane.passes.automations import evaluate_automations, run_due_actio
 from control_plane.passes.dispatch import dispatch_due, dispatch_now, dispatch_run
 from control_plane.passes.reconcile import cancel_now, reconcile, send_cancel
 from control_plane.passes.retention import trim_events
-from control_plane.passes.schedule import next_due_time, schedule_runs
+from control_plane.passes.schedule import any_due, next_due_time, schedule_runs
 from control_plane.passes.tick import TickReport, tick
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "dispatch_now",
     "dispatch_run",
     "evaluate_automations",
+    "any_due",
     "next_due_time",
     "reconcile",
     "run_due_actions",
