@@ -7,8 +7,10 @@ import builtins
 import contextlib
 import contextvars
 import logging
+import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -154,11 +156,47 @@ def flush_console() -> None:
 def log_line(label: str, level: int, msg: str, *args: Any) -> None:
     """One of the engine's own lines (a task run's finish line), the record made
     directly: `Logger.info` would first walk the stack for the caller's file and line,
-    which these lines never show and which cost as much as the rest of the record."""
+    which these lines never show, and `LogRecord()` works out again per line what is the
+    same for every line of this process (file, module, process name); here those are
+    copied from one record made per process. A custom record factory is still used."""
     logger = _configure()
-    if logger.isEnabledFor(level):
-        extra = {"run_label": label}
-        logger.handle(logger.makeRecord(logger.name, level, __file__, 0, msg, args, None, extra=extra))
+    if not logger.isEnabledFor(level):
+        return
+    if logging.getLogRecordFactory() is not logging.LogRecord:
+        record = logger.makeRecord(logger.name, level, __file__, 0, msg, args, None, extra={"run_label": label})
+    else:
+        record = logging.LogRecord.__new__(logging.LogRecord)
+        fields = record.__dict__
+        fields.update(_record_base())
+        created = time.time()
+        fields.update(
+            msg=msg,
+            args=args,
+            levelno=level,
+            levelname=logging.getLevelName(level),
+            created=created,
+            msecs=int((created - int(created)) * 1000) + 0.0,
+            relativeCreated=(created - _base_started) * 1000,
+            thread=threading.get_ident(),
+            threadName=threading.current_thread().name,
+            run_label=label,
+        )
+    logger.handle(record)
+
+
+_base: tuple[int, dict[str, Any]] | None = None
+_base_started = 0.0  # logging's own start time, as its records count relativeCreated
+
+
+def _record_base() -> dict[str, Any]:
+    """The fields of a run-log record that are the same for every line of this process."""
+    global _base, _base_started
+    pid = os.getpid()
+    if _base is None or _base[0] != pid:
+        template = logging.LogRecord(LOGGER_NAME, logging.INFO, __file__, 0, "", (), None)
+        _base_started = template.created - template.relativeCreated / 1000
+        _base = (pid, dict(template.__dict__))
+    return _base[1]
 
 
 def flow_logger(ctx: FlowRunContext) -> logging.LoggerAdapter:

@@ -5,6 +5,7 @@ within a moment."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 import pytest
@@ -78,3 +79,41 @@ def test_lines_below_the_run_loggers_level_are_not_written(capfd: pytest.Capture
     finally:
         logger.setLevel(level)
     assert "Finished in state" not in capfd.readouterr().err
+
+
+class _Formatted(logging.Handler):
+    def __init__(self, fmt: str) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter(fmt))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{self.format(record)} [{getattr(record, 'custom', '-')}]")
+
+
+def test_a_finish_line_is_a_whole_log_record_for_other_handlers_and_honours_a_record_factory() -> None:
+    logger = logging.getLogger("pushflow.runs")
+    handler = _Formatted("%(name)s %(levelname)s %(threadName)s %(process)d %(run_label)s %(message)s")
+    logger.addHandler(handler)
+    made = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = made(*args, **kwargs)
+        record.custom = "from-factory"
+        return record
+
+    @flow
+    def one() -> None:
+        noop(1)
+
+    try:
+        one()
+        logging.setLogRecordFactory(factory)
+        one()
+    finally:
+        logging.setLogRecordFactory(made)
+        logger.removeHandler(handler)
+    task_lines = [line for line in handler.lines if "Task run" in line]
+    assert len(task_lines) == 2
+    line = f"pushflow.runs INFO MainThread {os.getpid()} Task run 'noop-0' Finished in state Completed()"
+    assert task_lines == [f"{line} [-]", f"{line} [from-factory]"]
