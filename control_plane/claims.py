@@ -69,10 +69,14 @@ def claim_due(
     """Claim up to `limit` due runs (only among `run_ids` when given); the caller
     commits, then submits them."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    over_quota = pools_over_daily_quota(session, now)  # managed pools' CPU-hours per day
-    mark_awaiting_quota(session, now, over_quota)
+    limits, managed = session.execute(_FEATURES).one()  # one query, not one per feature
+    over_quota: dict[str, str] = {}
+    if managed:
+        over_quota = pools_over_daily_quota(session, now)  # managed pools' CPU-hours per day
+        mark_awaiting_quota(session, now, over_quota)
     held_pools, held_deployments = _held()
-    _mark_waiting_at_limit(session, now, held_pools, held_deployments)
+    if limits:
+        _mark_waiting_at_limit(session, now, held_pools, held_deployments)
     query = (
         select_columns(*_CANDIDATE_COLUMNS)
         .where(
@@ -92,10 +96,23 @@ def claim_due(
     candidates = list(session.execute(query))
     if not candidates:
         return []
+    if not limits:
+        return _claim(session, candidates, server_secret)
     admitted, waiting = _admit(session, candidates, postgres)
     if waiting:
         _mark_waiting(session, waiting)
     return _claim(session, admitted, server_secret)
+
+
+# Whether any pool or deployment has a concurrency limit, and whether any pool is managed
+# (CPU-hours quota): most stores have neither, and a dispatch batch then skips their queries.
+_FEATURES = select_columns(
+    or_(
+        select_columns(col(Pool.name)).where(col(Pool.concurrency_limit).is_not(None)).exists(),
+        select_columns(col(Deployment.id)).where(col(Deployment.concurrency_limit).is_not(None)).exists(),
+    ),
+    select_columns(col(Pool.name)).where(col(Pool.type) == "managed").exists(),
+)
 
 
 @functools.cache
@@ -128,13 +145,6 @@ def _at_limit(table: Any, run_column: Any, key: Any) -> Any:
 
 def _mark_waiting_at_limit(session: Session, now: datetime, held_pools: Any, held_deployments: Any) -> None:
     """Due runs held back by a full pool or deployment say so (not merely "Late")."""
-    if (
-        not session.exec(select(func.count()).select_from(Pool).where(col(Pool.concurrency_limit).is_not(None))).one()
-        and not session.exec(
-            select(func.count()).select_from(Deployment).where(col(Deployment.concurrency_limit).is_not(None))
-        ).one()
-    ):
-        return
     due = select(FlowRun.id).where(
         FlowRun.state_type == StateType.SCHEDULED,
         col(FlowRun.expected_start_time) <= now,
