@@ -48,9 +48,10 @@ def dispatch_due(
             break
         with Session(services.engine, expire_on_commit=False) as session:
             claims = claim_due(session, utcnow(), batch, services.run_token_secret)
+            context = _load_context(session, claims) if claims else None
             session.commit()
         if claims:
-            submit_all(services, claims)
+            submit_all(services, claims, context)
         total += len(claims)
         if len(claims) < batch:
             break
@@ -64,10 +65,11 @@ def dispatch_run(services: Services, run_id: str) -> bool:
     due, held by a limit, or claimed by someone else)."""
     with Session(services.engine, expire_on_commit=False) as session:
         claims = claim_due(session, utcnow(), 1, services.run_token_secret, run_ids=[run_id])
+        context = _load_context(session, claims) if claims else None
         session.commit()
     if not claims:
         return False
-    submit_all(services, claims)
+    submit_all(services, claims, context)
     return True
 
 
@@ -87,9 +89,16 @@ def dispatch_now(services: Services, run: FlowRun) -> bool:
     return True
 
 
-def submit_all(services: Services, claims: list[Claim]) -> None:
-    """Submit claimed runs (concurrently: cloud APIs are slow), then record where each went."""
-    pools, deployments = _load_context(services, claims)
+Context = tuple[dict[str, Pool], dict[str, Deployment]]
+
+
+def submit_all(services: Services, claims: list[Claim], context: Context | None = None) -> None:
+    """Submit claimed runs (concurrently: cloud APIs are slow), then record where each went.
+    `context`: their pools and deployments, when the claim's transaction read them already."""
+    if context is None:
+        with Session(services.engine, expire_on_commit=False) as session:
+            context = _load_context(session, claims)
+    pools, deployments = context
     if len(claims) == 1:
         outcomes = [_submit(services, claims[0], pools, deployments)]
     else:
@@ -111,12 +120,13 @@ def submit_all(services: Services, claims: list[Claim]) -> None:
         session.commit()
 
 
-def _load_context(services: Services, claims: list[Claim]) -> tuple[dict[str, Pool], dict[str, Deployment]]:
+def _load_context(session: Session, claims: list[Claim]) -> Context:
+    """The claimed runs' pools and deployments (read in the claim's own transaction by
+    the dispatch pass: no second session and round trips per batch)."""
     names = {c.run.pool for c in claims if c.run.pool}
     ids = {c.run.deployment_id for c in claims if c.run.deployment_id}
-    with Session(services.engine, expire_on_commit=False) as session:
-        pools = {p.name: p for p in session.exec(select(Pool).where(col(Pool.name).in_(names)))}
-        deps = {d.id: d for d in session.exec(select(Deployment).where(col(Deployment.id).in_(ids)))}
+    pools = {p.name: p for p in session.exec(select(Pool).where(col(Pool.name).in_(names)))}
+    deps = {d.id: d for d in session.exec(select(Deployment).where(col(Deployment.id).in_(ids)))}
     return pools, deps
 
 
