@@ -22,6 +22,14 @@ def record_aws_calls(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
 
 
 @pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real `pushflow server start` per test module (a server start costs seconds):
+    each test deploys (upserts) what it runs and reads only its own runs."""
+    with LiveServer(tmp_path_factory.mktemp("server") / "home") as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
 def ecs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcsEmulator]:
     """moto's ECS with the container simulator; each container starts in a fresh, empty
     folder, as a real one starts in its image's working dir."""

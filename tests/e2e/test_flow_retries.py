@@ -42,12 +42,13 @@ def dies_once(log_file: str) -> str:
 """
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Iterator[tuple[LiveServer, Path]]:
-    folder = tmp_path / "project"
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
+    root = tmp_path_factory.mktemp("retries")
+    folder = root / "project"
     folder.mkdir()
     (folder / "flows.py").write_text(textwrap.dedent(FLOWS))
-    live = LiveServer(tmp_path / "home").start()
+    live = LiveServer(root / "home").start()
     try:
         live.client().post("/api/pools", json={"name": "local", "type": "process"}).raise_for_status()
         yield live, folder

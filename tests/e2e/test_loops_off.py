@@ -12,9 +12,10 @@ from tests.e2e.test_spine import deploy
 from tests.helpers import LiveServer, final, trigger, wait_for
 
 
-@pytest.fixture
-def loopless(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path / "home", extra_env={"PUSHFLOW_RUN_LOOPS": "false"}).start()
+@pytest.fixture(scope="module")
+def loopless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    home = tmp_path_factory.mktemp("loopless") / "home"
+    live = LiveServer(home, extra_env={"PUSHFLOW_RUN_LOOPS": "false"}).start()
     try:
         yield live
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,16 @@ from runtime.errors import APIError
 from tests.helpers import LiveServer
 
 
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path_factory.mktemp("events") / "home") as server:
+        yield server
+
+
 @pytest.fixture
-def server(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
-    """The live server (tests/conftest.py), with the SDK pointed at it."""
+def server(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+    """One live server for the module, with the SDK pointed at it."""
+    server = live
     monkeypatch.setenv("PUSHFLOW_API_URL", server.url)
     monkeypatch.setenv("PUSHFLOW_API_KEY", server.api_key or "")
     monkeypatch.delenv("PUSHFLOW_RUN_TOKEN", raising=False)
