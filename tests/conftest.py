@@ -5,6 +5,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,53 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImportError:
         return
     settings.default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
+
+
+# Under pytest-xdist (scripts/test runs `-n 4`) a worker takes a whole file at a time, so
+# a module's shared server or emulator starts once; these packages go whole to one worker,
+# as their session fixtures are costly (a browser; Terraform's providers and `init`).
+WHOLE_PACKAGES = ("tests/terraform/", "tests/ui/")
+# Handed out first, longest first, so no long file starts last and runs alone at the end:
+# each takes a minute or more of a full run. The rest follow in collection order.
+SLOW_FIRST = (
+    "tests/control_plane/test_contract.py",
+    "tests/terraform/",
+    "tests/ui/",
+    "tests/e2e/test_code_sources.py",
+    "tests/e2e/test_managed_pool.py",
+    "tests/e2e/test_ecs_e2e.py",
+    "tests/cli/test_errors.py",
+)
+
+
+def _work_unit(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return next((p for p in WHOLE_PACKAGES if path.startswith(p)), path)
+
+
+def _slow_rank(nodeid: str) -> int:
+    unit = _work_unit(nodeid)
+    return next((i for i, prefix in enumerate(SLOW_FIRST) if unit.startswith(prefix)), len(SLOW_FIRST))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`-n N` (dist "load"): whole work units (`_work_unit`), in the workers' order."""
+    if config.getvalue("dist") != "load":
+        return None  # an explicit --dist keeps xdist's own scheduling
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep SLOW_FIRST's order, not "most tests first"
+    return WorkUnitScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: slowest work first (a stable sort)
+        items.sort(key=lambda item: _slow_rank(item.nodeid))
 
 
 def _postgres_available() -> str | None:

@@ -54,10 +54,13 @@ def free_port() -> int:
     """A free port below the kernel's ephemeral range. A port from that range (what binding
     port 0 gives) can be taken by any outgoing connection while a server is down — even by a
     client retrying that very port, which TCP may connect to itself — so a server restarted on
-    the same port could not listen again."""
+    the same port could not listen again. Under pytest-xdist each worker draws from its own
+    slice of that range, so two workers never pick the same port between the check here and
+    their servers binding it."""
     low = _ephemeral_low()
+    start, stop = _worker_slice(max(1024, low - 12000), low)
     for _ in range(200):
-        port = random.randrange(max(1024, low - 12000), low)
+        port = random.randrange(start, stop)
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -65,6 +68,17 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError(f"no free port found below {low}")
+
+
+def _worker_slice(start: int, stop: int) -> tuple[int, int]:
+    """This xdist worker's share of [start, stop) (all of it outside xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not worker.startswith("gw") or count < 2:
+        return start, stop
+    size = (stop - start) // count
+    first = start + int(worker[2:]) % count * size
+    return first, first + size
 
 
 def _ephemeral_low() -> int:
