@@ -26,7 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
 
 
-# Under pytest-xdist (scripts/test runs `-n 4`) a worker takes a whole file at a time, so
+# Under pytest-xdist (scripts/test runs `-n 3`) a worker takes a whole file at a time, so
 # a module's shared server or emulator starts once; these packages go whole to one worker,
 # as their session fixtures are costly (a browser; Terraform's providers and `init`).
 WHOLE_PACKAGES = ("tests/terraform/", "tests/ui/")
