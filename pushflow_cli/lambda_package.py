@@ -2,7 +2,7 @@
 
 Built from manylinux wheels for the target (`pip install --platform ... --only-binary
 :all:`), so no compiler and no Docker are needed and the machine building it may be any
-OS: pushflow itself (a wheel of this project), the extras the function needs (server,
+OS: pushflow itself (a wheel of this project), the extras the function needs (api,
 postgres, lambda, aws) and one extra per chosen pool type, pinned by the project's
 constraints.txt when there is one. Tests, caches and scripts are left out; bytecode is
 compiled in when this Python is the target's version (the function's disk is read-only,
@@ -31,7 +31,8 @@ app = typer.Typer(help="Run the control plane on AWS Lambda.", no_args_is_help=T
 
 # pool type -> the extra that brings its SDK (ecs uses boto3, which the function has anyway)
 POOL_EXTRAS = {"ecs": "aws", "cloud-run": "gcp", "aci": "azure"}
-BASE_EXTRAS = ("server", "postgres", "lambda", "aws")
+# `api`, not `server`: the function answers through Mangum, never uvicorn (nor its httptools/uvloop).
+BASE_EXTRAS = ("api", "postgres", "lambda", "aws")
 MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 # Never needed at run time: removed from the unpacked tree before zipping.
 JUNK_DIRS = {"__pycache__", "tests", "test", "bin"}
@@ -80,9 +81,12 @@ class BuildError(Exception):
 
 def platforms(machine: str, python: str) -> list[str]:
     """The wheel tags the runtime's glibc accepts: Lambda's Python 3.12+ runtimes run on
-    Amazon Linux 2023 (glibc 2.34), older ones on Amazon Linux 2 (glibc 2.26)."""
+    Amazon Linux 2023 (glibc 2.34), older ones on Amazon Linux 2 (glibc 2.26); any older
+    manylinux down to 2_5 (manylinux1) runs there too. pip takes each `--platform`
+    literally, so every tag is listed: a wheel published only as manylinux1 + 2_28 (such as
+    httptools 0.9) is found for Amazon Linux 2 through its 2_5 tag."""
     newest = 34 if tuple(int(p) for p in python.split(".")) >= (3, 12) else 26
-    return [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 16, -1)]
+    return [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 4, -1)]
 
 
 def build(output: Path, platforms: list[str], python: str, extras: list[str]) -> tuple[int, int]:

@@ -57,6 +57,10 @@ def built_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_unpacked_zip_answers_a_health_event_with_a_plain_python(built_zip: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(built_zip) as archive:
+        tops = {n.split("/")[0] for n in archive.namelist()}
+    # The function answers through Mangum: no HTTP server (nor its C parser and loop) aboard.
+    assert not [t for t in tops if t.startswith(("uvicorn", "httptools", "uvloop"))]
     answer_health_from(built_zip, tmp_path)
 
 
