@@ -235,13 +235,14 @@ def rows_from(results: dict[str, dict[str, Any]], how: str, suffix: str = "") ->
             "MiB",
             "lower",
             lambda r: Measure.single(r["idle_mib"]),
+            target_ratio=3,
         ),
         row(
             "server peak RSS under load",
             "MiB",
             "lower",
             lambda r: Measure.single(r["peak_mib"]),
-            target_ratio=2,
+            target_ratio=3,
         ),
         row(
             "server start to healthy, new database",
