@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--install-peer",
         action="store_true",
-        help=f"install Prefect 3 into {peer.venv_dir()} first",
+        help=f"install Prefect 3 into {peer.venv_dir()}, then stop (measure with a second command)",
     )
     parser.add_argument("--skip-peer", action="store_true", help="measure pushflow alone")
     parser.add_argument("--quick", action="store_true", help="tiny iteration counts (smoke test)")
@@ -65,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     servers.install_cleanup()
     peer_versions: dict[str, str] | None = None
     if not args.skip_peer:
-        if args.install_peer:
+        if args.install_peer:  # the documented first step, on its own: it does not also start a 20-minute run
             peer.install()
+            print(f"[bench] Prefect is in {peer.venv_dir()}; now: python -m bench --markdown", file=sys.stderr)
+            return 0
         peer.require()
         peer_versions = peer.versions()
     scratch = Path(tempfile.mkdtemp(prefix="pushflow-bench-"))

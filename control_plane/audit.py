@@ -21,7 +21,7 @@ from typing import Any
 
 import anyio
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, Integer, insert
+from sqlalchemy import BigInteger, Column, Index, Integer, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,6 +68,8 @@ _refusals = _RefusalBudget()
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
+    # GET /api/audit?status=401: newest first within one status, without scanning the log.
+    __table_args__ = (Index("ix_audit_entry_status_id", "status", "id"),)
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     )
