@@ -33,7 +33,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running on the main
+# thread while it is open, so every later test in the same process would find "a running
+# event loop" (asyncio.run, Mangum). Closed after tests/ui's last test (xdist hands the
+# package to one worker whole), it leaves the rest of that worker's tests as it found them.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium chromium-driver (scripts/test does this)")
