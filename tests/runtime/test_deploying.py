@@ -219,7 +219,12 @@ def test_serve_blocks_and_prints_each_run_as_it_ends(live_server: LiveServer, tm
     script.write_text(SCRIPT.split("if __name__")[0] + 'if __name__ == "__main__":\n    greet.serve(name="loop")\n')
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, str(script)], env=env_for(live_server), stderr=out)
+        # Ctrl-C as in a terminal: a pytest-xdist worker ignores SIGINT, and an ignored signal
+        # stays ignored across exec (Python then installs no KeyboardInterrupt handler).
+        restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+        process = subprocess.Popen(
+            [sys.executable, str(script)], env=env_for(live_server), stderr=out, preexec_fn=restore
+        )
     try:
         with live_server.client() as api:
 
