@@ -329,7 +329,9 @@ def active_runs(session: Session) -> Sequence[FlowRun]:
 def record_task_runs(session: Session, flow_run_id: str, reports: list[TaskRunReport]) -> None:
     """New task runs go in as one bulk INSERT of plain rows (no ORM object per task run:
     a batch is hundreds of them); a task run reported again is updated in place, unless it
-    belongs to another flow run."""
+    belongs to another flow run. A task run named twice in one batch keeps its last report,
+    as when it is reported again in a later batch."""
+    reports = list({r.id: r for r in reports}.values())
     ids = [r.id for r in reports]
     owners = dict(session.exec(select(TaskRun.id, TaskRun.flow_run_id).where(col(TaskRun.id).in_(ids))).all())
     new: list[dict[str, Any]] = []

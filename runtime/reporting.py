@@ -1,5 +1,11 @@
 """The reporter: ships task runs and logs to the control plane in batches, off the
-flow's thread, so a task costs a queue append rather than a round trip."""
+flow's thread, so a task costs a queue append rather than a round trip.
+
+It sends as soon as `eager` records of a kind wait (or every `interval`, whatever is
+there), and keeps sending while more arrive: the server takes in a long flow's records
+while the flow runs, on another core, instead of all of them after its last task, and
+each batch grows by itself to what arrived during the previous round trip (at most
+`max_batch`), so a busy flow still costs few requests."""
 
 from __future__ import annotations
 
@@ -19,11 +25,13 @@ class Reporter:
         flow_run_id: str,
         *,
         interval: float = 0.2,
+        eager: int = 50,
         max_batch: int = 500,
     ) -> None:
         self.client = client
         self.flow_run_id = flow_run_id
         self.interval = interval
+        self.eager = eager
         self.max_batch = max_batch
         self._task_runs: deque[dict[str, Any]] = deque()
         self._logs: deque[dict[str, Any]] = deque()
@@ -35,12 +43,14 @@ class Reporter:
 
     def task_run(self, record: dict[str, Any]) -> None:
         self._task_runs.append(record)
-        if len(self._task_runs) >= self.max_batch:
+        # Records arrive one at a time, so a queue growing past `eager` passes through it:
+        # one wake-up per crossing, not a lock per record.
+        if len(self._task_runs) == self.eager:
             self._wake.set()
 
     def log(self, record: dict[str, Any]) -> None:
         self._logs.append(record)
-        if len(self._logs) >= self.max_batch:
+        if len(self._logs) == self.eager:
             self._wake.set()
 
     def flush(self) -> None:
