@@ -25,6 +25,8 @@ TASKS_HOW = (
     "keeps shipping every task record to the server (flushed before COMPLETED). Prefect: time "
     "inside the flow body / N, because its fixed per-run cost (heartbeat wait and event flush at "
     "exit) is large and erratic enough to make its slope meaningless (raw slopes in the JSON). "
+    "Both log at INFO, their default: each prints every task's finish line and, with the "
+    "server, ships it there. "
     "{mode_how}"
 )
 MODE_HOW = {
@@ -110,9 +112,11 @@ def run_tasks(ctx: Context) -> list[Row]:
     with PushflowServer() as server:
         measure("pushflow", ctx.pushflow_env(**server.client_env()), "server")
     if ctx.peer_python:
-        measure("prefect", ctx.prefect_env(), "local")
+        # The harness quiets Prefect to WARNING elsewhere; here both systems log at their
+        # default INFO, so neither skips the per-task line the other prints and ships.
+        measure("prefect", ctx.prefect_env(PREFECT_LOGGING_LEVEL="INFO"), "local")
         with PrefectServer(ctx.peer_python) as server:
-            measure("prefect", ctx.prefect_env(**server.client_env()), "server")
+            measure("prefect", ctx.prefect_env(**{**server.client_env(), "PREFECT_LOGGING_LEVEL": "INFO"}), "server")
     return list(rows.values())
 
 
