@@ -14,19 +14,27 @@ transaction takes its ids only after this one has committed. SQLite serialises w
 already. Rows are collected on the session while it works (`record`) and written by a
 `before_commit` hook, after the session's own flush, so the lock is held only for the
 insert and the commit.
+
+A batch of runs moved together (`record_transitions`: a dispatch batch's claim, its move
+to InfrastructurePending) is, on PostgreSQL, one `INSERT … SELECT FROM unnest(arrays)`
+that builds each row's JSON in the server and takes the lock itself: no row dicts, JSON
+dumps or COPY rows in Python, and no separate lock round trip. The rows are the same as
+`record_transition` writes one by one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, event, inspect, text
+from sqlalchemy import ARRAY, BigInteger, Column, Index, Integer, String, bindparam, event, inspect, text
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from control_plane.bulk import insert_rows
-from control_plane.columns import json_column, state_type_column, utc_column, utcnow
+from control_plane.columns import UTCDateTime, json_column, state_type_column, utc_column, utcnow
 from runtime.states import State, StateType
 
 _PENDING = "pushflow.events"
@@ -108,6 +116,89 @@ def record_transition(
     )
 
 
+def record_transitions(
+    session: Session, moves: Sequence[tuple[Any, int]], state: State, *, occurred: datetime | None = None
+) -> None:
+    """Queue the events of many runs moving to `state`: `moves` pairs each run's row as it
+    was before (id, name, flow_name, deployment_id, pool, state_type, state_name) with its
+    attempt number."""
+    if not moves:
+        return
+    occurred = occurred or utcnow()
+    if session.get_bind().dialect.name != "postgresql":  # SQLite: in-process, row by row
+        for row, attempt in moves:
+            run = _Run(row.id, row.name, row.flow_name, row.deployment_id, row.pool, attempt)
+            record_transition(session, run, row.state_type, row.state_name, state, occurred=occurred)
+        return
+    arrays = {
+        "ids": [row.id for row, _ in moves],
+        "names": [row.name for row, _ in moves],
+        "flows": [row.flow_name for row, _ in moves],
+        "deployments": [row.deployment_id for row, _ in moves],
+        "pools": [row.pool for row, _ in moves],
+        "attempts": [attempt for _, attempt in moves],
+        "from_types": [row.state_type.name if row.state_type else None for row, _ in moves],
+        "from_names": [row.state_name for row, _ in moves],
+    }
+    constants = {
+        "key": _LOCK_KEY,
+        "occurred": occurred,
+        "event": f"pushflow.flow-run.{state.name}",
+        "to_type": state.type.name,  # as the column stores an enum: its name
+        "to_name": state.name,
+        "message": state.message,
+    }
+    session.info.setdefault(_PENDING, []).append(_TransitionSet({**arrays, **constants}))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """What `record_transition` reads of a run."""
+
+    id: str
+    name: str
+    flow_name: str
+    deployment_id: str | None
+    pool: str | None
+    dispatch_count: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _TransitionSet:
+    """Queued transition events of many runs (PostgreSQL): `_TRANSITIONS`' parameters."""
+
+    params: dict[str, Any]
+
+
+# One row per run, the same as `record_transition`'s (`related` in the same order:
+# deployment, pool, flow, without the absent ones). It runs only once the commit-order lock
+# is taken (an EXISTS without outer references is evaluated once, before any row, and so
+# before any id is drawn from the sequence).
+_TRANSITIONS = text(
+    """
+    INSERT INTO event (occurred, event, resource_id, resource, related, payload,
+                       flow_run_id, attempt, from_type, from_name, to_type, to_name, message)
+    SELECT :occurred, :event, 'pushflow.flow-run.' || r.id, json_build_object('name', r.name),
+           to_json(array_remove(ARRAY[
+               CASE WHEN r.deployment_id IS NOT NULL THEN jsonb_build_object(
+                   'id', 'pushflow.deployment.' || r.deployment_id, 'role', 'deployment') END,
+               CASE WHEN r.pool IS NOT NULL THEN jsonb_build_object(
+                   'id', 'pushflow.pool.' || r.pool, 'role', 'pool') END,
+               jsonb_build_object('id', 'pushflow.flow.' || r.flow_name, 'role', 'flow')
+           ], NULL)),
+           '{}', r.id, r.attempt, r.from_type, r.from_name, :to_type, :to_name, :message
+    FROM unnest(:ids, :names, :flows, :deployments, :pools, :attempts, :from_types, :from_names)
+         AS r(id, name, flow_name, deployment_id, pool, attempt, from_type, from_name)
+    WHERE EXISTS (SELECT FROM pg_advisory_xact_lock(:key))
+    """
+).bindparams(
+    *(bindparam(name, type_=ARRAY(String)) for name in ("ids", "names", "flows", "deployments", "pools")),
+    bindparam("attempts", type_=ARRAY(Integer)),
+    *(bindparam(name, type_=ARRAY(String)) for name in ("from_types", "from_names")),
+    bindparam("occurred", type_=UTCDateTime()),
+)
+
+
 def _change(kind: str, obj: Any, verb: str, changed: list[str]) -> dict[str, Any]:
     key = obj.name if kind == "pool" else obj.id
     labels = {"name": obj.name} if kind != "schedule" else {"deployment_id": obj.deployment_id}
@@ -146,10 +237,19 @@ def _write_events(session: Session) -> None:
     if not rows:
         return
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and not isinstance(rows[0], _TransitionSet):
         # Held until commit: ids are handed out in commit order (see the module docstring).
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    insert_rows(connection, Event.__table__, [{**_EMPTY, **row} for row in rows])  # type: ignore[attr-defined]
+    table = Event.__table__  # type: ignore[attr-defined]
+    plain: list[dict[str, Any]] = []
+    for row in rows:  # in the order they were queued, so ids follow it
+        if isinstance(row, _TransitionSet):
+            insert_rows(connection, table, plain)
+            plain = []
+            connection.execute(_TRANSITIONS, row.params)
+        else:
+            plain.append({**_EMPTY, **row})
+    insert_rows(connection, table, plain)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -264,10 +264,9 @@ def transition_many(
     stmt = stmt.values(**values, **per_row_set).returning(col(FlowRun.id))
     stmt = stmt.execution_options(synchronize_session=False)
     moved = [row[0] for row in session.execute(stmt)]
-    for run_id in moved:
-        row = before[run_id]
-        attempt = row.dispatch_count + (1 if "dispatch_count" in columns else 0)
-        events.record_transition(session, _RunRow(row, attempt), row.state_type, row.state_name, state, occurred=now)
+    bump = 1 if "dispatch_count" in columns else 0  # a claim: the events carry the new attempt
+    moves = [(before[run_id], before[run_id].dispatch_count + bump) for run_id in moved]
+    events.record_transitions(session, moves, state, occurred=now)
     if moved and state.type.is_terminal:
         for run_id in moved:
             release_slots(session, flow_run_id=run_id)
@@ -302,14 +301,6 @@ EVENT_COLUMNS = [
         FlowRun.dispatch_count,
     )
 ]
-
-
-class _RunRow:
-    """A locked row's columns, as `events.record_transition` reads a run."""
-
-    def __init__(self, row: Any, dispatch_count: int) -> None:
-        self.id, self.name, self.flow_name = row.id, row.name, row.flow_name
-        self.deployment_id, self.pool, self.dispatch_count = row.deployment_id, row.pool, dispatch_count
 
 
 def heartbeat(session: Session, run: FlowRun) -> None:

@@ -100,3 +100,46 @@ def test_pool_deployment_and_schedule_changes_are_events(orch: Orchestra) -> Non
     assert items[3]["payload"] == {"changed": ["paused"]}
     assert items[3]["resource"]["id"] == f"pushflow.deployment.{deployment['id']}"
     assert items[4]["payload"] == {"changed": ["concurrency_limit"]}
+
+
+def test_a_batch_s_transition_events_are_the_rows_one_by_one_writes(database_url: str) -> None:
+    """`record_transitions` (a dispatch batch: on PostgreSQL one INSERT … SELECT that builds
+    the JSON in the server) writes exactly the rows `record_transition` writes per run."""
+    from types import SimpleNamespace
+
+    from sqlmodel import Session, col, select
+
+    from control_plane import events
+    from control_plane.columns import utcnow
+    from control_plane.db import create_db_engine, migrate
+    from runtime.states import State, StateType
+
+    engine = create_db_engine(database_url)
+    migrate(engine)
+    now = utcnow()
+    run = SimpleNamespace  # a run's columns as a locked row has them
+    scheduled, pending = StateType.SCHEDULED, StateType.PENDING
+    before = [  # quotes and non-ASCII; no deployment, no pool; no earlier state
+        run(id="a", name="r'a", flow_name="f", deployment_id="d", pool="p", state_type=scheduled, state_name="L"),
+        run(id="b", name="b", flow_name='f"é', deployment_id=None, pool="p", state_type=pending, state_name="X"),
+        run(id="c", name="c", flow_name="f", deployment_id=None, pool=None, state_type=None, state_name=None),
+    ]
+    for state in (State(StateType.PENDING, name="Submitting"), State(StateType.CRASHED, name="Crashed", message="ö")):
+        with Session(engine) as session:
+            events.record_transitions(session, [(row, n) for n, row in enumerate(before)], state, occurred=now)
+            session.commit()
+        with Session(engine) as session:
+            for n, row in enumerate(before):
+                one = run(**{**vars(row), "dispatch_count": n})
+                events.record_transition(session, one, row.state_type, row.state_name, state, occurred=now)
+            session.commit()
+    with Session(engine) as session:
+        rows = [e.model_dump(exclude={"id"}) for e in session.exec(select(events.Event).order_by(col(events.Event.id)))]
+    engine.dispose()
+    assert len(rows) == 12
+    assert rows[0:3] == rows[3:6] and rows[6:9] == rows[9:12]
+    assert rows[6]["related"] == [
+        {"id": "pushflow.deployment.d", "role": "deployment"},
+        {"id": "pushflow.pool.p", "role": "pool"},
+        {"id": "pushflow.flow.f", "role": "flow"},
+    ]
