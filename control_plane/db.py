@@ -49,7 +49,17 @@ def create_db_engine(url: str) -> Engine:
         return _sqlite_engine(url)
     engine = create_engine(url, pool_size=10, max_overflow=20)
     _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
+    event.listen(engine, "connect", _send_lists_in_binary)
     return engine
+
+
+def _send_lists_in_binary(dbapi_connection: Any, _record: Any) -> None:
+    """Array parameters (a dispatch batch's ids and per-run values: id_sets.py) go in
+    PostgreSQL's binary format: psycopg writes the text format in Python, quoting each
+    element after a regular-expression check, ~3 µs per element against ~0.4 µs."""
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 # A pooled connection idle longer than this is pinged before it is used, so one that a

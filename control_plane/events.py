@@ -187,7 +187,9 @@ _TRANSITIONS = text(
                jsonb_build_object('id', 'pushflow.flow.' || r.flow_name, 'role', 'flow')
            ], NULL)),
            '{}', r.id, r.attempt, r.from_type, r.from_name, :to_type, :to_name, :message
-    FROM unnest(:ids, :names, :flows, :deployments, :pools, :attempts, :from_types, :from_names)
+    FROM unnest(CAST(:ids AS text[]), CAST(:names AS text[]), CAST(:flows AS text[]),
+                CAST(:deployments AS text[]), CAST(:pools AS text[]), CAST(:attempts AS integer[]),
+                CAST(:from_types AS text[]), CAST(:from_names AS text[]))
          AS r(id, name, flow_name, deployment_id, pool, attempt, from_type, from_name)
     WHERE EXISTS (SELECT FROM pg_advisory_xact_lock(:key))
     """

@@ -59,7 +59,7 @@ class Settings(BaseModel):
     dispatch_on_trigger: bool = True
     reconcile_interval: float = 1.0
     # Orchestration (seconds unless said otherwise); see docs/run-lifecycle.md.
-    dispatch_batch: int = 100
+    dispatch_batch: int = 500  # a batch's statements are the same few whatever its size
     submit_concurrency: int = Field(default=32, ge=1)  # submits in flight per dispatch batch (cloud APIs are slow)
     late_after: float = 15.0  # a due run not yet started is marked Late after this
     heartbeat_timeout: float = 90.0  # RUNNING without a heartbeat this long -> CRASHED
