@@ -20,9 +20,9 @@ def start(
     PUSHFLOW_DATABASE_URL set to a shared database it does neither (`pushflow db upgrade`,
     PUSHFLOW_API_KEY and PUSHFLOW_SERVER_SECRET)."""
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401 - the serving process needs it: say so before exec
 
-        from control_plane.app import check_ready, create_app
+        from control_plane.app import check_ready
         from control_plane.errors import ConfigurationError
         from control_plane.local import prepare_local
         from control_plane.settings import Settings, SettingsError
@@ -51,7 +51,19 @@ def start(
     )
     if local:
         console.print(f"API key: {settings.saved_api_key_file} (the CLI reads it from there)")
-    uvicorn.run(create_app(ready), host=settings.host, port=settings.port, log_level="warning")
+    _become_server(settings.host, settings.port)
+
+
+def _become_server(host: str, port: int) -> None:
+    """Replace this process with the serving one (control_plane/serve.py): same pid, none
+    of the CLI's modules resident while it serves."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    env = {**os.environ, "PUSHFLOW_HOST": host, "PUSHFLOW_PORT": str(port)}
+    os.execve(sys.executable, [sys.executable, "-m", "control_plane.serve"], env)
 
 
 def _check_address(host: str, port: int) -> None:
