@@ -7,57 +7,20 @@ error becomes an APIError carrying the server's explanation.
 from __future__ import annotations
 
 import copy
+import json
 import random
-import sys
-import threading
 import time
 from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from runtime import config
 from runtime.errors import APIError
 from runtime.states import State
-
-# httpx imports its own command-line client (click, rich, pygments: about a third of
-# `pushflow execute`'s start-up) whenever those are installed, and the base install has
-# them for our CLI. Nothing here uses httpx's CLI, so hide it while httpx loads: httpx then
-# defines its stub `httpx.main` (which explains how to get the CLI) instead.
-_HIDE_HTTPX_CLI = "httpx" not in sys.modules and "httpx._main" not in sys.modules
-if _HIDE_HTTPX_CLI:
-    sys.modules["httpx._main"] = None  # type: ignore[assignment]  # None: "import fails"
-try:
-    import httpx
-finally:
-    if _HIDE_HTTPX_CLI:
-        del sys.modules["httpx._main"]
+from runtime.transport import Response, Transport, TransportError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-class _DeferredTLSTransport(httpx.BaseTransport):
-    """httpx's own transport, with its certificate store loaded on the first https request
-    rather than when the client is made. Loading it was most of making a client (tens of
-    ms, 0.4 s on a loaded machine) and `pushflow execute` makes one before anything else;
-    a run talking to a local API over plain http never needs it. Proxies from the
-    environment still apply: httpx mounts them in front of this transport."""
-
-    def __init__(self) -> None:
-        # Its TLS context is never used (plain http only), so it verifies nothing and loads nothing.
-        self._plain = httpx.HTTPTransport(verify=False)
-        self._tls: httpx.HTTPTransport | None = None
-        self._lock = threading.Lock()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.scheme != "https":
-            return self._plain.handle_request(request)
-        with self._lock:
-            if self._tls is None:
-                self._tls = httpx.HTTPTransport()  # verifying, as httpx.Client() would make it
-        return self._tls.handle_request(request)
-
-    def close(self) -> None:
-        self._plain.close()
-        if self._tls is not None:
-            self._tls.close()
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 20
 
 
 class PushflowClient:
@@ -75,9 +38,8 @@ class PushflowClient:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.retries = retries
         self.backoff = backoff
-        self._http = httpx.Client(
-            base_url=self.api_url, headers=headers, timeout=timeout, transport=_DeferredTLSTransport()
-        )
+        self._auth = headers
+        self._http = Transport(timeout=timeout)
         self._owns_http = True
 
     def close(self) -> None:
@@ -85,9 +47,9 @@ class PushflowClient:
             self._http.close()
 
     def with_retries(self, retries: int) -> PushflowClient:
-        """This client with another retry budget, sharing its connection pool (httpx's
-        client is thread-safe): one pool and one TLS context per process, not one per
-        reporting thread. Closing the twin leaves the pool to this client."""
+        """This client with another retry budget, sharing its connections (the transport
+        is thread-safe): one pool and one TLS context per process, not one per reporting
+        thread. Closing the twin leaves the pool to this client."""
         twin = copy.copy(self)
         twin.retries = retries
         twin._owns_http = False
@@ -101,13 +63,29 @@ class PushflowClient:
 
     # transport -------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """`method` on `path` (under the API URL); the answer's JSON, or None when it has
+        no body."""
+        url = self.api_url + path + (f"?{_query(params)}" if params else "")
+        headers = {**self._auth, **(headers or {})}
+        if json is not None:
+            content = _json_body(json)
+            headers["Content-Type"] = "application/json"
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self._http.request(method, path, **kwargs)
-            except httpx.TransportError as exc:
+                response = self._http.request(method, url, body=content, headers=headers)
+            except TransportError as exc:
                 if attempt > self.retries:
                     raise APIError(f"cannot reach the pushflow API at {self.api_url}: {exc}") from exc
                 self._sleep(attempt, None)
@@ -120,12 +98,12 @@ class PushflowClient:
             return response.json() if response.content else None
 
     def download(self, path: str) -> bytes:
-        """The raw body of `path`, following a redirect to a signed URL (httpx drops our
-        key when the redirect leaves this origin)."""
+        """The raw body of `path`, following a redirect to a signed URL (our key is not
+        sent once a redirect leaves this origin)."""
         for attempt in range(1, self.retries + 2):
             try:
-                response = self._http.get(path, follow_redirects=True)
-            except httpx.TransportError as exc:
+                response = self._follow(self.api_url + path)
+            except TransportError as exc:
                 if attempt > self.retries:
                     raise APIError(f"cannot download {path}: {exc}") from exc
                 self._sleep(attempt, None)
@@ -137,6 +115,18 @@ class PushflowClient:
                 raise APIError(_explain(response), response.status_code)
             return response.content
         raise AssertionError("unreachable")
+
+    def _follow(self, url: str) -> Response:
+        """GET `url`, following redirects (up to MAX_REDIRECTS)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            # Our key goes to our API only, never to where a redirect points elsewhere.
+            headers = self._auth if _origin(url) == _origin(self.api_url) else {}
+            response = self._http.request("GET", url, headers=headers)
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                return response
+            url = urljoin(url, location)
+        raise APIError(f"too many redirects (more than {MAX_REDIRECTS}) downloading from {self.api_url}")
 
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
         delay = self.backoff * 2 ** (attempt - 1)
@@ -214,7 +204,29 @@ class PushflowClient:
         return PushflowClient(self.api_url, api_key, retries=self.retries, backoff=self.backoff)
 
 
-def _explain(response: httpx.Response) -> str:
+def _json_body(value: Any) -> bytes:
+    # As httpx encoded it: compact, UTF-8, and no NaN or Infinity (which JSON has not).
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _query(params: dict[str, Any]) -> str:
+    """A query string as httpx wrote one: booleans as true/false, None empty, a list repeated."""
+
+    def text(value: Any) -> str:
+        if value is True or value is False:
+            return "true" if value else "false"
+        return "" if value is None else str(value)
+
+    pairs = [(k, text(item)) for k, v in params.items() for item in (v if isinstance(v, (list, tuple)) else [v])]
+    return urlencode(pairs)
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def _explain(response: Response) -> str:
     try:
         detail = response.json().get("detail")
     except ValueError:

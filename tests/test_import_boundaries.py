@@ -10,12 +10,15 @@ import sys
 
 import pytest
 
+# httpx and what it loads: its client and httpcore's async backends were most of a run's imports.
+HTTPX = ["httpx", "httpcore", "h11", "anyio", "trio"]
+
 RULES = {
     "runtime": ["control_plane", "push_pools", "pydantic", "httpx"],
     "pushflow": ["control_plane", "push_pools", "pydantic", "httpx"],
     "push_pools": ["control_plane", "runtime"],
-    # `pushflow execute` starts every run: no CLI libraries (httpx would load its own).
-    "runtime.execute": ["control_plane", "push_pools", "pydantic", "click", "rich", "pygments", "typer"],
+    # `pushflow execute` starts every run: no CLI libraries, and no httpx (runtime/transport.py).
+    "runtime.execute": ["control_plane", "push_pools", "pydantic", "click", "rich", "pygments", "typer", *HTTPX],
     # Importing the factory does no work: create_app loads the web stack (see BUILT).
     "control_plane.app": ["fastapi", "starlette", "sqlalchemy", "sqlmodel", "pydantic", "alembic"],
     # A cold start imports the handler alone; each event kind loads what it needs (see
