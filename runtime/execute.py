@@ -50,14 +50,19 @@ class _Heartbeat(threading.Thread):
         self._stopping = threading.Event()  # not `_stop`: Thread uses that name
 
     def run(self) -> None:
-        while not self._stopping.is_set():
+        while True:  # the first beat goes out even when the flow ends before it could
             # A missed beat is fine; the timeout is many beats long.
             with contextlib.suppress(Exception):
                 self._client.request("POST", f"/flow-runs/{self._run_id}/heartbeat")
-            self._stopping.wait(HEARTBEAT_SECONDS)
+            if self._stopping.wait(HEARTBEAT_SECONDS):
+                return
 
     def stop(self) -> None:
+        """Beat no more; a beat in flight still finishes (see `finish`)."""
         self._stopping.set()
+
+    def finish(self) -> None:
+        """Wait for a beat in flight (the first one of a short flow), then close."""
         self.join(timeout=5)
         self._client.close()
 
@@ -104,8 +109,10 @@ def execute(client: PushflowClient, run_id: str) -> int:
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # The last logs go out while a beat still in flight (a short flow's first one) ends.
         heartbeat.stop()
         reporter.close()
+        heartbeat.finish()
     if state.is_completed() and state.result_key is not None and getattr(loaded.get("flow"), "persist_result", None):
         from runtime.flow_results import report_flow_result
 
