@@ -132,11 +132,43 @@ class FlowFunction(Generic[P, R]):
         return schema_for(self.fn)
 
     def validate_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """`parameters` (a deployed run's, by name) checked and coerced against the
+        signature, defaults filled in. pydantic is imported only when a value needs it."""
         if not self.should_validate_parameters:
             return parameters
+        values = self._plainly_valid(parameters)
+        if values is not None:
+            return values
         from runtime.parameters import validate
 
         return validate(self.fn, parameters)
+
+    def _plainly_valid(self, parameters: dict[str, Any]) -> dict[str, Any] | None:
+        """What pydantic would return, when that needs no pydantic: every parameter
+        annotated with a plain type (or not at all), none missing or unknown, each value
+        already of its type (an int for a float becomes a float, as pydantic makes it).
+        None when pydantic must decide (and explain what is wrong)."""
+        plain, signature = self._plain, self.__signature__
+        if plain is None or any(p.kind in (p.POSITIONAL_ONLY, p.VAR_POSITIONAL) for p in signature.parameters.values()):
+            return None
+        try:
+            bound = signature.bind(**parameters)
+        except TypeError:
+            return None
+        bound.apply_defaults()  # defaults are not validated (nor are they by pydantic)
+        values = dict(bound.arguments)
+        for name, param in signature.parameters.items():
+            if param.kind is param.VAR_KEYWORD:  # extra names pass through as given
+                values.update(values.pop(name, {}))
+        for name, expected in plain.items():
+            if name not in parameters:
+                continue
+            value = parameters[name]
+            if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+                return None
+            if expected is _PLAIN_TYPES[float]:
+                values[name] = float(value)
+        return values
 
     def with_options(self, **options: Any) -> FlowFunction[P, R]:
         """A copy with some options changed: `my_flow.with_options(retries=3)`."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime
 import enum
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pydantic
@@ -192,6 +195,38 @@ def test_parameters_are_validated_and_coerced_when_a_flow_is_called() -> None:
     assert str(caught.value) == (
         "invalid parameters: parameter 'n': expected integer, got 'lots' ('lots' is not of type 'integer')"
     )
+
+
+def test_a_deployed_runs_plain_parameters_are_checked_without_pydantic() -> None:
+    """`pushflow execute` validates a run's parameters by name: values already of their
+    plain types come back as pydantic would return them (defaults filled, an int for a float
+    made a float, extra names kept for **kwargs), without importing it; anything else is
+    pydantic's to coerce or explain, as before."""
+    code = """
+import sys
+from runtime import flow
+
+@flow
+def plain(n: int, x: float = 0.5, name: str = "a", flag: bool = False, **extra):
+    return n
+
+print(plain.validate_parameters({"n": 3, "x": 1, "flag": True, "more": [1]}), "pydantic" in sys.modules)
+print(plain.validate_parameters({"n": "4", "x": 2.5}), "pydantic" in sys.modules)
+"""
+    lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert lines == [
+        "{'n': 3, 'x': 1.0, 'name': 'a', 'flag': True, 'more': [1]} False",
+        "{'n': 4, 'x': 2.5, 'name': 'a', 'flag': False} True",
+    ]
+
+    @flow
+    def strict(n: int) -> int:
+        return n
+
+    assert strict.validate_parameters({"n": True}) == {"n": 1}  # pydantic's answer, as before
+    for bad, reason in (({}, "parameter 'n' is required"), ({"n": 1, "zz": 2}, "parameter(s) 'zz' not accepted")):
+        with pytest.raises(ParameterError, match=re.escape(reason)):
+            strict.validate_parameters(bad)
 
 
 def test_validate_parameters_false_passes_values_through() -> None:
