@@ -5,12 +5,16 @@ leaves the API without the key, timeouts, and proxies from the environment."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -210,3 +214,76 @@ def test_no_proxy_is_honoured(server: Any, monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_url_that_is_not_http_is_refused() -> None:
     with pytest.raises(TransportError, match="not an http"):
         Transport(timeout=1).request("GET", "ftp://example.com/x")
+
+
+def _connect_proxy(seen: list[str], opened: list[socket.socket]) -> str:
+    """A CONNECT-only proxy: records each request line, then pipes bytes both ways (its
+    sockets go in `opened`, for the caller to close)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    opened.append(listener)
+
+    def pipe(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                opened.append(client)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += client.recv(4096)
+                line = head.split(b"\r\n")[0].decode()
+                seen.append(line)
+                host, port = line.split()[1].rsplit(":", 1)
+                upstream = socket.create_connection((host, int(port)))
+                opened.append(upstream)
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+                threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_an_https_api_is_reached_through_a_proxy_with_connect_and_still_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    api: Any = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    api.seen, api.routes = [], {}
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    api.socket = context.wrap_socket(api.socket, server_side=True)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    tunnels: list[str] = []
+    opened: list[socket.socket] = []
+    proxy_url = _connect_proxy(tunnels, opened)
+    url = f"https://127.0.0.1:{api.server_address[1]}/api"
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", proxy_url)
+        for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        with PushflowClient(url, retries=0) as client, pytest.raises(APIError, match="CERTIFICATE_VERIFY_FAILED"):
+            client.health()  # through the tunnel, and the certificate is still checked
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now trusted
+        with PushflowClient(url, "k", retries=0) as client:
+            assert client.health() == {"ok": True}
+    finally:
+        for sock in opened:
+            sock.close()
+        api.shutdown()
+        api.server_close()
+    assert [line.rsplit(" ", 1)[0] for line in tunnels] == [f"CONNECT 127.0.0.1:{api.server_address[1]}"] * 2
+    assert api.seen[0]["path"] == "/api/health"
+    assert api.seen[0]["headers"]["Authorization"] == "Bearer k"
