@@ -1,10 +1,11 @@
-"""HTTP/1.1 for the runtime's API client, on the standard library's `http.client`.
+"""HTTP for the runtime's API client: connections kept per origin, TLS, proxies.
 
 `pushflow execute` is a new interpreter for every run, and httpx with httpcore (and the
 trio and anyio backends httpcore loads whenever they are installed) were most of its
 imports (docs/performance.md). The client needs little: JSON over keep-alive
 connections, timeouts, verified TLS, the environment's proxies and, for a bundle, one
-redirect to a signed URL. That is this module.
+redirect to a signed URL. That is this module, over runtime/http11.py (one connection's
+HTTP/1.1).
 
 Connections are kept per origin in a list of idle ones: a request takes one (or opens
 one) and gives it back once its response is read, so requests made one after another
@@ -22,14 +23,14 @@ supported (an https target goes through them with CONNECT).
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import os
 import select
-import ssl
 import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from runtime.http11 import Connection, Headers, ProtocolError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]
@@ -40,7 +41,7 @@ class TransportError(Exception):
 
 
 class Response:
-    def __init__(self, status_code: int, headers: http.client.HTTPMessage, content: bytes, url: str) -> None:
+    def __init__(self, status_code: int, headers: Headers, content: bytes, url: str) -> None:
         self.status_code = status_code
         self.headers = headers  # case-insensitive .get()
         self.content = content
@@ -58,7 +59,7 @@ class _Connection:
     """One connection, and how requests on it name their target (absolute through a
     plain-http proxy)."""
 
-    def __init__(self, conn: http.client.HTTPConnection, absolute: bool, proxy_headers: dict[str, str]) -> None:
+    def __init__(self, conn: Connection, absolute: bool, proxy_headers: dict[str, str]) -> None:
         self.conn = conn
         self.absolute = absolute
         self.proxy_headers = proxy_headers
@@ -79,7 +80,7 @@ class Transport:
         self.headers = {"Accept": "*/*", "User-Agent": "pushflow", **(headers or {})}
         self._idle: dict[Origin, list[_Connection]] = {}
         self._lock = threading.Lock()
-        self._tls: ssl.SSLContext | None = None
+        self._tls: Any = None  # an ssl.SSLContext, made on the first https connection
         self._closed = False
 
     def request(
@@ -92,19 +93,17 @@ class Transport:
         connection = self._checkout(origin)
         target = url if connection.absolute else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            connection.conn.request(
-                method, target, body=body, headers={**self.headers, **connection.proxy_headers, **(headers or {})}
+            raw = connection.conn.request(
+                method, target, {**self.headers, **connection.proxy_headers, **(headers or {})}, body
             )
-            raw = connection.conn.getresponse()
-            content = raw.read()
-        except (OSError, http.client.HTTPException) as exc:  # timeouts and TLS errors are OSErrors
+        except (OSError, ProtocolError, ValueError) as exc:  # timeouts and TLS errors are OSErrors
             connection.conn.close()
             raise TransportError(str(exc) or type(exc).__name__) from exc
         if raw.will_close:
             connection.conn.close()
         else:
             self._checkin(origin, connection)
-        return Response(raw.status, raw.headers, content, url)
+        return Response(raw.status, raw.headers, raw.body, url)
 
     def close(self) -> None:
         with self._lock:
@@ -145,26 +144,32 @@ class Transport:
             pair = f"{unquote(proxy_url.username)}:{unquote(proxy_url.password or '')}"
             auth = {"Proxy-Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
         if scheme == "https":  # a CONNECT tunnel through the proxy, then TLS with the target
-            tunnel = self._open("https", proxy_url.hostname, proxy_url.port or 80)
-            tunnel.set_tunnel(host, port, headers=auth)
+            tunnel = Connection(
+                proxy_url.hostname,
+                proxy_url.port or 80,
+                timeout=self.timeout,
+                context=self._tls_context(),
+                tunnel=(host, port, auth),
+            )
             return _Connection(tunnel, absolute=False, proxy_headers={})
         return _Connection(
             self._open("http", proxy_url.hostname, proxy_url.port or 80), absolute=True, proxy_headers=auth
         )
 
-    def _open(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
-        if scheme == "https":
-            return http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._tls_context())
-        return http.client.HTTPConnection(host, port, timeout=self.timeout)
+    def _open(self, scheme: str, host: str, port: int) -> Connection:
+        context = self._tls_context() if scheme == "https" else None
+        return Connection(host, port, timeout=self.timeout, context=context)
 
-    def _tls_context(self) -> ssl.SSLContext:
+    def _tls_context(self) -> Any:
         with self._lock:
             if self._tls is None:
                 self._tls = _verifying_context()
             return self._tls
 
 
-def _verifying_context() -> ssl.SSLContext:
+def _verifying_context() -> Any:
+    import ssl  # only for https: a plain-http API never loads it
+
     if os.environ.get("SSL_CERT_FILE"):
         return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
     if os.environ.get("SSL_CERT_DIR"):
