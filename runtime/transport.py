@@ -1,11 +1,10 @@
-"""HTTP for the runtime's API client: connections kept per origin, TLS, proxies.
+"""HTTP/1.1 for the runtime's API client, on the standard library's `http.client`.
 
 `pushflow execute` is a new interpreter for every run, and httpx with httpcore (and the
 trio and anyio backends httpcore loads whenever they are installed) were most of its
 imports (docs/performance.md). The client needs little: JSON over keep-alive
 connections, timeouts, verified TLS, the environment's proxies and, for a bundle, one
-redirect to a signed URL. That is this module, over runtime/http11.py (one connection's
-HTTP/1.1).
+redirect to a signed URL. That is this module.
 
 Connections are kept per origin in a list of idle ones: a request takes one (or opens
 one) and gives it back once its response is read, so requests made one after another
@@ -23,14 +22,14 @@ supported (an https target goes through them with CONNECT).
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import select
+import ssl
 import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
-
-from runtime.http11 import Connection, Headers, ProtocolError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]
@@ -41,7 +40,7 @@ class TransportError(Exception):
 
 
 class Response:
-    def __init__(self, status_code: int, headers: Headers, content: bytes, url: str) -> None:
+    def __init__(self, status_code: int, headers: http.client.HTTPMessage, content: bytes, url: str) -> None:
         self.status_code = status_code
         self.headers = headers  # case-insensitive .get()
         self.content = content
@@ -59,7 +58,7 @@ class _Connection:
     """One connection, and how requests on it name their target (absolute through a
     plain-http proxy)."""
 
-    def __init__(self, conn: Connection, absolute: bool, proxy_headers: dict[str, str]) -> None:
+    def __init__(self, conn: http.client.HTTPConnection, absolute: bool, proxy_headers: dict[str, str]) -> None:
         self.conn = conn
         self.absolute = absolute
         self.proxy_headers = proxy_headers
@@ -80,7 +79,7 @@ class Transport:
         self.headers = {"Accept": "*/*", "User-Agent": "pushflow", **(headers or {})}
         self._idle: dict[Origin, list[_Connection]] = {}
         self._lock = threading.Lock()
-        self._tls: Any = None  # an ssl.SSLContext, made on the first https connection
+        self._tls: ssl.SSLContext | None = None
         self._closed = False
 
     def request(
@@ -93,17 +92,19 @@ class Transport:
         connection = self._checkout(origin)
         target = url if connection.absolute else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            raw = connection.conn.request(
-                method, target, {**self.headers, **connection.proxy_headers, **(headers or {})}, body
+            connection.conn.request(
+                method, target, body=body, headers={**self.headers, **connection.proxy_headers, **(headers or {})}
             )
-        except (OSError, ProtocolError, ValueError) as exc:  # timeouts and TLS errors are OSErrors
+            raw = connection.conn.getresponse()
+            content = raw.read()
+        except (OSError, http.client.HTTPException) as exc:  # timeouts and TLS errors are OSErrors
             connection.conn.close()
             raise TransportError(str(exc) or type(exc).__name__) from exc
         if raw.will_close:
             connection.conn.close()
         else:
             self._checkin(origin, connection)
-        return Response(raw.status, raw.headers, raw.body, url)
+        return Response(raw.status, raw.headers, content, url)
 
     def close(self) -> None:
         with self._lock:
@@ -144,32 +145,26 @@ class Transport:
             pair = f"{unquote(proxy_url.username)}:{unquote(proxy_url.password or '')}"
             auth = {"Proxy-Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
         if scheme == "https":  # a CONNECT tunnel through the proxy, then TLS with the target
-            tunnel = Connection(
-                proxy_url.hostname,
-                proxy_url.port or 80,
-                timeout=self.timeout,
-                context=self._tls_context(),
-                tunnel=(host, port, auth),
-            )
+            tunnel = self._open("https", proxy_url.hostname, proxy_url.port or 80)
+            tunnel.set_tunnel(host, port, headers=auth)
             return _Connection(tunnel, absolute=False, proxy_headers={})
         return _Connection(
             self._open("http", proxy_url.hostname, proxy_url.port or 80), absolute=True, proxy_headers=auth
         )
 
-    def _open(self, scheme: str, host: str, port: int) -> Connection:
-        context = self._tls_context() if scheme == "https" else None
-        return Connection(host, port, timeout=self.timeout, context=context)
+    def _open(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
+        if scheme == "https":
+            return http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._tls_context())
+        return http.client.HTTPConnection(host, port, timeout=self.timeout)
 
-    def _tls_context(self) -> Any:
+    def _tls_context(self) -> ssl.SSLContext:
         with self._lock:
             if self._tls is None:
                 self._tls = _verifying_context()
             return self._tls
 
 
-def _verifying_context() -> Any:
-    import ssl  # only for https: a plain-http API never loads it
-
+def _verifying_context() -> ssl.SSLContext:
     if os.environ.get("SSL_CERT_FILE"):
         return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
     if os.environ.get("SSL_CERT_DIR"):

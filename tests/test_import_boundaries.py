@@ -10,16 +10,15 @@ import sys
 
 import pytest
 
-# What a run's start must not load: the CLI's libraries; httpx and what it loads (its client
-# and httpcore's async backends were most of a run's imports); http.client's email parser.
-NOT_IN_A_RUN = ["click", "rich", "pygments", "typer", "httpx", "httpcore", "h11", "anyio", "trio", "email"]
+# httpx and what it loads: its client and httpcore's async backends were most of a run's imports.
+HTTPX = ["httpx", "httpcore", "h11", "anyio", "trio"]
 
 RULES = {
     "runtime": ["control_plane", "push_pools", "pydantic", "httpx"],
     "pushflow": ["control_plane", "push_pools", "pydantic", "httpx"],
     "push_pools": ["control_plane", "runtime"],
-    # `pushflow execute` starts every run (runtime/transport.py, runtime/http11.py).
-    "runtime.execute": ["control_plane", "push_pools", "pydantic", *NOT_IN_A_RUN],
+    # `pushflow execute` starts every run: no CLI libraries, and no httpx (runtime/transport.py).
+    "runtime.execute": ["control_plane", "push_pools", "pydantic", "click", "rich", "pygments", "typer", *HTTPX],
     # Importing the factory does no work: create_app loads the web stack (see BUILT).
     "control_plane.app": ["fastapi", "starlette", "sqlalchemy", "sqlmodel", "pydantic", "alembic"],
     # A cold start imports the handler alone; each event kind loads what it needs (see
