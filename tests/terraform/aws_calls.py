@@ -75,11 +75,14 @@ def _record(model: Any, **_: Any) -> None:
         out.write(line + "\n")
 
 
+_ROOT_PREFIX = str(ROOT) + os.sep
+
+
 def _origin() -> str | None:
     frame = sys._getframe(2)
     while frame is not None:
         path = frame.f_code.co_filename
-        if path.startswith(str(ROOT)):
+        if path.startswith(_ROOT_PREFIX):  # a folder beside the checkout (`<root>-venv`) is not in it
             relative = Path(path).relative_to(ROOT).as_posix()
             if relative.startswith(OWN_CODE) and relative not in SEAMS:
                 return relative
