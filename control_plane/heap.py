@@ -17,7 +17,6 @@ imports leave behind sits in pymalloc's arenas, not in free glibc chunks.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 
 M_ARENA_MAX = -8  # mallopt parameter, from glibc's malloc.h
@@ -27,12 +26,13 @@ YOUNG_COLLECTION_EVERY = 20_000  # allocations (net of frees) between young-gene
 
 def limit_arenas(arenas: int = ARENAS) -> None:
     """At most `arenas` malloc arenas for the process (call before worker threads start)."""
-    name = ctypes.util.find_library("c")
+    # The process's own symbols hold libc's: no `ctypes.util.find_library`, which runs
+    # `ldconfig -p` (a subprocess) on Linux at every server start.
     try:
-        mallopt = ctypes.CDLL(name).mallopt if name else None
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    except (OSError, TypeError):  # Windows has no such handle: nothing to tune
         return
-    if mallopt is not None:
+    if mallopt is not None:  # absent on macOS; a no-op on musl
         mallopt(M_ARENA_MAX, arenas)
 
 
