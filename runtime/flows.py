@@ -99,19 +99,25 @@ class FlowFunction(Generic[P, R]):
         """The parameters of a call: bound to the signature, then validated and coerced
         as a deployment's run would be (pydantic only when a value needs it)."""
         try:
-            bound = self.__signature__.bind(*args, **kwargs)
+            parameters = self._bound(args, kwargs)
         except TypeError as exc:
             from runtime.errors import ParameterError
 
             raise ParameterError(f"invalid parameters for flow {self.name!r}: {exc}") from None
-        bound.apply_defaults()
-        parameters = dict(bound.arguments)
-        for name, param in self.__signature__.parameters.items():
-            if param.kind is param.VAR_KEYWORD:  # the engine calls fn(**parameters)
-                parameters.update(parameters.pop(name, {}))
         if not self.should_validate_parameters or self._needs_no_validation(parameters):
             return parameters
         return self.validate_parameters(parameters)
+
+    def _bound(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The call's parameters by name, defaults filled in and **kwargs extras spread out
+        (the engine calls fn(**parameters)); TypeError when they do not fit the signature."""
+        bound = self.__signature__.bind(*args, **kwargs)
+        bound.apply_defaults()
+        parameters = dict(bound.arguments)
+        for name, param in self.__signature__.parameters.items():
+            if param.kind is param.VAR_KEYWORD:
+                parameters.update(parameters.pop(name, {}))
+        return parameters
 
     def _needs_no_validation(self, parameters: dict[str, Any]) -> bool:
         plain = self._plain
@@ -152,14 +158,9 @@ class FlowFunction(Generic[P, R]):
         if plain is None or any(p.kind in (p.POSITIONAL_ONLY, p.VAR_POSITIONAL) for p in signature.parameters.values()):
             return None
         try:
-            bound = signature.bind(**parameters)
+            values = self._bound((), parameters)  # defaults are not validated (nor by pydantic)
         except TypeError:
             return None
-        bound.apply_defaults()  # defaults are not validated (nor are they by pydantic)
-        values = dict(bound.arguments)
-        for name, param in signature.parameters.items():
-            if param.kind is param.VAR_KEYWORD:  # extra names pass through as given
-                values.update(values.pop(name, {}))
         for name, expected in plain.items():
             if name not in parameters:
                 continue
