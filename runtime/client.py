@@ -11,12 +11,12 @@ import json
 import random
 import time
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin
 
 from runtime import config
 from runtime.errors import APIError
 from runtime.states import State
-from runtime.transport import Response, Transport, TransportError
+from runtime.transport import Response, Transport, TransportError, origin_of
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -120,7 +120,7 @@ class PushflowClient:
         """GET `url`, following redirects (up to MAX_REDIRECTS)."""
         for _ in range(MAX_REDIRECTS + 1):
             # Our key goes to our API only, never to where a redirect points elsewhere.
-            headers = self._auth if _origin(url) == _origin(self.api_url) else {}
+            headers = self._auth if origin_of(url) == origin_of(self.api_url) else {}
             response = self._http.request("GET", url, headers=headers)
             location = response.headers.get("Location")
             if response.status_code not in REDIRECT_STATUSES or not location:
@@ -219,11 +219,6 @@ def _query(params: dict[str, Any]) -> str:
 
     pairs = [(k, text(item)) for k, v in params.items() for item in (v if isinstance(v, (list, tuple)) else [v])]
     return urlencode(pairs)
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 def _explain(response: Response) -> str:

@@ -35,6 +35,13 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]
 
 
+def origin_of(url: str) -> Origin:
+    """(scheme, host, port) of `url`, the port filled in from the scheme: what keep-alive
+    connections are shared by, and what decides whether a redirect stays with the API."""
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+
+
 class TransportError(Exception):
     """No complete response: the connection could not be made, timed out, or was closed."""
 
@@ -88,7 +95,7 @@ class Transport:
         parts = urlsplit(url)
         if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
             raise TransportError(f"cannot request {parts.scheme}://{parts.hostname or ''}: not an http(s) URL")
-        origin = (parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS[parts.scheme])
+        origin = origin_of(url)
         connection = self._checkout(origin)
         target = url if connection.absolute else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
