@@ -59,3 +59,33 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
                 copy.write_row(values(row))
     except error as exc:  # the same exception an INSERT would raise (IntegrityError, ...)
         raise DBAPIError.instance(statement, None, exc, error) from exc
+
+
+def insert_one_locked(connection: Connection, table: Table, row: Mapping[str, Any], lock_key: int) -> None:
+    """Insert one row once the transaction-scoped advisory lock `lock_key` is held
+    (PostgreSQL only), in one statement: the lock is taken by a condition with no outer
+    reference, evaluated once before any row is produced, so before the row's serial id is
+    drawn. Each value is cast to its column's type (psycopg sends text parameters
+    untyped, which a SELECT would read as text). The text is the same for the same keys,
+    so psycopg prepares it after a few calls. Against the lock statement and a COPY of
+    one row, client CPU per commit of one event: 471 → 360 µs (min of 10 rounds of 300),
+    769 → 499 µs (median)."""
+    dialect = connection.dialect
+    keys = list(row)
+    processors = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
+    quote = dialect.identifier_preparer
+    types = [dialect.type_compiler_instance.process(table.c[key].type) for key in keys]
+    statement = (
+        f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(k) for k in keys)}) "
+        f"SELECT {', '.join(f'CAST(%s AS {t})' for t in types)} "
+        "WHERE EXISTS (SELECT FROM pg_advisory_xact_lock(%s))"
+    )
+    values = [value if p is None else p(value) for p, value in zip(processors, (row[k] for k in keys), strict=True)]
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    error = dialect.loaded_dbapi.Error
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(statement, [*values, lock_key])
+    except error as exc:  # the same exception an INSERT would raise (IntegrityError, ...)
+        raise DBAPIError.instance(statement, None, exc, error) from exc
