@@ -184,6 +184,9 @@ def set_state(
         if state.type.is_terminal:
             values["end_time"] = now
         before = (run.state_type, run.state_name)  # the update below also refreshes `run` in the session
+        # Never handed to a pool: it holds no task slot (a SCHEDULED run may not take one)
+        # and has no child (only a RUNNING run starts subflows), so ending it frees nothing.
+        untouched = run.state_type is StateType.SCHEDULED and run.dispatch_count == 0 and run.start_time is None
         result = session.execute(
             update(FlowRun)
             .where(col(FlowRun.id) == run.id, col(FlowRun.state_version) == run.state_version)
@@ -193,9 +196,9 @@ def set_state(
             for key, value in values.items():
                 setattr(run, key, value)
             events.record_transition(session, run, *before, run.state, occurred=now)
-            if state.type.is_terminal:
+            if state.type.is_terminal and not untouched:
                 release_slots(session, flow_run_id=run.id)
-            if parent_attempt_ended(before[0], state.type):
+            if parent_attempt_ended(before[0], state.type) and not untouched:
                 end_children(session, [run.id], run.state)
             return OrchestrationResult(status="ACCEPT", state=run.state)
         session.refresh(run)

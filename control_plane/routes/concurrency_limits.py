@@ -12,6 +12,7 @@ from control_plane.deps import AdminDep, PrincipalDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
 from control_plane.models import FlowRun
 from control_plane.tag_limits import TagLimit, TagLimitPublic
+from runtime.states import StateType
 
 router = APIRouter(tags=["concurrency limits"])
 
@@ -77,6 +78,8 @@ def acquire_slots(
         raise NotFoundError(f"flow run {flow_run_id!r} not found")
     if run.state_type.is_terminal:
         raise ConflictError(f"flow run {run.name!r} is already {run.state_type.value}; it cannot take slots")
+    if run.state_type is StateType.SCHEDULED:  # its tasks run once it does (runs.set_state relies on this)
+        raise ConflictError(f"flow run {run.name!r} is SCHEDULED; its tasks take slots once it is PENDING or RUNNING")
     full = tag_limits.acquire_slots(session, flow_run_id, body.task_run_id, body.tags)
     session.commit()
     return SlotAnswer(acquired=not full, full=full)
