@@ -45,8 +45,10 @@ class Services:
     bundles: Any = None  # control_plane.bundles.BundleStore
     # Signs run tokens (PUSHFLOW_SERVER_SECRET); never the admin key.
     server_secret: str = ""
-    # Set by the loops; routes call it to have new work picked up at once.
-    wake: Any = lambda: None
+    # Set by the loops; routes call it to have new work picked up at once. `wake()` runs
+    # every pass; `wake(full=False)` (a run was created or changed state) only those that
+    # react to runs and events: automations, due actions, dispatch.
+    wake: Any = lambda full=True: None
 
     @functools.cached_property
     def read_engine(self) -> Engine:

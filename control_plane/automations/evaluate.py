@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -56,14 +56,15 @@ def evaluate_batch(services: Services, *, now: float | None = None) -> tuple[int
         cursor = session.get(EvaluatorCursor, CURSOR)
         if cursor is None:
             return _create_cursor(session), True
+        automations = session.exec(select(Automation).where(col(Automation.enabled).is_(True))).all()
+        if not automations:  # nothing to evaluate: move past every event for good, unread
+            last = session.exec(select(func.max(Event.id)).where(col(Event.id) > cursor.position)).one()
+            if last is not None and _advance(session, cursor, last):
+                session.commit()
+            return 0, False
         rows = session.exec(
             select(Event).where(col(Event.id) > cursor.position).order_by(col(Event.id)).limit(BATCH)
         ).all()
-        automations = session.exec(select(Automation).where(col(Automation.enabled).is_(True))).all()
-        if not automations:  # nothing to evaluate: move past these events for good
-            if rows and _advance(session, cursor, rows[-1].id or cursor.position):
-                session.commit()
-            return 0, len(rows) == BATCH
         states = {s.automation_id: s for s in session.exec(select(AutomationState)).all()}
         triggers = _triggers(automations)
         seen = _seen(session, rows)
@@ -98,7 +99,7 @@ def evaluate_batch(services: Services, *, now: float | None = None) -> tuple[int
             record_firing(session, automation, fire)
         session.commit()
     if firings:
-        services.wake()
+        services.wake(full=False)
     return len(firings), len(rows) == BATCH
 
 

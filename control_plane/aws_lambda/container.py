@@ -83,7 +83,7 @@ def build_services(settings: Settings, aws: AwsClients) -> Any:
         server_secret=_server_secret(settings, aws),
     )
     # No loop to wake on Lambda: what a request made due is dispatched within that request.
-    services.wake = lambda: dispatch_due(services)
+    services.wake = lambda full=True: dispatch_due(services)
     return services
 
 

@@ -86,7 +86,7 @@ def dispatch_now(services: Services, run: FlowRun) -> bool:
         dispatch_run(services, run.id)
     except Exception:
         log.exception("dispatching run %s on trigger failed; the next pass will", run.id)
-    services.wake()
+    services.wake(full=False)
     return True
 
 

@@ -30,6 +30,6 @@ def create_events(
     events = body if isinstance(body, list) else [body]
     accept_events(session, services.settings, events, run_id=None if principal.admin else principal.run_id)
     session.commit()
-    services.wake()
+    services.wake(full=False)
     automations_on_trigger(services)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -105,7 +105,7 @@ def set_flow_run_state(
     if result.state.type is StateType.SCHEDULED:
         passes.dispatch_now(services, run)  # a retry due now starts without waiting for a pass
     if result.state.is_terminal() or result.state.type is StateType.SCHEDULED:
-        services.wake()  # a slot was freed, or a retry is scheduled
+        services.wake(full=False)  # a slot was freed, or a retry is scheduled
     return model_json(result)
 
 

@@ -53,7 +53,7 @@ async def receive_webhook(slug: str, request: Request, services: ServicesDep) ->
     headers = {k.lower(): v for k, v in request.headers.items()}
     query = dict(parse_qsl(request.url.query))
     await run_in_threadpool(_ingest, services, slug, body, headers, query)
-    services.wake()
+    services.wake(full=False)
     await run_in_threadpool(automations_on_trigger, services)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
