@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import api_load, flow_calls, footprint, imports, lateness, peer, servers, trigger
+from bench import api_load, dispatching, flow_calls, footprint, imports, lateness, peer, servers, trigger
 from bench.context import Context
 from bench.report import Row, markdown, table, write_json
 
@@ -30,6 +30,7 @@ WORKLOADS: dict[str, Callable[[Context], list[Row]]] = {
     "api": api_load.run,
     "trigger": trigger.run,
     "lateness": lateness.run,
+    "dispatch": dispatching.run,
     "footprint": footprint.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"

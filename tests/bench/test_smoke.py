@@ -44,3 +44,16 @@ def test_quick_run_writes_the_table_as_json(tmp_path: Path) -> None:
     assert sdk["pushflow"]["n"] == 2
     assert 0 < sdk["pushflow"]["min"] <= sdk["pushflow"]["median"] <= sdk["pushflow"]["max"]
     assert sdk["target"] == ">=10x" and sdk["unit"] == "ms"
+
+
+def test_quick_dispatch_workload_submits_every_run_once_and_counts_reconcile_calls(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "bench", "--quick", "--skip-peer", "--only", "dispatch", "--out", str(out)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = {row["workload"]: row for row in json.loads(out.read_text())["rows"]}
+    noop = rows["dispatch, PostgreSQL, no-op adapter, 4 dispatchers"]
+    assert noop["pushflow"]["extra"] == {"duplicates": 0} and noop["note"] == ""
+    assert rows["dispatch, PostgreSQL, 100 ms submits, 1 dispatcher"]["pushflow"]["median"] > 0
+    reconcile = rows["reconcile, 100 active ECS runs: provider calls per pass"]
+    assert reconcile["pushflow"]["median"] == sum(reconcile["pushflow"]["extra"]["by_operation"].values()) >= 1
