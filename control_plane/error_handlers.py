@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from control_plane.audit import record_refusal
 from control_plane.errors import ControlPlaneError, ErrorBody, ServiceUnavailableError
@@ -51,6 +51,17 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             detail = f"a value cannot be stored ({reason}); send a smaller or simpler value"
         return _answer(422, detail, [])
+
+    @app.exception_handler(IntegrityError)
+    async def concurrent_conflict(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Routes check for duplicates before they write; what still reaches the database's
+        # constraints is a concurrent request that stored the same thing first.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        detail = (
+            f"another request stored the same thing at the same moment ({reason}); "
+            "read the current state and send this again if it is still needed"
+        )
+        return _answer(409, detail, [])
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
