@@ -7,17 +7,15 @@ control_plane/sources.py for the fields), then its declared requirements.
   named by `env:NAME` is passed to git in its environment, never on a command line or in logs.
 - `image`: the code is in the image; the entrypoint is relative to the working directory.
 - `local` or none: the deployment's working_dir, if it exists here (the process pool).
+
+What fetching and unpacking need (tarfile, hashlib, subprocess) is imported by the function
+that does it: `pushflow execute` imports this module for every run, most of which fetch
+nothing.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import os
-import subprocess
-import tarfile
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,15 +42,19 @@ def prepare_code(client: Any, run: dict[str, Any], log: Log) -> str | None:
         root = working_dir if working_dir and os.path.isdir(working_dir) else None
     if root is not None:
         os.chdir(root)
-    from runtime.requirements import install_requirements
-
     # Code that travelled brings its requirements; a local folder or an image has its
     # environment already (only `pip_packages`, PUSHFLOW_PIP_PACKAGES, applies there).
-    install_requirements(Path(root or os.getcwd()), log, read_files=kind in ("bundle", "git"))
+    travelled = kind in ("bundle", "git")
+    if travelled or os.environ.get("PUSHFLOW_PIP_PACKAGES", "").strip():
+        from runtime.requirements import install_requirements
+
+        install_requirements(Path(root or os.getcwd()), log, read_files=travelled)
     return root
 
 
 def fresh_dir(prefix: str) -> Path:
+    import tempfile
+
     base = os.environ.get("PUSHFLOW_WORK_DIR") or None
     if base:
         Path(base).mkdir(parents=True, exist_ok=True)
@@ -72,6 +74,10 @@ def fetch_bundle(client: Any, run_id: str, sha256: str, log: Log) -> Path:
 
 def unpack_bundle(data: bytes, sha256: str, log: Log) -> Path:
     """Verify `data` hashes to `sha256`, then unpack it into a fresh directory."""
+    import hashlib
+    import io
+    import tarfile
+
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise SourceError(
@@ -93,6 +99,8 @@ def unpack_bundle(data: bytes, sha256: str, log: Log) -> Path:
 
 
 def checkout_git(source: dict[str, Any], log: Log) -> Path:
+    import subprocess
+
     url, commit = source["url"], source["commit"]
     target = fresh_dir("pushflow-git-")
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **_credential_env(source.get("credentials"))}
@@ -121,6 +129,8 @@ def _credential_env(reference: str | None) -> dict[str, str]:
     """git's config through the environment (GIT_CONFIG_*), so the token is on no command line."""
     if not reference:
         return {}
+    import base64
+
     name = reference.removeprefix("env:")
     token = os.environ.get(name)
     if not token:

@@ -92,3 +92,18 @@ def test_import_pushflow_loads_neither_pydantic_nor_httpx() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_names_load_their_module_when_first_used() -> None:
+    code = (
+        "import sys, runtime, pushflow\n"
+        "print(sorted(m for m in sys.modules if m.startswith('runtime.')))\n"
+        "from runtime import flow\n"
+        "print('runtime.flows' in sys.modules, 'runtime.graph' in sys.modules)\n"
+        "print(all(getattr(p, n) is not None for p in (runtime, pushflow) for n in p.__all__))\n"
+        "print(set(runtime.__all__) <= set(dir(runtime)), runtime.Flow is pushflow.Flow)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:4] == ["['runtime.exports']", "True False", "True", "True True"]
+    missing = subprocess.run([sys.executable, "-c", "import runtime; runtime.nope"], capture_output=True, text=True)
+    assert "AttributeError: module 'runtime' has no attribute 'nope'" in missing.stderr
