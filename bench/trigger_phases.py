@@ -46,7 +46,7 @@ def trigger(http: httpx.Client, deployment_id: str, out: Path) -> dict[str, floa
         "reached": phases["reached"],
         "imported": phases["imported"],
         "first request": requests[0][2],
-        "running": requests[1][3],
+        "running": next(end for method, path, _, end in requests if (method, path) == ("POST", "state")),
         "exited": phases["exited"],
         "seen": seen,
     }

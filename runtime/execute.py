@@ -84,16 +84,13 @@ def main(flow_run_id: str | None = None) -> int:
 
 
 def execute(client: PushflowClient, run_id: str) -> int:
-    run = client.read_flow_run(run_id)
-    if run["state"]["type"] in _FINAL:
-        print(
-            f"pushflow execute: run {run['name']!r} already ended {run['state']['type']}; nothing to run "
-            "(start a new run with `pushflow run FLOW/DEPLOYMENT`)",
-            file=sys.stderr,
-        )
-        return 1
-    if not _propose(client, run_id, Running()):
-        return 0
+    try:  # RUNNING, answered with the run: one round trip before the flow starts
+        answer = client.set_flow_run_state(run_id, Running(), with_run=True)
+    except APIError as exc:
+        if exc.status_code != 409:
+            raise
+        return _refused(client, run_id, exc)
+    run = answer.get("run") or client.read_flow_run(run_id)  # an older control plane answers without it
     heartbeat = _Heartbeat(client, run_id)
     heartbeat.start()
     reporter = Reporter(client, run_id)
@@ -121,6 +118,21 @@ def execute(client: PushflowClient, run_id: str) -> int:
     if state.type is StateType.CANCELLED:
         return 143
     return 0 if state.is_completed() else 1
+
+
+def _refused(client: PushflowClient, run_id: str, refusal: APIError) -> int:
+    """RUNNING was refused: 1 when the run had already ended (so nothing ran), else 0 (it
+    is being cancelled, or is not this process's to run)."""
+    run = client.read_flow_run(run_id)
+    if run["state"]["type"] in _FINAL:
+        print(
+            f"pushflow execute: run {run['name']!r} already ended {run['state']['type']}; nothing to run "
+            "(start a new run with `pushflow run FLOW/DEPLOYMENT`)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"pushflow execute: the control plane refused RUNNING: {refusal}", file=sys.stderr)
+    return 0
 
 
 def _terminated(client: PushflowClient, run: dict[str, Any], reporter: Reporter, flow: Any) -> State:
@@ -168,15 +180,13 @@ def _run(client: PushflowClient, run: dict[str, Any], reporter: Reporter, loaded
     )
 
 
-def _propose(client: PushflowClient, run_id: str, state: State) -> bool:
+def _propose(client: PushflowClient, run_id: str, state: State) -> None:
     try:
         client.set_flow_run_state(run_id, state)
     except APIError as exc:
         if exc.status_code != 409:
             raise
         print(f"pushflow execute: the control plane refused {state.type.value}: {exc}", file=sys.stderr)
-        return False
-    return True
 
 
 def _log(reporter: Reporter, level: int, message: str) -> None:

@@ -178,6 +178,11 @@ class StateProposal(BaseModel):
     transition_id: str | None = Field(
         default=None, max_length=100, description="Send the same id again to repeat a proposal safely"
     )
+    with_run: JsonBool = Field(
+        default=False,
+        description="Answer with the run itself too (`run`, as `GET /flow-runs/{id}` would after the "
+        "change): `pushflow execute` starts a run with one request",
+    )
 
 
 class HeartbeatResult(BaseModel):
@@ -192,3 +197,4 @@ class OrchestrationResult(BaseModel):
     status: str  # ACCEPT | REJECT
     state: State
     reason: str | None = None
+    run: FlowRunPublic | None = Field(default=None, description="The run after the change, when `with_run` asked")

@@ -79,9 +79,13 @@ def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep
     found = session.exec(query).first()
     if found is None:
         raise NotFoundError(f"flow run {flow_run_id!r} not found")
-    run = FlowRunPublic.of(found[0])
-    run.deployment_name = found[1]
-    return model_json(run)
+    return model_json(_public(found[0], found[1]))
+
+
+def _public(run: FlowRun, deployment_name: str | None) -> FlowRunPublic:
+    public = FlowRunPublic.of(run)
+    public.deployment_name = deployment_name
+    return public
 
 
 @router.post("/{flow_run_id}/state", response_model=OrchestrationResult)
@@ -94,13 +98,17 @@ def set_flow_run_state(
 ) -> Response:
     """Propose a state; refused with 409 and the reason when the rules forbid it. Sending
     the same `transition_id` again repeats nothing and answers as the first time. A FAILED
-    proposal for a run with retries left answers with the SCHEDULED "AwaitingRetry" state."""
+    proposal for a run with retries left answers with the SCHEDULED "AwaitingRetry" state.
+    With `with_run`, the answer carries the run as read after the change (`run`)."""
     run = _get_run(session, flow_run_id, principal)
     if body.force:
         principal.require_admin()
     result = runs.propose_state(session, run, body.state, force=body.force, transition_id=body.transition_id)
     if result.status != "ACCEPT":
         raise ConflictError(result.reason)
+    if body.with_run:  # read in the transaction that changed it: exactly the run that was moved
+        named = select(Deployment.name).where(col(Deployment.id) == run.deployment_id)
+        result.run = _public(run, session.exec(named).first() if run.deployment_id else None)
     session.commit()
     if result.state.type is StateType.SCHEDULED:
         passes.dispatch_now(services, run)  # a retry due now starts without waiting for a pass

@@ -97,6 +97,25 @@ def test_illegal_state_proposal_is_409_with_the_reason(api: Any, deployment: dic
     assert "SCHEDULED" in response.json()["detail"]
 
 
+def test_a_proposal_with_run_answers_the_run_as_it_is_after_the_change(api: Any, deployment: dict) -> None:
+    run = trigger(api, deployment).json()
+    pending = api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "PENDING"}})
+    assert pending.json()["run"] is None  # only when asked
+    running = api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "RUNNING"}, "with_run": True})
+    assert running.status_code == 200
+    answered = running.json()["run"]
+    assert (answered["id"], answered["state"]["type"], answered["run_count"]) == (run["id"], "RUNNING", 1)
+    assert answered["start_time"] and answered["deployment_name"] == deployment["name"]
+    assert answered == api.get(f"/api/flow-runs/{run['id']}").json()
+
+
+def test_a_refused_proposal_with_run_is_409_as_without(api: Any, deployment: dict) -> None:
+    run = trigger(api, deployment).json()
+    response = api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "COMPLETED"}, "with_run": True})
+    assert response.status_code == 409
+    assert "SCHEDULED" in response.json()["detail"]
+
+
 def test_state_proposal_with_unknown_type_is_422(api: Any, deployment: dict) -> None:
     run = trigger(api, deployment).json()
     response = api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "DONE"}})
