@@ -119,11 +119,19 @@ def find_by_idempotency_key(session: Session, deployment_id: str, key: str) -> F
 
 
 def propose_state(
-    session: Session, run: FlowRun, state: State, *, force: bool = False, transition_id: str | None = None
+    session: Session,
+    run: FlowRun,
+    state: State,
+    *,
+    force: bool = False,
+    transition_id: str | None = None,
+    heartbeat: bool = False,
 ) -> OrchestrationResult:
     """A state proposed over the API (by a runtime or a user). A FAILED run stays FAILED:
-    its flow's own retries already ran inside its container (orchestration/policy.py)."""
-    return set_state(session, run, state, force=force, transition_id=transition_id)
+    its flow's own retries already ran inside its container (orchestration/policy.py).
+    `heartbeat`: an accepted change also records a heartbeat (a runtime's first)."""
+    columns = {"heartbeat_time": utcnow()} if heartbeat else {}
+    return set_state(session, run, state, force=force, transition_id=transition_id, **columns)
 
 
 def apply_outcome(session: Session, run: FlowRun, outcome: Outcome, **columns: Any) -> OrchestrationResult:

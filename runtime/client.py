@@ -168,13 +168,16 @@ class PushflowClient:
         return self.request("GET", "/flow-runs", params=query)  # type: ignore[no-any-return]
 
     def set_flow_run_state(
-        self, flow_run_id: str, state: State, *, force: bool = False, with_run: bool = False
+        self, flow_run_id: str, state: State, *, force: bool = False, with_run: bool = False, heartbeat: bool = False
     ) -> dict:
-        """Propose `state`; with `with_run`, the answer's `run` is the run after the change
-        (a control plane older than that option answers without it)."""
+        """Propose `state`. `with_run`: the answer's `run` is the run after the change;
+        `heartbeat`: the change counts as a heartbeat (a control plane older than these
+        options ignores them and answers without `run`)."""
         body: dict[str, Any] = {"state": state.to_wire(), "force": force}
         if with_run:
             body["with_run"] = True
+        if heartbeat:
+            body["heartbeat"] = True
         return self.request("POST", f"/flow-runs/{flow_run_id}/state", json=body)  # type: ignore[no-any-return]
 
     def cancel_flow_run(self, flow_run_id: str) -> dict:

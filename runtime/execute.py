@@ -43,14 +43,21 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 class _Heartbeat(threading.Thread):
-    def __init__(self, client: PushflowClient, run_id: str) -> None:
+    """Beats every HEARTBEAT_SECONDS. The first beat is the RUNNING proposal's (`armed`),
+    so a short flow sends none of its own; with a control plane that did not record one
+    there, the thread beats at once."""
+
+    def __init__(self, client: PushflowClient, run_id: str, *, armed: bool) -> None:
         super().__init__(name="pushflow-heartbeat", daemon=True)
         self._client = client.with_retries(1)
         self._run_id = run_id
+        self._armed = armed
         self._stopping = threading.Event()  # not `_stop`: Thread uses that name
 
     def run(self) -> None:
-        while True:  # the first beat goes out even when the flow ends before it could
+        if self._armed and self._stopping.wait(HEARTBEAT_SECONDS):
+            return
+        while True:
             # A missed beat is fine; the timeout is many beats long.
             with contextlib.suppress(Exception):
                 self._client.request("POST", f"/flow-runs/{self._run_id}/heartbeat")
@@ -62,7 +69,7 @@ class _Heartbeat(threading.Thread):
         self._stopping.set()
 
     def finish(self) -> None:
-        """Wait for a beat in flight (the first one of a short flow), then close."""
+        """Wait for a beat in flight, then close."""
         self.join(timeout=5)
         self._client.close()
 
@@ -84,14 +91,15 @@ def main(flow_run_id: str | None = None) -> int:
 
 
 def execute(client: PushflowClient, run_id: str) -> int:
-    try:  # RUNNING, answered with the run: one round trip before the flow starts
-        answer = client.set_flow_run_state(run_id, Running(), with_run=True)
+    try:  # RUNNING, answered with the run and counted as the first heartbeat: one round trip
+        answer = client.set_flow_run_state(run_id, Running(), with_run=True, heartbeat=True)
     except APIError as exc:
         if exc.status_code != 409:
             raise
         return _refused(client, run_id, exc)
-    run = answer.get("run") or client.read_flow_run(run_id)  # an older control plane answers without it
-    heartbeat = _Heartbeat(client, run_id)
+    armed = answer.get("run") is not None  # a control plane older than both options answers without it
+    run = answer["run"] if armed else client.read_flow_run(run_id)
+    heartbeat = _Heartbeat(client, run_id, armed=armed)
     heartbeat.start()
     reporter = Reporter(client, run_id)
     loaded: dict[str, Any] = {}
@@ -106,7 +114,7 @@ def execute(client: PushflowClient, run_id: str) -> int:
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        # The last logs go out while a beat still in flight (a short flow's first one) ends.
+        # The last logs go out while a beat still in flight ends.
         heartbeat.stop()
         reporter.close()
         heartbeat.finish()

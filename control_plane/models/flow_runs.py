@@ -178,6 +178,11 @@ class StateProposal(BaseModel):
     transition_id: str | None = Field(
         default=None, max_length=100, description="Send the same id again to repeat a proposal safely"
     )
+    heartbeat: JsonBool = Field(
+        default=False,
+        description="Record a heartbeat with the change: `pushflow execute` arms crash detection with RUNNING, "
+        "then beats every PUSHFLOW_HEARTBEAT_SECONDS",
+    )
     with_run: JsonBool = Field(
         default=False,
         description="Answer with the run itself too (`run`, as `GET /flow-runs/{id}` would after the "

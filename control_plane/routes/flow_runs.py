@@ -99,11 +99,14 @@ def set_flow_run_state(
     """Propose a state; refused with 409 and the reason when the rules forbid it. Sending
     the same `transition_id` again repeats nothing and answers as the first time. A FAILED
     proposal for a run with retries left answers with the SCHEDULED "AwaitingRetry" state.
-    With `with_run`, the answer carries the run as read after the change (`run`)."""
+    With `with_run`, the answer carries the run as read after the change (`run`); with
+    `heartbeat`, the change also counts as a heartbeat."""
     run = _get_run(session, flow_run_id, principal)
     if body.force:
         principal.require_admin()
-    result = runs.propose_state(session, run, body.state, force=body.force, transition_id=body.transition_id)
+    result = runs.propose_state(
+        session, run, body.state, force=body.force, transition_id=body.transition_id, heartbeat=body.heartbeat
+    )
     if result.status != "ACCEPT":
         raise ConflictError(result.reason)
     if body.with_run:  # read in the transaction that changed it: exactly the run that was moved

@@ -101,11 +101,13 @@ def test_a_proposal_with_run_answers_the_run_as_it_is_after_the_change(api: Any,
     run = trigger(api, deployment).json()
     pending = api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "PENDING"}})
     assert pending.json()["run"] is None  # only when asked
-    running = api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "RUNNING"}, "with_run": True})
+    assert api.get(f"/api/flow-runs/{run['id']}").json()["heartbeat_time"] is None
+    body = {"state": {"type": "RUNNING"}, "with_run": True, "heartbeat": True}
+    running = api.post(f"/api/flow-runs/{run['id']}/state", json=body)
     assert running.status_code == 200
     answered = running.json()["run"]
     assert (answered["id"], answered["state"]["type"], answered["run_count"]) == (run["id"], "RUNNING", 1)
-    assert answered["start_time"] and answered["deployment_name"] == deployment["name"]
+    assert answered["start_time"] and answered["heartbeat_time"] and answered["deployment_name"] == deployment["name"]
     assert answered == api.get(f"/api/flow-runs/{run['id']}").json()
 
 

@@ -44,6 +44,7 @@ def test_triggered_run_completes_with_task_runs_and_logs(server: LiveServer) -> 
     assert done["state"]["type"] == "COMPLETED"
     assert done["start_time"] and done["end_time"] and done["start_time"] <= done["end_time"]
     assert done["run_count"] == 1
+    assert done["heartbeat_time"]  # crash detection was armed, however short the flow
     assert done["infrastructure"]["provider"] == "process"
     task_runs = api.get(f"/api/flow-runs/{run['id']}/task-runs").json()
     assert sorted(t["name"] for t in task_runs) == ["extract-0", "load-0", "transform-0"]
