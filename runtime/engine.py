@@ -9,8 +9,8 @@ deployment runs an async flow on a new event loop (`run_flow`), so its body real
 from __future__ import annotations
 
 import functools
+import os
 import traceback
-import uuid
 from typing import Any
 
 from runtime.attempts import run_attempts, run_attempts_async
@@ -24,7 +24,13 @@ __all__ = ["FlowRunFailed", "call_flow", "call_flow_async", "run_flow", "run_flo
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes one: Python 3.11's
+    uuid module imports `platform`, ~3% of the CPU `pushflow execute` spends starting."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def unwrap(state: State) -> Any:

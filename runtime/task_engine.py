@@ -15,13 +15,12 @@ import concurrent.futures
 import functools
 import logging
 import threading
-import uuid
 from typing import Any
 
 from runtime.annotations import BaseAnnotation
 from runtime.attempts import run_attempts, run_attempts_async
 from runtime.context import FlowRunContext, TaskRunContext, flow_run_var, task_run_var
-from runtime.engine import failure_text, run_hooks
+from runtime.engine import failure_text, new_id, run_hooks
 from runtime.futures import PushflowFuture, PushflowFutureList
 from runtime.loggers import capturing, log_line, print_capture, task_logger
 from runtime.states import Completed, Failed, Running, State, StateType, now
@@ -102,7 +101,7 @@ def new_task_run(task: Any, ctx: FlowRunContext, args: tuple, kwargs: dict[str, 
     key = task.task_key
     index = ctx.task_counts.get(key, 0)
     ctx.task_counts[key] = index + 1
-    run = TaskRunContext(task=task, task_run_id=str(uuid.uuid4()), task_run_name=f"{task.name}-{index}", flow_run=ctx)
+    run = TaskRunContext(task=task, task_run_id=new_id(), task_run_name=f"{task.name}-{index}", flow_run=ctx)
     if task.task_run_name is not None:
         from runtime.names import render_run_name
 

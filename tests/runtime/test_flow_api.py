@@ -122,3 +122,23 @@ def test_reference_tasks_decide_the_flow_state() -> None:
         fail(1)
     f.set_reference_tasks([good])
     assert f.run().is_successful()
+
+
+def test_flow_and_task_run_ids_are_random_version_4_uuids() -> None:
+    import uuid
+
+    from pushflow import flow, runtime
+
+    @task
+    def task_run_id() -> str:
+        return str(runtime.task_run.id)
+
+    @flow
+    def ids() -> list[str]:
+        return [str(runtime.flow_run.id), task_run_id(), task_run_id()]
+
+    found = ids() + ids()
+    assert len(set(found)) == len(found)
+    parsed = [uuid.UUID(i) for i in found]
+    assert [str(u) for u in parsed] == found
+    assert {(u.version, u.variant) for u in parsed} == {(4, uuid.RFC_4122)}
