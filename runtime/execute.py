@@ -1,77 +1,26 @@
 """The container entrypoint, `pushflow execute`: run one flow run and report it.
 
-Reads PUSHFLOW_FLOW_RUN_ID, PUSHFLOW_API_URL and PUSHFLOW_RUN_TOKEN; loads the run's
-entrypoint; validates its parameters against the flow's signature; reports RUNNING, each
-task run, the logs in batches, heartbeats, and the terminal state. Exits 0 when the run
-completed. SIGTERM (the pool stopping the infrastructure, e.g. on cancel) runs the flow's
-`on_cancellation` hooks and reports CANCELLED (CRASHED when nobody asked to cancel).
+Reads PUSHFLOW_FLOW_RUN_ID, PUSHFLOW_API_URL and PUSHFLOW_RUN_TOKEN; proposes RUNNING,
+answered with the run and counted as its first heartbeat; then runtime/execution.py runs
+the flow and reports it. Exits 0 when the run completed.
+
+A short run waits mostly for this process to start, so this module stays light: what runs
+the flow (the engine, logging, the reporter) is imported by a thread while the RUNNING
+proposal is in flight, when the interpreter would otherwise sit idle.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
+import importlib
 import os
-import signal
 import sys
 import threading
-import time
-from typing import Any
 
 from runtime.client import PushflowClient
-from runtime.engine import run_flow, run_hooks
-from runtime.errors import APIError, FlowLoadError, ParameterError
-from runtime.loading import load_entrypoint
-from runtime.reporting import Reporter
-from runtime.sources import prepare_code
-from runtime.states import Cancelled, Crashed, Failed, Running, State, StateType
-
-# Seconds between heartbeats; the control plane marks a run CRASHED when they stop.
-HEARTBEAT_SECONDS = float(os.environ.get("PUSHFLOW_HEARTBEAT_SECONDS", "15"))
-
+from runtime.errors import APIError
+from runtime.states import Running
 
 _FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
-
-
-class _Terminated(BaseException):
-    """SIGTERM arrived: unwinds the flow (not an Exception, so flow code cannot swallow it)."""
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the hooks finish; SIGKILL follows the grace
-    raise _Terminated()
-
-
-class _Heartbeat(threading.Thread):
-    """Beats every HEARTBEAT_SECONDS. The first beat is the RUNNING proposal's (`armed`),
-    so a short flow sends none of its own; with a control plane that did not record one
-    there, the thread beats at once."""
-
-    def __init__(self, client: PushflowClient, run_id: str, *, armed: bool) -> None:
-        super().__init__(name="pushflow-heartbeat", daemon=True)
-        self._client = client.with_retries(1)
-        self._run_id = run_id
-        self._armed = armed
-        self._stopping = threading.Event()  # not `_stop`: Thread uses that name
-
-    def run(self) -> None:
-        if self._armed and self._stopping.wait(HEARTBEAT_SECONDS):
-            return
-        while True:
-            # A missed beat is fine; the timeout is many beats long.
-            with contextlib.suppress(Exception):
-                self._client.request("POST", f"/flow-runs/{self._run_id}/heartbeat")
-            if self._stopping.wait(HEARTBEAT_SECONDS):
-                return
-
-    def stop(self) -> None:
-        """Beat no more; a beat in flight still finishes (see `finish`)."""
-        self._stopping.set()
-
-    def finish(self) -> None:
-        """Wait for a beat in flight, then close."""
-        self.join(timeout=5)
-        self._client.close()
 
 
 def main(flow_run_id: str | None = None) -> int:
@@ -91,41 +40,20 @@ def main(flow_run_id: str | None = None) -> int:
 
 
 def execute(client: PushflowClient, run_id: str) -> int:
+    loading = threading.Thread(target=_import_the_runner, name="pushflow-imports", daemon=True)
+    loading.start()
     try:  # RUNNING, answered with the run and counted as the first heartbeat: one round trip
         answer = client.set_flow_run_state(run_id, Running(), with_run=True, heartbeat=True)
     except APIError as exc:
         if exc.status_code != 409:
             raise
         return _refused(client, run_id, exc)
-    armed = answer.get("run") is not None  # a control plane older than both options answers without it
-    run = answer["run"] if armed else client.read_flow_run(run_id)
-    heartbeat = _Heartbeat(client, run_id, armed=armed)
-    heartbeat.start()
-    reporter = Reporter(client, run_id)
-    loaded: dict[str, Any] = {}
-    in_main = threading.current_thread() is threading.main_thread()
-    if in_main:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        try:
-            state = _run(client, run, reporter, loaded)
-        except _Terminated:
-            state = _terminated(client, run, reporter, loaded.get("flow"))
     finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        # The last logs go out while a beat still in flight ends.
-        heartbeat.stop()
-        reporter.close()
-        heartbeat.finish()
-    if state.is_completed() and state.result_key is not None and getattr(loaded.get("flow"), "persist_result", None):
-        from runtime.flow_results import report_flow_result
+        loading.join()
+    from runtime.execution import run_started
 
-        report_flow_result(client, run_id, loaded["flow"], state)
-    _propose(client, run_id, state)
-    if state.type is StateType.CANCELLED:
-        return 143
-    return 0 if state.is_completed() else 1
+    armed = answer.get("run") is not None  # a control plane older than both options answers without it
+    return run_started(client, answer["run"] if armed else client.read_flow_run(run_id), armed=armed)
 
 
 def _refused(client: PushflowClient, run_id: str, refusal: APIError) -> int:
@@ -143,62 +71,7 @@ def _refused(client: PushflowClient, run_id: str, refusal: APIError) -> int:
     return 0
 
 
-def _terminated(client: PushflowClient, run: dict[str, Any], reporter: Reporter, flow: Any) -> State:
-    """After SIGTERM: CANCELLED (after the flow's on_cancellation hooks) when the run is
-    being cancelled; otherwise the infrastructure stopped it under us: CRASHED."""
-    try:
-        current = client.read_flow_run(run["id"])["state"]["type"]
-    except APIError:
-        current = None
-    if current != "CANCELLING":
-        state = Crashed(message="the process was stopped (SIGTERM) by its infrastructure")
-        kind = "on_crashed"
-    else:
-        state = Cancelled(message="cancelled; the process stopped on SIGTERM")
-        kind = "on_cancellation"
-    hooks = getattr(flow, kind, None) or ()
-    if hooks:
-        run_hooks(hooks, flow, run, state, logging.getLogger("pushflow.execute"))
-        _log(reporter, logging.INFO, f"ran {len(hooks)} {kind} hook(s)")
-    return state
-
-
-def _run(client: PushflowClient, run: dict[str, Any], reporter: Reporter, loaded: dict[str, Any]) -> State:
-    try:
-        working_dir = prepare_code(client, run, lambda level, message: _log(reporter, level, message))
-        flow = load_entrypoint(run["entrypoint"], working_dir)
-        loaded["flow"] = flow
-        if not hasattr(flow, "validate_parameters"):
-            raise FlowLoadError(f"{run['entrypoint']} is not a flow (got {type(flow).__name__})")
-        parameters = flow.validate_parameters(run.get("parameters") or {})
-    except (FlowLoadError, ParameterError) as exc:
-        details = getattr(exc, "details", None)
-        _log(reporter, logging.ERROR, f"{exc}\n{details}" if details else str(exc))
-        return Failed(message=str(exc))
-    return run_flow(
-        flow,
-        parameters,
-        flow_run_id=run["id"],
-        flow_run_name=run["name"],
-        reporter=reporter,
-        run_count=run.get("run_count"),
-        scheduled_start_time=run.get("expected_start_time"),
-        deployment_id=run.get("deployment_id"),
-        record=run,
-    )
-
-
-def _propose(client: PushflowClient, run_id: str, state: State) -> None:
-    try:
-        client.set_flow_run_state(run_id, state)
-    except APIError as exc:
-        if exc.status_code != 409:
-            raise
-        print(f"pushflow execute: the control plane refused {state.type.value}: {exc}", file=sys.stderr)
-
-
-def _log(reporter: Reporter, level: int, message: str) -> None:
-    print(message, file=sys.stderr)
-    reporter.log(
-        {"level": level, "name": "pushflow.execute", "message": message, "timestamp": time.time(), "task_run_id": None}
-    )
+def _import_the_runner() -> None:
+    """What runs the flow, and what nearly every flow file imports (`flow`, `task`)."""
+    for module in ("runtime.execution", "runtime.flows", "runtime.tasks"):
+        importlib.import_module(module)
