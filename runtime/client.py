@@ -10,13 +10,15 @@ import copy
 import json
 import random
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin
 
 from runtime import config
 from runtime.errors import APIError
-from runtime.states import State
 from runtime.transport import Response, Transport, TransportError, origin_of
+
+if TYPE_CHECKING:
+    from runtime.states import State
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -167,17 +169,16 @@ class PushflowClient:
         query = {k: v for k, v in params.items() if v is not None}
         return self.request("GET", "/flow-runs", params=query)  # type: ignore[no-any-return]
 
-    def set_flow_run_state(
-        self, flow_run_id: str, state: State, *, force: bool = False, with_run: bool = False, heartbeat: bool = False
-    ) -> dict:
-        """Propose `state`. `with_run`: the answer's `run` is the run after the change;
-        `heartbeat`: the change counts as a heartbeat (a control plane older than these
-        options ignores them and answers without `run`)."""
-        body: dict[str, Any] = {"state": state.to_wire(), "force": force}
-        if with_run:
-            body["with_run"] = True
-        if heartbeat:
-            body["heartbeat"] = True
+    def set_flow_run_state(self, flow_run_id: str, state: State, *, force: bool = False) -> dict:
+        body = {"state": state.to_wire(), "force": force}
+        return self.request("POST", f"/flow-runs/{flow_run_id}/state", json=body)  # type: ignore[no-any-return]
+
+    def start_flow_run(self, flow_run_id: str) -> dict:
+        """Propose RUNNING for a run this process is about to run, counted as its first
+        heartbeat; the answer's `run` is the run after the change (absent from a control
+        plane older than `with_run`). `pushflow execute`'s first request, built without
+        runtime.states, which the process imports while it is in flight."""
+        body = {"state": {"type": "RUNNING", "name": "Running"}, "with_run": True, "heartbeat": True}
         return self.request("POST", f"/flow-runs/{flow_run_id}/state", json=body)  # type: ignore[no-any-return]
 
     def cancel_flow_run(self, flow_run_id: str) -> dict:

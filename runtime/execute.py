@@ -18,7 +18,6 @@ import threading
 
 from runtime.client import PushflowClient
 from runtime.errors import APIError
-from runtime.states import Running
 
 _FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 
@@ -43,7 +42,7 @@ def execute(client: PushflowClient, run_id: str) -> int:
     loading = threading.Thread(target=_import_the_runner, name="pushflow-imports", daemon=True)
     loading.start()
     try:  # RUNNING, answered with the run and counted as the first heartbeat: one round trip
-        answer = client.set_flow_run_state(run_id, Running(), with_run=True, heartbeat=True)
+        answer = client.start_flow_run(run_id)
     except APIError as exc:
         if exc.status_code != 409:
             raise
