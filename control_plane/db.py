@@ -19,8 +19,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
-from control_plane.sqlite_writer import serialise_writes
-
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option marking an engine view whose transactions only read.
 READ_ONLY = "pushflow_read_only"
@@ -86,6 +84,10 @@ def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
 
 
 def _sqlite_engine(url: str) -> Engine:
+    # Here, not at the top: it imports the sqlite3 module, ~0.8 MiB a server on
+    # PostgreSQL would hold for nothing.
+    from control_plane.sqlite_writer import serialise_writes
+
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         _private_file(Path(path))
