@@ -39,7 +39,7 @@ def test_quick_run_writes_the_table_as_json(tmp_path: Path) -> None:
     assert report["meta"]["peer"] is None
     assert report["meta"]["failures"] == {}
     rows = {row["workload"]: row for row in report["rows"]}
-    sdk = rows["import SDK (runtime vs prefect)"]
+    sdk = rows["import SDK (from pushflow / prefect import flow, task)"]
     assert sdk["prefect"] is None and sdk["ratio"] is None
     assert sdk["pushflow"]["n"] == 2
     assert 0 < sdk["pushflow"]["min"] <= sdk["pushflow"]["median"] <= sdk["pushflow"]["max"]
