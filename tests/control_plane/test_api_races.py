@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import psycopg
-from fastapi.testclient import TestClient
+import pytest
 from sqlmodel import Session
 
 from control_plane.db import create_db_engine
-from control_plane.local import create_local_app
 from control_plane.models import Pool
-from control_plane.settings import Settings
-from tests.conftest import ADMIN_KEY
 
 
 def _blocked_by(raw_url: str, pid: int) -> bool:
@@ -30,34 +26,27 @@ def _blocked_by(raw_url: str, pid: int) -> bool:
     return bool(row and row[0])
 
 
-def test_creating_a_pool_another_request_is_creating_answers_409(tmp_path: Path, pg_schema_url: str) -> None:
-    settings = Settings(
-        home=tmp_path / "home",
-        database_url=pg_schema_url,
-        api_key=ADMIN_KEY,
-        run_loops=False,
-        dispatch_on_trigger=False,
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_creating_a_pool_another_request_is_creating_answers_409(api: Any, pg_schema_url: str) -> None:
+    engine = create_db_engine(pg_schema_url)
+    rival = Session(engine)
+    rival.add(Pool(name="race", type="process"))
+    rival.flush()  # the row exists, uncommitted: the API's check cannot see it
+    rival_pid = rival.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    answer: dict[str, Any] = {}
+    request = threading.Thread(
+        target=lambda: answer.update(r=api.post("/api/pools", json={"name": "race", "type": "process"}))
     )
-    with TestClient(create_local_app(settings), headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as api:
-        engine = create_db_engine(pg_schema_url)
-        rival = Session(engine)
-        rival.add(Pool(name="race", type="process"))
-        rival.flush()  # the row exists, uncommitted: the API's check cannot see it
-        rival_pid = rival.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-        answer: dict[str, Any] = {}
-        request = threading.Thread(
-            target=lambda: answer.update(r=api.post("/api/pools", json={"name": "race", "type": "process"}))
-        )
-        request.start()
-        raw = pg_schema_url.split("?")[0].replace("postgresql+psycopg", "postgresql")
-        deadline = time.monotonic() + 30
-        while not _blocked_by(raw, rival_pid) and request.is_alive():
-            assert time.monotonic() < deadline, "the API's INSERT never waited on the rival row"
-        rival.commit()
-        rival.close()
-        request.join(timeout=30)
-        response = answer["r"]
-        assert response.status_code == 409, response.text
-        assert "another request stored the same thing at the same moment" in response.json()["detail"]
-        assert api.get("/api/pools/race").json()["type"] == "process"  # the rival's pool, intact
-        engine.dispose()
+    request.start()
+    raw = pg_schema_url.split("?")[0].replace("postgresql+psycopg", "postgresql")
+    deadline = time.monotonic() + 30
+    while not _blocked_by(raw, rival_pid) and request.is_alive():
+        assert time.monotonic() < deadline, "the API's INSERT never waited on the rival row"
+    rival.commit()
+    rival.close()
+    request.join(timeout=30)
+    response = answer["r"]
+    assert response.status_code == 409, response.text
+    assert "another request stored the same thing at the same moment" in response.json()["detail"]
+    assert api.get("/api/pools/race").json()["type"] == "process"  # the rival's pool, intact
+    engine.dispose()
