@@ -11,9 +11,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from control_plane import keys
@@ -32,9 +31,10 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_session(request: Request, services: ServicesDep) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     # No GET route writes: reads get a transaction that does not take the write lock.
     reads = request.method in ("GET", "HEAD")
+    services: Services = request.app.state.services  # not ServicesDep: one dependency fewer to solve
     session = Session(services.read_engine if reads else services.engine, expire_on_commit=False)
     try:
         yield session
@@ -51,21 +51,12 @@ async def get_session(request: Request, services: ServicesDep) -> AsyncIterator[
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-# Declares the scheme in the OpenAPI document (the Authorize button of /api/docs); the
-# header itself is read below, so a missing or malformed one gets our own 401.
-bearer_scheme = HTTPBearer(
-    auto_error=False,
-    description="An API key: the bootstrap admin key (PUSHFLOW_API_KEY, or the key the local server saved in "
-    "~/.pushflow/api_key) or a scoped key (`pushflow key create`); or a run token (only for its own run)",
-)
-
-
-async def get_principal(
-    request: Request,
-    services: ServicesDep,
-    session: SessionDep,
-    _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
-) -> Principal:
+async def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Who calls, from the `Authorization: Bearer` header (a missing or malformed one gets
+    our own 401). The OpenAPI document declares the scheme on every operation that
+    depends on this (control_plane/openapi.py): not a `Security` dependency, which
+    FastAPI would solve on every request for nothing."""
+    services: Services = request.app.state.services
     token = bearer(request.headers.get("authorization"))
     if key_matches(token, services.api_key):
         return _authorized(request, Principal(admin=True))
@@ -101,7 +92,7 @@ def _authorized(request: Request, principal: Principal) -> Principal:
     """`principal` if its key's scope covers this route (control_plane/scopes.py), else 403."""
     request.state.principal = principal  # for the audit log (which records a refused change too)
     route = request.scope.get("route")
-    needed = required_scope(request.method, getattr(route, "path", request.url.path))
+    needed = required_scope(request.method, route.path if route is not None else request.url.path)
     if not principal.scope.covers(needed):
         raise ForbiddenError(
             f"this key's scope is {principal.scope.value!r}; {request.method} {request.url.path} needs "

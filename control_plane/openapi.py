@@ -19,7 +19,9 @@ runs; a run → its state, logs, cancel ...), for clients and for stateful testi
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -148,6 +150,7 @@ def install_openapi(app: FastAPI) -> None:
     def build() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            declare_bearer(document, app.routes)
             complete(document)
             app.openapi_schema = document
         return app.openapi_schema
@@ -168,6 +171,49 @@ def allowed_methods(document: dict[str, Any], path: str) -> list[str]:
         if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
             return sorted(method.upper() for method in item)
     return []
+
+
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key: the bootstrap admin key (PUSHFLOW_API_KEY, or the key the local server saved in "
+    "~/.pushflow/api_key) or a scoped key (`pushflow key create`); or a run token (only for its own run)",
+}
+
+
+def declare_bearer(document: dict[str, Any], routes: list[Any]) -> None:
+    """The bearer scheme (the Authorize button of /api/docs) on every operation whose
+    route depends on `control_plane.deps.get_principal`: declared here, once, rather than
+    by a `Security` dependency that FastAPI would solve on every request."""
+    from fastapi.routing import APIRoute
+
+    from control_plane.deps import get_principal
+
+    candidates: Iterable[Any] = routes  # FastAPI before 0.150 copies every route into app.routes
+    with contextlib.suppress(ImportError):  # later ones keep included routers whole
+        from fastapi.routing import iter_route_contexts
+
+        candidates = iter_route_contexts(routes)
+    keyed = [
+        route
+        for route in candidates
+        if isinstance(getattr(route, "original_route", route), APIRoute)
+        and route.include_in_schema
+        and _calls(route.dependant, get_principal)
+    ]
+    if not keyed:
+        return
+    document.setdefault("components", {}).setdefault("securitySchemes", {})["HTTPBearer"] = dict(BEARER)
+    paths = document.get("paths", {})
+    for route in keyed:
+        for method in route.methods or ():
+            operation = paths.get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                operation["security"] = [{"HTTPBearer": []}]
+
+
+def _calls(dependant: Any, function: Any) -> bool:
+    return any(d.call is function or _calls(d, function) for d in dependant.dependencies)
 
 
 def complete(document: dict[str, Any]) -> None:
