@@ -19,7 +19,8 @@ Python-side default themselves. COPY runs inside the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -42,8 +43,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     assert driver is not None  # a checked-out connection always has one
     error = dialect.loaded_dbapi.Error
 
-    def values(row: Mapping[str, Any]) -> list[Any]:
-        return [value if p is None else p(value) for p, value in zip(processors, (row[k] for k in keys), strict=True)]
+    values = _row_values(keys, processors)
 
     if dialect.name == "sqlite":
         statement = f"INSERT INTO {columns} VALUES ({', '.join('?' * len(keys))})"
@@ -59,6 +59,23 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
                 copy.write_row(values(row))
     except error as exc:  # the same exception an INSERT would raise (IntegrityError, ...)
         raise DBAPIError.instance(statement, None, exc, error) from exc
+
+
+def _row_values(keys: list[str], processors: list[Any]) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """A function from a row to its bound values, in `keys` order: the values are read in
+    one C call and only the columns with a bind processor run Python code (a task run has
+    12 columns, 4 of them processed; most of a batch's insert CPU was this loop)."""
+    pick = itemgetter(*keys)
+    processed = [(i, p) for i, p in enumerate(processors) if p is not None]
+
+    def values(row: Mapping[str, Any]) -> list[Any]:
+        picked = pick(row)
+        out = list(picked) if len(keys) > 1 else [picked]
+        for i, process in processed:
+            out[i] = process(out[i])
+        return out
+
+    return values
 
 
 def insert_one_locked(connection: Connection, table: Table, row: Mapping[str, Any], lock_key: int) -> None:
