@@ -42,10 +42,19 @@ def autocommit(engine: Engine) -> Engine:
     return engine
 
 
+# Connections kept open between requests: as many as a server uses at once under load (16
+# request threads, control_plane/serve.py, plus the loop and the audit log's writes), so
+# a busy server does not open and close a connection per request (with 10 kept, 16
+# clients made every request past the tenth connect and disconnect). The pool opens
+# them only when needed. Past these, up to POOL_OVERFLOW more, closed when returned.
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
+
+
 def create_db_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
     event.listen(engine, "connect", _send_lists_in_binary)
     return engine

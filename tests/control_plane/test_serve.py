@@ -22,3 +22,16 @@ def test_the_served_app_starts_with_the_request_thread_limit() -> None:
 
     anyio.run(start)
     assert seen == [7, 7]
+
+
+def test_the_postgresql_pool_keeps_a_connection_per_request_thread(postgres_url: str) -> None:
+    # With fewer kept than a busy server's request threads, every request past them
+    # opened a connection and closed it again (179 sessions for 2,400 requests).
+    from control_plane.db import create_db_engine
+    from control_plane.serve import REQUEST_THREADS
+
+    engine = create_db_engine(postgres_url)
+    try:
+        assert engine.pool.size() > REQUEST_THREADS  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
