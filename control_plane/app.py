@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 def create_app(settings: Settings | None = None) -> FastAPI:
     from fastapi import FastAPI
 
+    from control_plane.fastapi_compat import skip_pydantic_v1_import
+
+    skip_pydantic_v1_import()  # before the routes are built: each would ask
     from control_plane.audit import AuditLog
     from control_plane.error_handlers import install_error_handlers
     from control_plane.limits import RequestBodyLimit
