@@ -12,6 +12,7 @@ from control_plane.blocks import redaction
 from control_plane.columns import INT64_MAX, JsonDateTime
 from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
+from control_plane.json_batches import JsonBatchRoute
 from control_plane.models import (
     Deployment,
     FlowRun,
@@ -160,12 +161,21 @@ def read_task_runs(flow_run_id: str, session: SessionDep, principal: PrincipalDe
     return [TaskRunPublic.of(r) for r in rows]
 
 
-@router.post("/{flow_run_id}/task-runs", status_code=204)
 def report_task_runs(flow_run_id: str, body: list[TaskRunReport], session: SessionDep, principal: PrincipalDep) -> None:
     """Create or update task runs (the runtime reports them in batches)."""
     _get_run(session, flow_run_id, principal)
     runs.record_task_runs(session, flow_run_id, body)
     session.commit()
+
+
+# A runtime's batches: validated from the request's bytes in one pass (json_batches.py).
+router.add_api_route(
+    "/{flow_run_id}/task-runs",
+    report_task_runs,
+    methods=["POST"],
+    status_code=204,
+    route_class_override=JsonBatchRoute,
+)
 
 
 @router.get("/{flow_run_id}/logs")
@@ -187,7 +197,6 @@ def read_logs(
     return [LogPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.post("/{flow_run_id}/logs", status_code=204)
 def send_logs(
     flow_run_id: str, body: list[LogCreate], session: SessionDep, services: ServicesDep, principal: PrincipalDep
 ) -> None:
@@ -197,6 +206,11 @@ def send_logs(
     redaction.redact(body, redaction.run_secrets(session, services, run))
     runs.record_logs(session, flow_run_id, body)
     session.commit()
+
+
+router.add_api_route(
+    "/{flow_run_id}/logs", send_logs, methods=["POST"], status_code=204, route_class_override=JsonBatchRoute
+)
 
 
 class SubflowRunCreate(BaseModel):

@@ -82,3 +82,58 @@ def test_a_run_cursor_without_a_time_zone_is_a_422(api: Any, deployment: dict) -
     response = api.get("/api/flow-runs", params={"expected_before": "2026-01-01T00:00:00"})
     assert response.status_code == 422, response.text
     assert "expected_before" in response.json()["detail"]
+
+
+_STATE = {"type": "COMPLETED", "name": "Completed", "timestamp": "2026-12-01T15:00:00Z"}
+_TASK_RUN = {"id": "t-0", "name": "add-0", "task_key": "add", "state": _STATE}
+
+
+@pytest.mark.parametrize(
+    ("kind", "batch", "loc", "words"),
+    [
+        (
+            "logs",
+            [{"message": "a", "timestamp": 1.0}, {"message": "b", "timestamp": 2.0, "level": True}],
+            [1, "level"],
+            "integer",
+        ),
+        ("logs", [{"message": "a", "timestamp": 1.0}, {"timestamp": 2.0}], [1, "message"], "required"),
+        ("logs", [{"message": "a", "timestamp": "1.0"}], [0, "timestamp"], "number"),
+        ("task-runs", [_TASK_RUN, {**_TASK_RUN, "id": "t-1", "run_count": "3"}], [1, "run_count"], "integer"),
+        (
+            "task-runs",
+            [_TASK_RUN, {**_TASK_RUN, "id": "t-1", "state": {**_STATE, "type": "DONE"}}],
+            [1, "state", "type"],
+            "COMPLETED",
+        ),
+        ("task-runs", [{**_TASK_RUN, "start_time": "2026-12-01T15:00:00"}], [0, "start_time"], "time zone"),
+        ("task-runs", [{**_TASK_RUN, "start_time": 1764601200}], [0, "start_time"], "RFC 3339"),
+        ("task-runs", {"id": "t-0"}, [], "list"),
+    ],
+)
+def test_a_bad_record_in_a_runtime_batch_is_a_422_naming_it_and_nothing_is_stored(
+    api: Any, deployment: dict, kind: str, batch: Any, loc: list, words: str
+) -> None:
+    # Batches are validated from their bytes in one pass (control_plane/json_batches.py);
+    # a refused batch still gets FastAPI's own answer: the record's index and field.
+    run = _run(api, deployment)
+    response = api.post(f"/api/flow-runs/{run['id']}/{kind}", json=batch)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["body", *loc]
+    assert words in response.json()["detail"]
+    assert api.get(f"/api/flow-runs/{run['id']}/{kind}").json() == []
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "words"),
+    [(b'[{"id": ', "application/json", "JSON"), (b"", "application/json", "required"), (b"[]", "text/plain", "list")],
+)
+def test_a_runtime_batch_that_is_not_a_json_list_is_a_422(
+    api: Any, deployment: dict, content: bytes, content_type: str, words: str
+) -> None:
+    run = _run(api, deployment)
+    response = api.post(
+        f"/api/flow-runs/{run['id']}/task-runs", content=content, headers={"content-type": content_type}
+    )
+    assert response.status_code == 422, response.text
+    assert words in response.json()["detail"]
