@@ -54,10 +54,14 @@ class Reporter:
             self._wake.set()
 
     def flush(self) -> None:
-        """Send everything queued so far, from the calling thread."""
+        """Send everything queued so far, from the calling thread: a batch of each kind in
+        turn. Sending one kind until its queue ran dry starved the other while a busy flow
+        kept adding to the first: a flow of 1,000 mapped tasks reached its end with all
+        1,000 of its log lines still queued (none had reached the server or the UI)."""
         with self._send_lock:
-            self._send(self._task_runs, self.client.report_task_runs)
-            self._send(self._logs, self.client.send_logs)
+            while self._task_runs or self._logs:
+                self._send(self._task_runs, self.client.report_task_runs)
+                self._send(self._logs, self.client.send_logs)
 
     def close(self) -> None:
         self._stop = True
@@ -72,7 +76,8 @@ class Reporter:
             self.flush()
 
     def _send(self, queue: deque[dict[str, Any]], send: Any) -> None:
-        while queue:
+        """One batch from `queue`, if it holds any."""
+        if queue:
             batch = [queue.popleft() for _ in range(min(len(queue), self.max_batch))]
             try:
                 send(self.flow_run_id, batch)

@@ -113,3 +113,35 @@ def test_a_task_run_named_twice_in_one_batch_keeps_its_last_report(live_server: 
     assert response.status_code == 204, response.text
     states = {r["name"]: r["state"]["type"] for r in task_runs(api, run_id)}
     assert states == {"step-0": "COMPLETED", "step-1": "COMPLETED"}
+
+
+class _WatchingClient(PushflowClient):
+    """A real client that notes, before each task-run batch, how many log lines the
+    server holds."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.logs_before_batch: list[int] = []
+
+    def report_task_runs(self, flow_run_id: str, task_runs: list[dict]) -> None:
+        self.logs_before_batch.append(len(self.read_logs(flow_run_id)))
+        super().report_task_runs(flow_run_id, task_runs)
+
+
+def test_log_lines_are_not_held_back_behind_a_long_queue_of_task_runs(live_server: LiveServer, run_id: str) -> None:
+    """A batch of each kind in turn: a busy flow's log lines show up while its task runs
+    are still being sent, not after the last of them (they once waited for the end)."""
+    client = _WatchingClient(live_server.url, live_server.api_key)
+    try:
+        reporter = Reporter(client, run_id, interval=3600, eager=10**9, max_batch=100)
+        for i in range(1000):
+            reporter.task_run(record(i))
+        for i in range(10):
+            reporter.log(line(i))
+        reporter.close()
+    finally:
+        client.close()
+    assert len(client.logs_before_batch) == 10
+    assert client.logs_before_batch[0] == 0
+    assert client.logs_before_batch[1:] == [10] * 9  # the lines went right after the first batch
+    assert len(task_runs(live_server.client(), run_id)) == 1000
