@@ -1,8 +1,13 @@
 """The audit log: who changed what, when, and who was turned away. Every state-changing
 request (POST, PUT, PATCH, DELETE) made with an API key, or a UI post from a session
-(control_plane/ui/deps.py sets the same principal), is recorded after its answer, with the
-key's name (or `admin` for the bootstrap key), the route and the status; so is a change
-refused for its key's scope (403). Every refused authentication (401, any method: a
+(control_plane/ui/deps.py sets the same principal), is recorded with the key's name (or
+`admin` for the bootstrap key), the route and the status of its answer; so is a change
+refused for its key's scope (403). A request that commits through its session
+(control_plane/deps.py) writes its row in that same transaction, with the status the
+route answers on success (`record_in_transaction`): no write of its own, on a thread of
+its own, after the answer. If the answer turns out different (a failure after the
+commit), the row's status is corrected after it; a request that commits nothing (refused,
+failed) is recorded after its answer. Every refused authentication (401, any method: a
 wrong, revoked or expired key, a failed UI sign-in) is recorded too, under the key's name
 when the key is known, else `(unknown key)` / `(no key)`, scope `none`; at most
 REFUSALS_PER_SECOND of those a second per process (they cost an unauthenticated caller
@@ -21,9 +26,9 @@ from typing import Any
 
 import anyio
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, Index, Integer, insert
+from sqlalchemy import BigInteger, Column, Index, Integer, event, insert, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from control_plane.columns import utc_column, utcnow
@@ -115,11 +120,69 @@ class AuditLog:
             await send(message)
 
         await self.app(scope, receive, remember_status)
-        principal = scope.get("state", {}).get("principal")
+        state = scope.get("state", {})
+        recorded = state.get(RECORDED)
+        if recorded is not None:  # in the request's own transaction (record_in_transaction)
+            entry_id, recorded_status = recorded
+            if recorded_status != status:  # it failed after its commit
+                engine = scope["app"].state.services.autocommit_engine
+                await anyio.to_thread.run_sync(_correct_status, engine, entry_id, status)
+            return
+        principal = state.get("principal")
         if principal is None or principal.run_id is not None or status == 401:  # 401s: record_refusal
             return
         actor, key_scope = principal.key_name or "admin", principal.scope.value
         await _record(scope, actor, key_scope, status)
+
+
+# Keys of what a request's session and scope carry for `record_in_transaction`.
+SCOPE, PENDING, RECORDED = "pushflow_audit_scope", "pushflow_audit_pending", "pushflow_audit_recorded"
+
+
+class AuditedSession(Session):
+    """A state-changing request's session (control_plane/deps.py): its first commit also
+    writes the request's audit row, when it was made with a key (`record_in_transaction`)."""
+
+    def __init__(self, scope: Scope, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.info[SCOPE] = scope
+
+
+# Built once, not per request (`insert(...).values(entry)` also compiled a new one each time).
+_INSERT = insert(AuditEntry)
+_INSERT_RETURNING_ID = _INSERT.returning(col(AuditEntry.id))
+
+
+@event.listens_for(AuditedSession, "before_commit")
+def record_in_transaction(session: Session) -> None:
+    """The request's row, in the transaction being committed, with the status the route
+    answers on success (its declared one). Marked recorded only once the commit succeeds."""
+    scope = session.info[SCOPE]
+    state = scope.setdefault("state", {})
+    principal = state.get("principal")
+    if RECORDED in state or PENDING in session.info or principal is None or principal.run_id is not None:
+        return
+    status = getattr(scope.get("route"), "status_code", None) or 200
+    entry = _entry(scope, principal.key_name or "admin", principal.scope.value, status)
+    entry_id = session.connection().execute(_INSERT_RETURNING_ID, entry).scalar_one()
+    session.info[PENDING] = (entry_id, status)
+
+
+@event.listens_for(AuditedSession, "after_commit")
+def _committed(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if pending is not None:
+        session.info[SCOPE].setdefault("state", {})[RECORDED] = pending
+
+
+@event.listens_for(AuditedSession, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(PENDING, None)  # its row went with the transaction
+
+
+def _correct_status(engine: Engine, entry_id: int, status: int) -> None:
+    with engine.begin() as connection:
+        connection.execute(update(AuditEntry).where(col(AuditEntry.id) == entry_id).values(status=status))
 
 
 async def record_refusal(scope: Scope, known_key: str | None = None) -> None:
@@ -130,19 +193,22 @@ async def record_refusal(scope: Scope, known_key: str | None = None) -> None:
 
 
 async def _record(scope: Scope, actor: str, key_scope: str, status: int) -> None:
-    route = scope.get("route")
-    entry = {
+    entry = _entry(scope, actor, key_scope, status)
+    # One INSERT, atomic by itself: on PostgreSQL without BEGIN/COMMIT round trips.
+    engine = scope["app"].state.services.autocommit_engine
+    await anyio.to_thread.run_sync(_write, engine, entry)
+
+
+def _entry(scope: Scope, actor: str, key_scope: str, status: int) -> dict[str, Any]:
+    return {
         "at": utcnow(),
         "actor": actor,
         "scope": key_scope,
         "method": scope["method"],
         "path": scope["path"],
-        "route": getattr(route, "path", None),
+        "route": getattr(scope.get("route"), "path", None),
         "status": status,
     }
-    # One INSERT, atomic by itself: on PostgreSQL without BEGIN/COMMIT round trips.
-    engine = scope["app"].state.services.autocommit_engine
-    await anyio.to_thread.run_sync(_write, engine, entry)
 
 
 def _anonymous(scope: Scope) -> str:
@@ -155,4 +221,4 @@ def _anonymous(scope: Scope) -> str:
 
 def _write(engine: Engine, entry: dict[str, Any]) -> None:
     with engine.begin() as connection:
-        connection.execute(insert(AuditEntry), [entry])
+        connection.execute(_INSERT, [entry])

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from control_plane import keys
+from control_plane.audit import AuditedSession
 from control_plane.auth import Principal, bearer, hashes_match, key_matches, parse_run_token
 from control_plane.columns import utcnow
 from control_plane.errors import ForbiddenError, UnauthorizedError
@@ -35,7 +36,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     # No GET route writes: reads get a transaction that does not take the write lock.
     reads = request.method in ("GET", "HEAD")
     services: Services = request.app.state.services  # not ServicesDep: one dependency fewer to solve
-    session = Session(services.read_engine if reads else services.engine, expire_on_commit=False)
+    if reads:
+        session = Session(services.read_engine, expire_on_commit=False)
+    else:  # its commit also writes the request's audit row (control_plane/audit.py)
+        session = AuditedSession(request.scope, services.engine, expire_on_commit=False)
     try:
         yield session
     finally:

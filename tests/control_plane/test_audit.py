@@ -83,3 +83,37 @@ def test_refusals_past_the_budget_are_counted_in_the_log_not_stored(
     assert [r.getMessage() for r in caplog.records] == [
         "audit log: 1 refused authentication(s) not recorded (more than 0 a second)"
     ]
+
+
+def test_a_change_is_recorded_once_in_its_own_transaction(api: Any, deployment: dict) -> None:
+    before = {e["id"] for e in api.get("/api/audit").json()}
+    run = api.post(f"/api/deployments/{deployment['id']}/runs", json={"parameters": {"label": "x"}})
+    assert run.status_code == 201
+    refused = api.post(f"/api/flow-runs/{run.json()['id']}/state", json={"state": {"type": "COMPLETED"}})
+    assert refused.status_code == 409  # SCHEDULED -> COMPLETED: nothing committed, recorded after the answer
+
+    new = [e for e in api.get("/api/audit").json() if e["id"] not in before]
+    assert [(e["method"], e["route"].rsplit("/", 1)[-1], e["status"]) for e in new] == [
+        ("POST", "state", 409),
+        ("POST", "runs", 201),
+    ]
+
+
+def test_a_change_that_fails_after_its_commit_is_recorded_with_the_answer(
+    api: Any, deployment: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from control_plane import passes
+    from push_pools.errors import PushPoolError
+
+    def provider_down(*_: Any) -> bool:
+        raise PushPoolError("the provider refused the submission")
+
+    monkeypatch.setattr(passes, "dispatch_now", provider_down)  # runs after the run is committed
+    before = {e["id"] for e in api.get("/api/audit").json()}
+    answer = api.post(f"/api/deployments/{deployment['id']}/runs", json={"parameters": {"label": "x"}})
+    assert answer.status_code == 502
+
+    new = [e for e in api.get("/api/audit").json() if e["id"] not in before]
+    assert [(e["method"], e["path"], e["status"]) for e in new] == [
+        ("POST", f"/api/deployments/{deployment['id']}/runs", 502)
+    ]
