@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import bindparam
+from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 
 from control_plane import limits, passes, runs
@@ -14,6 +17,7 @@ from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
 from control_plane.json_batches import JsonBatchRoute
 from control_plane.models import (
+    FLOW_RUN_PUBLIC_COLUMNS,
     Deployment,
     FlowRun,
     FlowRunPage,
@@ -71,16 +75,24 @@ def list_flow_runs(
 def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
     """One flow run: its state, parameters, pool, infrastructure and timing."""
     principal.require_run(flow_run_id)
-    # With its deployment's name (what pushflow.runtime.deployment.name shows), in one query.
-    query = (
-        select(FlowRun, Deployment.name)
-        .outerjoin(Deployment, col(Deployment.id) == col(FlowRun.deployment_id))
-        .where(col(FlowRun.id) == flow_run_id)
-    )
-    found = session.exec(query).first()
+    found = session.connection().execute(_read_query(), {"flow_run_id": flow_run_id}).first()
     if found is None:
         raise NotFoundError(f"flow run {flow_run_id!r} not found")
-    return model_json(_public(found[0], found[1]))
+    public = FlowRunPublic.of_row(found[:-1])
+    public.deployment_name = found[-1]
+    return model_json(public)
+
+
+@functools.cache
+def _read_query() -> Any:
+    """The columns a FlowRunPublic shows and its deployment's name (what
+    pushflow.runtime.deployment.name shows), in one query of plain rows (no ORM object);
+    built once, on first use."""
+    return (
+        select_columns(*FLOW_RUN_PUBLIC_COLUMNS, col(Deployment.name))
+        .outerjoin(Deployment, col(Deployment.id) == col(FlowRun.deployment_id))
+        .where(col(FlowRun.id) == bindparam("flow_run_id"))
+    )
 
 
 def _public(run: FlowRun, deployment_name: str | None) -> FlowRunPublic:
