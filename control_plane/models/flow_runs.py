@@ -140,18 +140,23 @@ class FlowRunPublic(BaseModel):
     def of_columns(cls, values: dict[str, Any]) -> FlowRunPublic:
         """From FlowRun's column values (the state as its wire fields: not a State turned
         into text and parsed back)."""
-        values["state"] = {
-            "type": values.pop("state_type"),
-            "name": values.pop("state_name"),
-            "message": values.pop("state_message"),
-            "timestamp": values.pop("state_timestamp"),
-        }
-        values["infrastructure"] = {
-            "provider": values.pop("infra_provider"),
-            "id": values.pop("infra_id"),
-            "console_url": values.pop("infra_console_url"),
-        }
-        return cls.model_validate(values)
+        return cls.model_validate(public_fields(values))
+
+
+def public_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """FlowRun's column values (`values`, changed in place) as FlowRunPublic's fields."""
+    values["state"] = {
+        "type": values.pop("state_type"),
+        "name": values.pop("state_name"),
+        "message": values.pop("state_message"),
+        "timestamp": values.pop("state_timestamp"),
+    }
+    values["infrastructure"] = {
+        "provider": values.pop("infra_provider"),
+        "id": values.pop("infra_id"),
+        "console_url": values.pop("infra_console_url"),
+    }
+    return values
 
 
 # The FlowRun columns a FlowRunPublic is made of (never token_hash): what listings select.
@@ -168,6 +173,12 @@ class FlowRunPage(BaseModel):
 
     items: list[FlowRunPublic]
     next_cursor: str | None = None
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Sequence[Any]], next_cursor: str | None) -> FlowRunPage:
+        """From rows of `FLOW_RUN_PUBLIC_COLUMNS`, validated in one call (not one per run)."""
+        items = [public_fields(dict(zip(FLOW_RUN_PUBLIC_NAMES, row, strict=True))) for row in rows]
+        return cls.model_validate({"items": items, "next_cursor": next_cursor})
 
 
 class StateProposal(BaseModel):
