@@ -69,15 +69,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc) if value is not None else None
+        return None if value is None else _as_utc(value)
 
     def bind_processor(self, dialect: Any) -> Any:
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-        utc = timezone.utc
-
         # SQLite keeps a datetime as text in SQLAlchemy's DATETIME format
         # (`2026-12-01 15:00:00.000000`, UTC here): the same text from one %-format of a
         # tuple, instead of process_bind_param and then DATETIME's %-format of a dict
@@ -90,9 +86,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column")
-            u = value.astimezone(utc)
+            u = _as_utc(value)
             return storage % (u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond)
 
         return process
@@ -101,6 +95,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(timezone.utc)
 
 
 def utc_column(**kwargs: Any) -> Any:

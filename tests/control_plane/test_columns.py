@@ -66,17 +66,22 @@ def test_bulk_and_orm_inserts_read_back_the_same_instants(tmp_path: Any) -> None
     assert texts[1] == plain(INSTANTS[1].astimezone(timezone.utc).replace(tzinfo=None))
 
 
-def test_task_run_times_in_any_offset_come_back_as_the_same_instants(api: Any, deployment: dict) -> None:
+def _report_task_run(api: Any, deployment: dict, state_timestamp: str, **times: str) -> tuple[dict, Any]:
+    """A new run of `deployment`, and the answer to reporting one task run of it."""
     run = api.post(f"/api/deployments/{deployment['id']}/runs", json={"parameters": {"label": "x"}}).json()
-    report = {
-        "id": "t-1",
-        "name": "add-0",
-        "task_key": "add",
-        "state": {"type": "COMPLETED", "name": "Completed", "timestamp": "2026-12-01T17:00:00.5+02:00"},
-        "start_time": "2026-12-01T14:59:59Z",
-        "end_time": "2026-12-01t10:00:00.500000-0500",
-    }
-    response = api.post(f"/api/flow-runs/{run['id']}/task-runs", json=[report])
+    state = {"type": "COMPLETED", "name": "Completed", "timestamp": state_timestamp}
+    report = {"id": "t-1", "name": "add-0", "task_key": "add", "state": state, **times}
+    return run, api.post(f"/api/flow-runs/{run['id']}/task-runs", json=[report])
+
+
+def test_task_run_times_in_any_offset_come_back_as_the_same_instants(api: Any, deployment: dict) -> None:
+    run, response = _report_task_run(
+        api,
+        deployment,
+        "2026-12-01T17:00:00.5+02:00",
+        start_time="2026-12-01T14:59:59Z",
+        end_time="2026-12-01t10:00:00.500000-0500",
+    )
     assert response.status_code == 204, response.text
     (task_run,) = api.get(f"/api/flow-runs/{run['id']}/task-runs").json()
     read = {k: datetime.fromisoformat(task_run[k].replace("Z", "+00:00")) for k in ("start_time", "end_time")}
@@ -86,15 +91,7 @@ def test_task_run_times_in_any_offset_come_back_as_the_same_instants(api: Any, d
 
 @pytest.mark.parametrize("stamp", ["2026-12-01T15:00:00", "1764601200", "2026-12-01"])
 def test_a_task_run_time_without_a_zone_is_a_422_that_says_so(api: Any, deployment: dict, stamp: str) -> None:
-    run = api.post(f"/api/deployments/{deployment['id']}/runs", json={"parameters": {"label": "x"}}).json()
-    report = {
-        "id": "t-1",
-        "name": "add-0",
-        "task_key": "add",
-        "state": {"type": "COMPLETED", "name": "Completed", "timestamp": "2026-12-01T15:00:00Z"},
-        "start_time": stamp,
-    }
-    response = api.post(f"/api/flow-runs/{run['id']}/task-runs", json=[report])
+    run, response = _report_task_run(api, deployment, "2026-12-01T15:00:00Z", start_time=stamp)
     assert response.status_code == 422, response.text
     assert "time zone" in response.text or "RFC 3339" in response.text
     assert api.get(f"/api/flow-runs/{run['id']}/task-runs").json() == []
