@@ -39,6 +39,31 @@ def test_sqlite_text_is_sqlalchemys_datetime_text_of_the_utc_instant(value: date
     assert ours(None) is None
 
 
+def test_one_processor_keeps_each_instants_text_across_many_seconds() -> None:
+    # The processor caches each second's text: past its cache's size, across a day's and
+    # a year's end, in any offset, and for pydantic's own zone objects (what a request's
+    # timestamps carry), the text is still SQLAlchemy's for that instant.
+    from pydantic import TypeAdapter
+
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    impl: Any = UTCDateTime().dialect_impl(dialect)
+    theirs: Any = TypeDecorator.bind_processor(impl, dialect)
+    assert ours is not None and theirs is not None
+    start = datetime(2026, 12, 31, 23, 50, 0, tzinfo=timezone.utc)
+    for i in range(5000):
+        value = (start + timedelta(seconds=i // 3, microseconds=i * 7919)).astimezone([PLUS_TWO, timezone.utc][i % 2])
+        assert ours(value) == theirs(value), value
+    parsed = TypeAdapter(list[datetime]).validate_python(
+        ["2026-12-01T15:00:00Z", "2026-12-01T17:00:00.000001+02:00", "2026-12-01T15:00:00.999999+00:00"]
+    )
+    assert [ours(value) for value in parsed] == [
+        "2026-12-01 15:00:00.000000",
+        "2026-12-01 15:00:00.000001",
+        "2026-12-01 15:00:00.999999",
+    ]
+
+
 def test_a_naive_datetime_is_refused_on_sqlite() -> None:
     dialect = sqlite.dialect()
     process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
