@@ -9,9 +9,13 @@ fifths). pydantic-core's `validate_json` does both in one pass in Rust.
 `JsonBatchRoute` hands FastAPI a request whose `json()` returns the records already
 validated: FastAPI's own validation of the body then passes model instances through (an
 instance check each), so the OpenAPI document, dependencies and the endpoint are the same
-as for any route. When `validate_json` refuses the body, `json()` returns plain
-`json.loads` instead and FastAPI validates it as always: a bad batch gets exactly the 422
-(or the JSON error) it got before, with the same locations and messages.
+as for any route. A route may name a faster twin of its body (`JsonBatchRoute.of`): a
+subclass of the documented model whose fields pydantic-core checks without calling
+Python (columns.StrictCount and its kin), tried first. It takes a subset of what the
+documented model takes and gives the same values, so a batch it refuses is simply
+validated as the documented model. When `validate_json` refuses the body, `json()`
+returns plain `json.loads` instead and FastAPI validates it as always: a bad batch gets
+exactly the 422 (or the JSON error) it got before, with the same locations and messages.
 """
 
 from __future__ import annotations
@@ -26,14 +30,18 @@ from pydantic import TypeAdapter, ValidationError
 
 
 class _ValidatedJsonRequest(Request):
-    adapter: TypeAdapter[Any]
+    adapters: tuple[TypeAdapter[Any], ...]
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
-            try:
-                self._json = self.adapter.validate_json(body)
-            except ValidationError:
+            for adapter in self.adapters:
+                try:
+                    self._json = adapter.validate_json(body)
+                    break
+                except ValidationError:
+                    continue
+            else:
                 self._json = json.loads(body)  # FastAPI validates it and says what is wrong
         return self._json
 
@@ -41,14 +49,24 @@ class _ValidatedJsonRequest(Request):
 class JsonBatchRoute(APIRoute):
     """An APIRoute whose JSON body is validated from its bytes (see the module's doc)."""
 
+    twin: Any = None  # the body's faster twin, e.g. list[TaskRunReportFromRuntime]
+
+    @classmethod
+    def of(cls, twin: Any) -> type[JsonBatchRoute]:
+        """A JsonBatchRoute that tries `twin` (a list of a subclass of the body's model)
+        before the body's own type."""
+        return type(cls.__name__, (cls,), {"twin": twin})
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         assert self.body_field is not None, "JsonBatchRoute is for routes that take a JSON body"
-        adapter: TypeAdapter[Any] = TypeAdapter(self.body_field.field_info.annotation)
+        body: Any = self.body_field.field_info.annotation
+        types = (body,) if self.twin is None else (self.twin, body)
+        adapters = tuple(TypeAdapter(t) for t in types)
 
         async def validated(request: Request) -> Response:
             wrapped = _ValidatedJsonRequest(request.scope, request.receive, request._send)
-            wrapped.adapter = adapter
+            wrapped.adapters = adapters
             return await handler(wrapped)
 
         return validated

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import Count, JsonFloat, utc_column
+from control_plane.columns import Count, JsonFloat, StrictCount, StrictFloat, utc_column
 
 
 class LogCreate(BaseModel):
@@ -18,6 +18,15 @@ class LogCreate(BaseModel):
     message: str
     timestamp: JsonFloat  # seconds since the epoch, as logging records them
     task_run_id: str | None = None
+
+
+class LogCreateFromRuntime(LogCreate):
+    """LogCreate checked by pydantic-core alone (columns.StrictCount): what a runtime's
+    batch is tried as first (json_batches.py); anything it refuses goes on to LogCreate.
+    Not in the API's schema."""
+
+    level: StrictCount = 20
+    timestamp: StrictFloat
 
 
 class Log(SQLModel, table=True):

@@ -32,6 +32,8 @@ from control_plane.models import (
     TaskRunPublic,
     TaskRunReport,
 )
+from control_plane.models.logs import LogCreateFromRuntime
+from control_plane.models.task_runs import TaskRunReportFromRuntime
 from control_plane.orchestration import policy
 from control_plane.responses import model_json
 from control_plane.run_listing import RunFilter, RunOrder, encode_cursor, page_query
@@ -186,7 +188,7 @@ router.add_api_route(
     report_task_runs,
     methods=["POST"],
     status_code=204,
-    route_class_override=JsonBatchRoute,
+    route_class_override=JsonBatchRoute.of(list[TaskRunReportFromRuntime]),
 )
 
 
@@ -221,7 +223,11 @@ def send_logs(
 
 
 router.add_api_route(
-    "/{flow_run_id}/logs", send_logs, methods=["POST"], status_code=204, route_class_override=JsonBatchRoute
+    "/{flow_run_id}/logs",
+    send_logs,
+    methods=["POST"],
+    status_code=204,
+    route_class_override=JsonBatchRoute.of(list[LogCreateFromRuntime]),
 )
 
 
