@@ -23,7 +23,7 @@ from runtime.context import FlowRunContext, TaskRunContext, flow_run_var, task_r
 from runtime.engine import failure_text, new_id, run_hooks
 from runtime.futures import PushflowFuture, PushflowFutureList
 from runtime.loggers import capturing, log_line, print_capture, task_logger
-from runtime.states import Completed, Failed, Running, State, StateType, now
+from runtime.states import Completed, Failed, Running, State, StateType, iso_text, now
 from runtime.tag_context import tags_var
 
 
@@ -358,15 +358,16 @@ def _holds_futures(args: tuple, kwargs: dict[str, Any]) -> bool:
 
 
 def _task_run_record(task: Any, run: TaskRunContext, state: State, start: Any, attempts: int) -> dict[str, Any]:
+    wire = state.to_wire()
     return {
         "id": run.task_run_id,
         "name": run.task_run_name,
         "task_key": task.task_key,
         "dynamic_key": run.task_run_name.rpartition("-")[2],
         "tags": sorted(task.tags | tags_var.get()),
-        "state": state.to_wire(),
-        "start_time": start.isoformat(),
-        "end_time": state.timestamp.isoformat() if state.type in _ENDED else None,
+        "state": wire,
+        "start_time": iso_text(start),
+        "end_time": wire["timestamp"] if state.type in _ENDED else None,  # the state's time, written once
         "run_count": attempts,
     }
 
