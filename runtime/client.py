@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin
 
-from runtime import config
+from runtime import config, record_json
 from runtime.errors import APIError
 from runtime.transport import Response, Transport, TransportError, origin_of
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 20
+_JSON = {"Content-Type": "application/json"}
 
 
 class PushflowClient:
@@ -194,10 +195,12 @@ class PushflowClient:
         return self.request("GET", f"/flow-runs/{flow_run_id}/task-runs")  # type: ignore[no-any-return]
 
     def report_task_runs(self, flow_run_id: str, task_runs: list[dict]) -> None:
-        self.request("POST", f"/flow-runs/{flow_run_id}/task-runs", json=task_runs)
+        body = record_json.batch_body(task_runs, record_json.task_run_json)
+        self.request("POST", f"/flow-runs/{flow_run_id}/task-runs", content=body, headers=_JSON)
 
     def send_logs(self, flow_run_id: str, logs: list[dict]) -> None:
-        self.request("POST", f"/flow-runs/{flow_run_id}/logs", json=logs)
+        body = record_json.batch_body(logs, record_json.log_json)
+        self.request("POST", f"/flow-runs/{flow_run_id}/logs", content=body, headers=_JSON)
 
     def record_flow_run_result(self, flow_run_id: str, result: dict[str, Any]) -> None:
         self.request("PUT", f"/flow-runs/{flow_run_id}/result", json=result)
