@@ -5,6 +5,8 @@ cannot hide a cost:
 - import: `from control_plane.aws_lambda import handler` (what Lambda's init runs);
 - first HTTP: an API Gateway 2.0 `GET /api/health` (builds the FastAPI app, the services
   and the engine; health does not touch the database);
+- first HTTP list runs: `GET /api/flow-runs` with the admin key (the app, then the first
+  route module a request loads, the key check and a query: what a first API call pays);
 - first tick: an EventBridge scheduled event (the passes, on a migrated PostgreSQL schema
   holding nothing due);
 - first SQS: one delivery of a run that does not exist (a claim that finds nothing);
@@ -72,7 +74,16 @@ SQS = {
         }
     ]
 }
-KINDS = {"HTTP health": EVENT, "tick": TICK, "SQS delivery": SQS}
+LIST_RUNS = {
+    **EVENT,
+    "rawPath": "/api/flow-runs",
+    "headers": {**EVENT["headers"], "authorization": "Bearer bench"},  # type: ignore[dict-item]
+    "requestContext": {
+        **EVENT["requestContext"],  # type: ignore[dict-item]
+        "http": {**EVENT["requestContext"]["http"], "path": "/api/flow-runs"},  # type: ignore[index]
+    },
+}
+KINDS = {"HTTP health": EVENT, "HTTP list runs": LIST_RUNS, "tick": TICK, "SQS delivery": SQS}
 PROBE = """
 import json, time
 t, c = time.perf_counter(), time.process_time()

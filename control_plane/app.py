@@ -1,8 +1,9 @@
 """The FastAPI application factory.
 
-Importing this module does no work and loads nothing heavy: FastAPI, SQLAlchemy, the
-models and every route module are imported by `create_app` (and the database by
-`check_ready` / `build_services`), so a process pays for them only when it builds the app.
+Importing this module does no work and loads nothing heavy: FastAPI and the web stack
+are imported by `create_app`, each route module (with its schemas and the models it uses)
+by the first request that could reach it (control_plane/lazy_routes.py), and the database
+by `check_ready` / `build_services`, so a process pays for each only when it needs it.
 """
 
 from __future__ import annotations
@@ -26,27 +27,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     skip_pydantic_v1_import()  # before the routes are built: each would ask
     from control_plane.audit import AuditLog
     from control_plane.error_handlers import install_error_handlers
+    from control_plane.lazy_routes import LazyRoutes, LoadRoutes, RouteModule
     from control_plane.limits import RequestBodyLimit
     from control_plane.openapi import install_openapi
-    from control_plane.routes import (
-        audit,
-        automations,
-        blocks,
-        bundles,
-        concurrency_limits,
-        deployments,
-        event_ingest,
-        events,
-        flow_runs,
-        health,
-        hooks,
-        infrastructure,
-        keys,
-        pools,
-        results,
-        schedules,
-        webhooks,
-    )
+    from control_plane.routes import health
     from control_plane.settings import Settings
     from control_plane.ui import install_ui
 
@@ -80,23 +64,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    for router in (health.router, pools.router, deployments.router, flow_runs.router, concurrency_limits.router):
-        app.include_router(router, prefix="/api")
-    app.include_router(infrastructure.router, prefix="/api")
-    app.include_router(schedules.router, prefix="/api")
-    app.include_router(bundles.router, prefix="/api")
-    app.include_router(results.router, prefix="/api")
-    install_ui(app)
-    app.include_router(events.router, prefix="/api")
-    app.include_router(event_ingest.router, prefix="/api")
-    app.include_router(webhooks.router, prefix="/api")
-    app.include_router(hooks.router)
-    app.include_router(automations.router, prefix="/api")
-    app.include_router(keys.router, prefix="/api")
-    app.include_router(audit.router, prefix="/api")
-    app.include_router(blocks.router, prefix="/api")
+    app.include_router(health.router, prefix="/api")
+    # Every other route module loads on the first request that could reach it, in this
+    # place of the table (control_plane/lazy_routes.py).
+    routes = LazyRoutes(app)
+    app.state.lazy_routes = routes
+    routes.add(
+        RouteModule("control_plane.routes.pools", ("/api/pools",)),
+        RouteModule("control_plane.routes.deployments", ("/api/deployments",)),
+        RouteModule("control_plane.routes.flow_runs", ("/api/flow-runs",)),
+        RouteModule("control_plane.routes.concurrency_limits", ("/api/concurrency-limits", "/api/flow-runs/")),
+        RouteModule("control_plane.routes.infrastructure", ("/api/flow-runs/",)),
+        RouteModule("control_plane.routes.schedules", ("/api/deployments/",)),
+        RouteModule("control_plane.routes.bundles", ("/api/bundles/", "/api/flow-runs/")),
+        RouteModule("control_plane.routes.results", ("/api/flow-runs/",)),
+    )
+    install_ui(app, routes)
+    routes.add(
+        RouteModule("control_plane.routes.events", ("/api/events", "/api/flow-runs/")),
+        RouteModule("control_plane.routes.event_ingest", ("/api/events",)),
+        RouteModule("control_plane.routes.webhooks", ("/api/webhooks",)),
+        RouteModule("control_plane.routes.hooks", ("/hooks/",), prefix=""),
+        RouteModule("control_plane.routes.automations", ("/api/automations",)),
+        RouteModule("control_plane.routes.keys", ("/api/keys",)),
+        RouteModule("control_plane.routes.audit", ("/api/audit",)),
+        RouteModule("control_plane.routes.blocks", ("/api/block-types", "/api/blocks", "/api/flow-runs/")),
+    )
     app.add_middleware(AuditLog)
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(LoadRoutes, routes=routes)  # outermost: before anything routes
     install_error_handlers(app)
     install_openapi(app)
     return app

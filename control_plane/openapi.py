@@ -25,10 +25,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from control_plane.errors import ErrorBody
+from control_plane.lazy_routes import lazy_routes
 
 # Operations that call a pool's provider, so may answer 502 when the provider fails.
 PROVIDER_OPERATIONS = {
@@ -149,6 +149,9 @@ _ERRORS = {
 def install_openapi(app: FastAPI) -> None:
     def build() -> dict[str, Any]:
         if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            lazy_routes(app).load_all()  # the document describes every route
             document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             declare_bearer(document, app.routes)
             complete(document)

@@ -58,6 +58,12 @@ class Container:
             self._http = Mangum(app, lifespan="off")
         return self._http
 
+    def load_routes(self) -> None:
+        """Import every route module now (a preload), not on the first request that needs it."""
+        from control_plane.lazy_routes import lazy_routes
+
+        lazy_routes(self.http().app).load_all()
+
     def close(self) -> None:
         """Close the database connections (tests; a SnapStart snapshot must hold none)."""
         if self._services is not None:

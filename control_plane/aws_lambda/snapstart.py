@@ -42,6 +42,7 @@ def preload(container: Container) -> None:
     container.services()
     with invocations.event_loop():  # Mangum looks for a loop when it is built
         container.http()
+    container.load_routes()  # every route module, not only those a first request reaches
     import control_plane.aws_lambda.commands
     import control_plane.aws_lambda.deliveries
     import control_plane.aws_lambda.ticks  # noqa: F401

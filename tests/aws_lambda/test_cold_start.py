@@ -96,6 +96,8 @@ SNAPSHOT_SCRIPT = textwrap.dedent(
     from control_plane.aws_lambda import handler, invocations
 
     at_init = sorted({name.split(".")[0] for name in sys.modules})
+    from control_plane.lazy_routes import lazy_routes
+    routes_left = len(lazy_routes(invocations.built_container().http().app).pending)
     engine = invocations.built_container().services().engine
     with engine.connect():  # a connection made during init, now idle in the pool
         pass
@@ -112,7 +114,7 @@ SNAPSHOT_SCRIPT = textwrap.dedent(
     from tests.aws_lambda.lambda_worker import Context
     health = handler(json.loads(sys.argv[1]), Context(30))
     print(json.dumps({"at_init": at_init, "pooled": pooled, "in_snapshot": in_snapshot, "draw": draw,
-                      "status": health["statusCode"]}))
+                      "routes_left": routes_left, "status": health["statusCode"]}))
     """
 )
 
@@ -134,6 +136,7 @@ def test_preload_builds_everything_at_init_and_no_connection_or_random_state_sur
         copies.append(json.loads(done.stdout.strip().splitlines()[-1]))
     first, second = copies
     assert {"fastapi", "mangum", "sqlalchemy", "aws_lambda_powertools"} <= set(first["at_init"])
+    assert first["routes_left"] == 0  # every route module is in the snapshot, not loaded per copy
     assert (first["pooled"], first["in_snapshot"]) == (1, 0)
     assert first["draw"] != second["draw"]
     assert first["status"] == second["status"] == 200
