@@ -19,12 +19,14 @@ Python-side default themselves. COPY runs inside the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.exc import DBAPIError
+
+from control_plane.id_sets import id_in
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -76,6 +78,32 @@ def _row_values(keys: list[str], processors: list[Any]) -> Callable[[Mapping[str
         return out
 
     return values
+
+
+def select_by_ids(connection: Connection, table: Table, columns: Sequence[str], ids: Collection[str]) -> list[Any]:
+    """The `columns` of the rows of `table` whose text `id` is one of `ids`, as tuples.
+    On SQLite in one prepared statement on the session's connection: SQLAlchemy renders
+    and processes each value of an IN list in Python on every call (a batch of 500
+    task-run ids: ~15k instructions an id, against ~5k here, callgrind). Elsewhere one
+    statement through SQLAlchemy (on PostgreSQL with the ids as one array: id_sets.py)."""
+    if not ids:
+        return []
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        query = select(*(table.c[c] for c in columns)).where(id_in(table.c.id, ids, dialect.name == "postgresql"))
+        return [tuple(row) for row in connection.execute(query)]
+    quote = dialect.identifier_preparer
+    statement = (
+        f"SELECT {', '.join(quote.quote(c) for c in columns)} FROM {quote.format_table(table)} "
+        f"WHERE id IN ({', '.join('?' * len(ids))})"
+    )
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    error = dialect.loaded_dbapi.Error
+    try:
+        return driver.execute(statement, list(ids)).fetchall()  # type: ignore[no-any-return]
+    except error as exc:  # the same exception SQLAlchemy's SELECT would raise
+        raise DBAPIError.instance(statement, None, exc, error) from exc
 
 
 def insert_one_locked(connection: Connection, table: Table, row: Mapping[str, Any], lock_key: int) -> None:

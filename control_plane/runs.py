@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from control_plane import events
-from control_plane.bulk import insert_rows
+from control_plane.bulk import insert_rows, select_by_ids
 from control_plane.columns import utcnow
 from control_plane.id_sets import id_in, is_postgres, per_row_values
 from control_plane.models import (
@@ -340,7 +340,8 @@ def record_task_runs(session: Session, flow_run_id: str, reports: list[TaskRunRe
     as when it is reported again in a later batch."""
     reports = list({r.id: r for r in reports}.values())
     ids = [r.id for r in reports]
-    owners = dict(session.exec(select(TaskRun.id, TaskRun.flow_run_id).where(col(TaskRun.id).in_(ids))).all())
+    session.flush()  # the lookup below reads the connection directly, without autoflush
+    owners = dict(select_by_ids(session.connection(), TaskRun.__table__, ("id", "flow_run_id"), ids))  # type: ignore[attr-defined]
     new: list[dict[str, Any]] = []
     for report in reports:
         fields: dict[str, Any] = {
