@@ -124,6 +124,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
         return process
 
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        if dialect.name == "postgresql":
+            # psycopg reads `timestamp with time zone` as an aware datetime: nothing to
+            # add, and one Python call fewer per timestamp read (six a listed run).
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)

@@ -4,16 +4,18 @@ times come back as the instants the runtime reported, in any offset."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, DateTime, Integer, MetaData, Table, create_engine, insert, select
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, Table, create_engine, insert, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator
 
 from control_plane.bulk import insert_rows
 from control_plane.columns import UTCDateTime
+from control_plane.db import create_db_engine, json_loads
 
 PLUS_TWO = timezone(timedelta(hours=2))
 INSTANTS = [
@@ -120,3 +122,45 @@ def test_a_task_run_time_without_a_zone_is_a_422_that_says_so(api: Any, deployme
     assert response.status_code == 422, response.text
     assert "time zone" in response.text or "RFC 3339" in response.text
     assert api.get(f"/api/flow-runs/{run['id']}/task-runs").json() == []
+
+
+# JSON documents a column may hold, with what json.loads makes of each: exotic numbers, a
+# repeated key, and a lone surrogate escape (which pydantic-core's parser refuses).
+JSON_TEXTS = [
+    '{"a": 1, "a": 2}',
+    "123456789012345678901234567890",
+    "[1e400, -1e400, 0.1, 5e-324, 1.0000000000000002, -0.0, 9007199254740993]",
+    '{"s": "\\ud83d\\ude00 \\u00e9", "t": true, "n": null}',
+    '"\\ud800"',
+    '{"nested": [{"x": [1, {"y": "z"}]}]}',
+]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_json_loads_reads_what_the_standard_library_reads(text: str) -> None:
+    for data in (text, text.encode()):
+        ours = json_loads(data)
+        assert repr(ours) == repr(json.loads(text))
+
+
+def test_postgresql_reads_json_and_timestamps_as_the_standard_library_and_utc_columns(pg_schema_url: str) -> None:
+    """The PostgreSQL engine parses JSON columns with pydantic-core (db.json_loads) and
+    reads UTC columns without a result processor: the same values either way."""
+    engine = create_db_engine(pg_schema_url)
+    table = Table(
+        "docs", MetaData(), Column("id", Integer, primary_key=True), Column("doc", JSON), Column("at", UTCDateTime())
+    )
+    try:
+        table.metadata.create_all(engine)
+        with engine.begin() as connection:
+            for i, text in enumerate(JSON_TEXTS):
+                connection.exec_driver_sql("INSERT INTO docs (id, doc) VALUES (%s, %s::json)", (i, text))
+            connection.execute(insert(table), [{"id": 100 + i, "at": v} for i, v in enumerate(INSTANTS)])
+        with engine.connect() as connection:
+            docs = dict(connection.execute(select(table.c.id, table.c.doc).where(table.c.id < 100)).all())
+            stamps = dict(connection.execute(select(table.c.id, table.c.at).where(table.c.id >= 100)).all())
+    finally:
+        engine.dispose()
+    assert {i: repr(doc) for i, doc in docs.items()} == {i: repr(json.loads(t)) for i, t in enumerate(JSON_TEXTS)}
+    for i, value in enumerate(INSTANTS):
+        assert stamps[100 + i] == value and stamps[100 + i].tzinfo is not None
