@@ -52,8 +52,8 @@ def run_deployment(services: Services, spec: RunDeployment, ctx: dict[str, Any],
         except ControlPlaneError as exc:
             raise ActionError(f"parameters for {deployment.flow_name}/{deployment.name}: {exc.detail}") from None
         body = FlowRunCreate(parameters=parameters, job_variables=job_variables, idempotency_key=key)
-        run = runs.create_flow_run(session, deployment, body)
         try:
+            run = runs.create_flow_run(session, deployment, body)
             session.commit()
         except IntegrityError:  # made by an earlier attempt of this very action
             session.rollback()

@@ -206,8 +206,8 @@ def trigger_run(
         pool = get_pool(session, deployment.pool)  # its 404, naming the pool
     refuse_mask(body.job_variables, "job_variables")
     _check_job(services, pool, deployment.job_variables, body.job_variables)
-    run = runs.create_flow_run(session, deployment, body)
     try:
+        run = runs.create_flow_run(session, deployment, body)
         session.commit()
     except IntegrityError:  # the same idempotency key, created concurrently
         session.rollback()

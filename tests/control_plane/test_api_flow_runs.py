@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 
 def trigger(api: Any, deployment: dict, **body: Any) -> Any:
     return api.post(f"/api/deployments/{deployment['id']}/runs", json=body)
@@ -48,6 +50,30 @@ def test_repeated_idempotency_key_returns_the_same_run(api: Any, deployment: dic
     assert second.status_code == 200
     assert second.json()["id"] == first.json()["id"]
     assert len(api.get("/api/flow-runs").json()["items"]) == 1
+
+
+def test_an_idempotency_key_another_request_used_first_returns_its_run(
+    api: Any, deployment: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race: the key is not found, then another request's run with it commits before
+    ours is inserted. The insert's unique violation (raised by the INSERT itself: runs are
+    created with a Core statement, not at the commit's flush) answers that run, 200."""
+    from control_plane import runs
+
+    first = trigger(api, deployment, idempotency_key="order-42").json()
+    found = runs.find_by_idempotency_key
+    calls: list[object] = []
+
+    def first_misses(*args: Any) -> Any:  # as if the other request were still at work
+        calls.append(args)
+        return None if len(calls) == 1 else found(*args)
+
+    monkeypatch.setattr(runs, "find_by_idempotency_key", first_misses)
+    again = trigger(api, deployment, idempotency_key="order-42")
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first["id"]
+    assert len(api.get("/api/flow-runs").json()["items"]) == 1
+    assert len(calls) == 2
 
 
 def test_unknown_run_is_404(api: Any) -> None:
