@@ -177,7 +177,7 @@ def read_task_runs(flow_run_id: str, session: SessionDep, principal: PrincipalDe
 
 def report_task_runs(flow_run_id: str, body: list[TaskRunReport], session: SessionDep, principal: PrincipalDep) -> None:
     """Create or update task runs (the runtime reports them in batches)."""
-    _get_run(session, flow_run_id, principal)
+    _require_run(session, flow_run_id, principal)
     runs.record_task_runs(session, flow_run_id, body)
     session.commit()
 
@@ -215,9 +215,12 @@ def send_logs(
     flow_run_id: str, body: list[LogCreate], session: SessionDep, services: ServicesDep, principal: PrincipalDep
 ) -> None:
     """Record log lines (the runtime sends them in batches)."""
-    run = _get_run(session, flow_run_id, principal)
+    principal.require_run(flow_run_id)
+    layers = redaction.run_layers(session, flow_run_id)
+    if layers is None:
+        raise NotFoundError(f"flow run {flow_run_id!r} not found")
     limits.check_log_batch(body, services.settings.log_batch_max_lines, services.settings.log_line_max_bytes)
-    redaction.redact(body, redaction.run_secrets(session, services, run))
+    redaction.redact(body, redaction.run_secrets(services, layers))
     runs.record_logs(session, flow_run_id, body)
     session.commit()
 
@@ -269,6 +272,17 @@ def create_subflow_run(
     token, child.token_hash = mint_run_token(child.id)
     session.commit()
     return SubflowRunCreated(flow_run=FlowRunPublic.of(child), token=token)
+
+
+_RUN_EXISTS = select_columns(col(FlowRun.id)).where(col(FlowRun.id) == bindparam("flow_run_id"))
+
+
+def _require_run(session: SessionDep, flow_run_id: str, principal: PrincipalDep) -> None:
+    """As _get_run, where only the run's existence matters: one id read, not a run object
+    loaded (~0.5M instructions, most of a small batch's request)."""
+    principal.require_run(flow_run_id)
+    if session.execute(_RUN_EXISTS, {"flow_run_id": flow_run_id}).first() is None:
+        raise NotFoundError(f"flow run {flow_run_id!r} not found")
 
 
 def _get_run(session: SessionDep, flow_run_id: str, principal: PrincipalDep | None) -> FlowRun:

@@ -108,3 +108,22 @@ def test_a_secret_the_flow_prints_is_masked_in_its_stored_logs(api: Any) -> None
     assert api.post(f"/api/flow-runs/{run['id']}/logs", json=lines).status_code == 204
     stored = [line["message"] for line in api.get(f"/api/flow-runs/{run['id']}/logs").json()]
     assert stored == ["connecting with •••••• (hidden)!", "token=•••••• (hidden) level=debug"]
+
+
+def test_secrets_in_each_layer_of_job_variables_are_masked_in_stored_logs(api: Any) -> None:
+    # The pool's defaults, the deployment's job variables and the run's own are each read
+    # (control_plane/blocks/redaction.py reads all three in one statement).
+    defaults = {"env": {"POOL_TOKEN": "pool-secret-1"}}
+    api.post("/api/pools", json={"name": "local", "type": "process", "defaults": defaults}).raise_for_status()
+    body = {"name": "d", "flow_name": "f", "entrypoint": "f.py:f", "pool": "local"}
+    deployment = api.post("/api/deployments", json={**body, "job_variables": {"env": {"DEP_TOKEN": "dep-secret-2"}}})
+    deployment.raise_for_status()
+    run = api.post(
+        f"/api/deployments/{deployment.json()['id']}/runs",
+        json={"job_variables": {"env": {"RUN_TOKEN": "run-secret-3"}}},
+    ).json()
+    lines = [{"message": "pool-secret-1 dep-secret-2 run-secret-3 plain", "timestamp": 1.0}]
+    assert api.post(f"/api/flow-runs/{run['id']}/logs", json=lines).status_code == 204
+    stored = [line["message"] for line in api.get(f"/api/flow-runs/{run['id']}/logs").json()]
+    assert stored == ["•••••• (hidden) •••••• (hidden) •••••• (hidden) plain"]
+    assert api.post("/api/flow-runs/nope/logs", json=lines).status_code == 404
