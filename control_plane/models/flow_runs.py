@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, field_validator
+from pydantic_core import to_json
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from control_plane.columns import JsonBool, JsonDateTime, json_column, new_id, state_type_column, utc_column, utcnow
 from control_plane.masking import masked
-from runtime.states import State, StateType
+from runtime.states import DEFAULT_NAMES, State, StateType, iso_text
 
 
 class FlowRunCreate(BaseModel):
@@ -179,6 +180,39 @@ class FlowRunPage(BaseModel):
         """From rows of `FLOW_RUN_PUBLIC_COLUMNS`, validated in one call (not one per run)."""
         items = [public_fields(dict(zip(FLOW_RUN_PUBLIC_NAMES, row, strict=True))) for row in rows]
         return cls.model_validate({"items": items, "next_cursor": next_cursor})
+
+    @staticmethod
+    def json_of_rows(rows: Sequence[Sequence[Any]], next_cursor: str | None) -> bytes:
+        """The JSON of `of_rows(rows, next_cursor)`, byte for byte, without building the
+        models: rows read from the store need no validation, only what FlowRunPublic's
+        validators do to them (the state's wire form, masked job variables), and
+        serialising plain values costs what serialising the models did. Validating a
+        page of 50 and serialising it was ~45% of a listing's CPU
+        (tests/control_plane/test_api_flow_runs.py holds the two to the same bytes)."""
+        items = [_wire_item(dict(zip(FLOW_RUN_PUBLIC_NAMES, row, strict=True))) for row in rows]
+        return to_json({"items": items, "next_cursor": next_cursor})
+
+
+def _wire_item(values: dict[str, Any]) -> dict[str, Any]:
+    """FlowRunPublic's JSON fields, in its order, from FlowRun's column values."""
+    state_type = values["state_type"]
+    values["state"] = {
+        "type": state_type.value,
+        "name": values["state_name"] or DEFAULT_NAMES[state_type],  # as State() names it
+        "message": values["state_message"],
+        "timestamp": iso_text(values["state_timestamp"]),  # as State.to_wire() writes it
+    }
+    values["infrastructure"] = {
+        "provider": values["infra_provider"],
+        "id": values["infra_id"],
+        "console_url": values["infra_console_url"],
+    }
+    values["job_variables"] = masked(values["job_variables"])
+    return {name: values.get(name, default) for name, default in _WIRE_FIELDS}
+
+
+# FlowRunPublic's fields in order, with the default of those no column fills (deployment_name).
+_WIRE_FIELDS = tuple((name, field.default) for name, field in FlowRunPublic.model_fields.items())
 
 
 class StateProposal(BaseModel):

@@ -70,7 +70,7 @@ def list_flow_runs(
     where = RunFilter(deployment_id, flow_name, state, name, id_prefix, expected_before, expected_after)
     rows = session.connection().execute(page_query(where, sort, limit, cursor)).all()  # plain rows, no ORM
     next_cursor = encode_cursor(rows[limit - 1], sort) if len(rows) > limit else None
-    return model_json(FlowRunPage.of_rows(rows[:limit], next_cursor))
+    return Response(FlowRunPage.json_of_rows(rows[:limit], next_cursor), media_type="application/json")
 
 
 @router.get("/{flow_run_id}", response_model=FlowRunPublic)

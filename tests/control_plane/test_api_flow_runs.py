@@ -188,3 +188,65 @@ def test_task_runs_arrive_in_bulk_and_a_repeated_report_updates_only_its_own_run
     assert (tasks[again["id"]]["state"]["type"], tasks[again["id"]]["run_count"]) == ("COMPLETED", 2)
     assert (tasks[stolen["id"]]["name"], tasks[stolen["id"]]["state"]["type"]) == ("t-8", "RUNNING")
     assert api.get(f"/api/flow-runs/{other['id']}/task-runs").json() == []
+
+
+def test_a_listed_page_is_byte_for_byte_the_validated_models_json(api: Any, deployment: dict) -> None:
+    """GET /api/flow-runs writes its page from the rows (FlowRunPage.json_of_rows) without
+    building FlowRunPublic models: the same bytes as validating and serialising them, for
+    runs with every column filled, masked secrets, odd numbers and text, and none."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlmodel import Session
+
+    from control_plane.models import FlowRun, FlowRunPage
+    from control_plane.responses import model_json
+    from control_plane.run_listing import RunFilter, RunOrder, page_query
+    from runtime.states import StateType
+
+    trigger(api, deployment, parameters={"n": 5, "label": 'é ✓ "quoted" \\ back'})
+    at = datetime(2026, 12, 1, 15, 0, 0, 123456, tzinfo=timezone.utc)
+    full = FlowRun(
+        name="full",
+        flow_name="etl",
+        deployment_id=None,
+        parent_flow_run_id="p-1",
+        parent_task_run_id="t-1",
+        pool="local",
+        entrypoint="flows/etl.py:etl",
+        working_dir="sub/dir",
+        source={"kind": "git", "url": "https://user:hunter2@example.com/repo.git", "token": "abc"},
+        parameters={"big": 123456789012345678901234567890, "x": 0.1, "inf": 1e300, "list": [1, None, True, {"a": []}]},
+        job_variables={"env": {"DB_PASSWORD": "s3cret", "PLAIN": "ok"}, "secure_env": {"K": "v"}, "image": "img:1"},
+        idempotency_key="key-1",
+        state_type=StateType.RUNNING,
+        state_name="",  # a State() given no name takes its type's
+        state_message="ünïcode\nline two",
+        state_timestamp=at,
+        state_version=3,
+        schedule_id="s-1",
+        scheduled_time=at,
+        created=at - timedelta(seconds=1),
+        expected_start_time=at,
+        start_time=at,
+        end_time=at + timedelta(minutes=1),
+        run_count=2,
+        infra_provider="process",
+        infra_id="pid-1",
+        infra_console_url="http://console",
+        heartbeat_time=at.replace(microsecond=0),
+        dispatch_count=4,
+        infra_retries=1,
+    )
+    with Session(api.app.state.services.engine) as session:
+        session.add(full)
+        session.commit()
+    with api.app.state.services.engine.connect() as connection:
+        rows = connection.execute(page_query(RunFilter(), RunOrder.CREATED_DESC, 50, None)).all()
+    assert len(rows) == 2
+    for page in (rows, rows[:1], []):
+        expected = model_json(FlowRunPage.of_rows(page, "next-cursor")).body
+        assert FlowRunPage.json_of_rows(page, "next-cursor") == expected
+    assert FlowRunPage.json_of_rows(rows, None) == model_json(FlowRunPage.of_rows(rows, None)).body
+    listed = api.get("/api/flow-runs").content
+    assert listed == model_json(FlowRunPage.of_rows(rows, None)).body
+
