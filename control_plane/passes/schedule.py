@@ -135,8 +135,7 @@ def _insert_runs(
 
 def _run_row(schedule: Schedule, deployment: Deployment, t: datetime, now: datetime) -> dict[str, Any]:
     name = f"{deployment.name}-{t:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-    run = runs.new_flow_run(deployment, when=t, now=now, name=name, schedule_id=schedule.id)
-    return {c.name: getattr(run, c.name) for c in FlowRun.__table__.columns}  # type: ignore[attr-defined]
+    return runs.new_run_values(deployment, when=t, now=now, name=name, schedule_id=schedule.id)
 
 
 def next_due_time(session: Session, now: datetime) -> datetime | None:

@@ -250,3 +250,28 @@ def test_a_listed_page_is_byte_for_byte_the_validated_models_json(api: Any, depl
     listed = api.get("/api/flow-runs").content
     assert listed == model_json(FlowRunPage.of_rows(rows, None)).body
 
+
+def test_a_triggered_run_is_the_sessions_own_as_if_loaded_from_its_row(api: Any, deployment: dict) -> None:
+    """runs.create_flow_run inserts the run's values with one statement and returns it as
+    a persistent, unchanged FlowRun: every column as stored (the model's defaults for what
+    a trigger leaves out), nothing left for the session to flush."""
+    from sqlalchemy import inspect
+    from sqlmodel import Session
+
+    from control_plane import runs
+    from control_plane.models import Deployment, FlowRun, FlowRunCreate
+
+    engine = api.app.state.services.engine
+    with Session(engine, expire_on_commit=False) as session:
+        found = session.get(Deployment, deployment["id"])
+        assert found is not None
+        run = runs.create_flow_run(session, found, FlowRunCreate(parameters={"n": 1}, idempotency_key="k"))
+        state = inspect(run)
+        assert state.persistent and not session.dirty and not session.new
+        assert session.get(FlowRun, run.id) is run
+        session.commit()
+    with Session(engine) as session:
+        stored = session.get(FlowRun, run.id)
+        assert stored is not None
+        assert stored.model_dump() == run.model_dump()
+    assert set(runs.new_run_values(found, when=run.created, now=run.created)) == set(FlowRun.__table__.c.keys())  # type: ignore[attr-defined]
