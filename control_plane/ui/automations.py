@@ -59,7 +59,7 @@ def automation_page(
     )
 
 
-@router.post("/ui/automations/{automation_id}/enabled")
+@router.post("/ui/automations/{automation_id}/enabled", status_code=303)
 def toggle_automation(
     automation_id: str, session: SessionDep, services: ServicesDep, ui: CanChange, form: FormDep
 ) -> RedirectResponse:

@@ -96,7 +96,7 @@ def deployment_page(
     return _detail(request, session, ui, deployment, notice=notice)
 
 
-@router.post("/ui/deployments/{deployment_id}/run")
+@router.post("/ui/deployments/{deployment_id}/run", status_code=303)
 def run_deployment(
     request: Request,
     deployment_id: str,
@@ -122,7 +122,7 @@ def run_deployment(
     return RedirectResponse(f"/ui/runs/{run.id}", status_code=303)
 
 
-@router.post("/ui/deployments/{deployment_id}/pause")
+@router.post("/ui/deployments/{deployment_id}/pause", status_code=303)
 def pause_deployment(
     deployment_id: str, session: SessionDep, services: ServicesDep, ui: CanChange, form: FormDep
 ) -> Response:
@@ -135,7 +135,7 @@ def pause_deployment(
     return _back(deployment_id, "Deployment paused." if paused else "Deployment resumed.")
 
 
-@router.post("/ui/deployments/{deployment_id}/schedules/{schedule_id}/active")
+@router.post("/ui/deployments/{deployment_id}/schedules/{schedule_id}/active", status_code=303)
 def toggle_schedule(
     deployment_id: str,
     schedule_id: str,

@@ -41,7 +41,7 @@ def pools_page(request: Request, session: SessionDep, ui: UiSessionDep) -> Respo
     return render(request, "pools.html", session=ui, pools=pools, active=_active_runs(session))
 
 
-@router.post("/ui/pools/{name}/pause")
+@router.post("/ui/pools/{name}/pause", status_code=303)
 def pause_pool(name: str, session: SessionDep, services: ServicesDep, ui: CanChange, form: FormDep) -> Response:
     paused = form.get("paused") == "true"
     try:

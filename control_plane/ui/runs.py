@@ -118,7 +118,7 @@ def run_logs(
     return JSONResponse(lines, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/ui/runs/{run_id}/cancel")
+@router.post("/ui/runs/{run_id}/cancel", status_code=303)
 def cancel_run(run_id: str, session: SessionDep, services: ServicesDep, ui: CanCancel) -> RedirectResponse:
     try:
         run_routes.cancel_flow_run(run_id, session, services, ui.principal)
@@ -127,7 +127,7 @@ def cancel_run(run_id: str, session: SessionDep, services: ServicesDep, ui: CanC
     return _back(run_id, "Cancellation requested.")
 
 
-@router.post("/ui/runs/{run_id}/retry")
+@router.post("/ui/runs/{run_id}/retry", status_code=303)
 def retry_run(run_id: str, session: SessionDep, services: ServicesDep, ui: CanTrigger) -> RedirectResponse:
     """A new run of the same deployment with the same parameters and job variables (a
     finished run's state is final, so it is never reopened)."""

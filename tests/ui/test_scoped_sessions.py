@@ -91,8 +91,12 @@ def test_a_read_key_sees_the_ui_but_its_actions_are_disabled_and_refused(
 
 
 def test_a_run_key_triggers_and_cancels_but_cannot_change_the_deployment(
-    app_client: TestClient, deployment: dict
+    app_client: TestClient, deployment: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from control_plane import audit as audit_log
+
+    corrected: list[tuple[int, int]] = []  # a UI post declares the 303 it answers: no correction
+    monkeypatch.setattr(audit_log, "_correct_status", lambda _engine, entry, status: corrected.append((entry, status)))
     key = new_key(app_client, "runner", "run")
     csrf = sign_in(app_client, key)
     page = app_client.get(f"/ui/deployments/{deployment['id']}").text
@@ -120,6 +124,7 @@ def test_a_run_key_triggers_and_cancels_but_cannot_change_the_deployment(
         ("runner", "run", "POST", "/ui/login", 303),
     ]
     assert key not in str(audit)
+    assert corrected == []
 
 
 def test_the_bootstrap_admin_key_still_signs_in_and_its_actions_are_audited(
