@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import JSON, Connection, Table, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -40,7 +40,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
         connection.execute(insert(table), list(rows))
         return
     keys = list(rows[0])
-    processors = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
+    processors = [_processor(table.c[key].type, dialect) for key in keys]
     quote = dialect.identifier_preparer
     columns = f"{quote.format_table(table)} ({', '.join(quote.quote(k) for k in keys)})"
     driver = connection.connection.driver_connection
@@ -63,6 +63,27 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
                 copy.write_row(values(row))
     except error as exc:  # the same exception an INSERT would raise (IntegrityError, ...)
         raise DBAPIError.instance(statement, None, exc, error) from exc
+
+
+def _processor(type_: Any, dialect: Any) -> Any:
+    """The column type's bind processor; for a JSON column, one that writes a list of
+    strings (a task run's tags, most often `[]`) once per batch: SQLAlchemy's calls
+    json.dumps per row (~14k instructions, against ~1.5k for a repeated list here)."""
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or not isinstance(type_, JSON):
+        return process
+    texts: dict[tuple[str, ...], Any] = {}
+
+    def process_json(value: Any) -> Any:
+        if type(value) is not list or (value and not all(type(item) is str for item in value)):
+            return process(value)
+        key = tuple(value)
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = process(value)
+        return text
+
+    return process_json
 
 
 def _row_values(keys: list[str], processors: list[Any]) -> Callable[[Mapping[str, Any]], list[Any]]:
