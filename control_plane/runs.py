@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import insert, inspect, update
+from sqlalchemy import bindparam, insert, inspect, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
@@ -228,10 +228,9 @@ def set_state(
         # third of a proposal's route time. Pending changes go first, as autoflush would,
         # and `run` takes the written values as stored, not as changes to flush again.
         session.flush()
-        table = FlowRun.__table__  # type: ignore[attr-defined]
-        result = session.connection().execute(
-            update(table).where(table.c.id == run.id, table.c.state_version == run.state_version).values(**values)
-        )
+        # Built once: the SET clause is the columns `values` names (compiled once per set).
+        where = {"cas_id": run.id, "cas_version": run.state_version}
+        result = session.connection().execute(_COMPARE_AND_SET, {**values, **where})
         if result.rowcount == 1:
             for key, value in values.items():
                 set_committed_value(run, key, value)
@@ -243,6 +242,11 @@ def set_state(
             return OrchestrationResult(status="ACCEPT", state=run.state)
         session.refresh(run)
     return OrchestrationResult(status="REJECT", state=run.state, reason="the run kept changing; try again")
+
+
+_COMPARE_AND_SET = update(FlowRun.__table__).where(  # type: ignore[attr-defined]
+    col(FlowRun.id) == bindparam("cas_id"), col(FlowRun.state_version) == bindparam("cas_version")
+)
 
 
 def transition_many(
