@@ -62,9 +62,12 @@ class JsonBatchRoute(APIRoute):
         assert self.body_field is not None, "JsonBatchRoute is for routes that take a JSON body"
         body: Any = self.body_field.field_info.annotation
         types = (body,) if self.twin is None else (self.twin, body)
-        adapters = tuple(TypeAdapter(t) for t in types)
+        adapters: tuple[TypeAdapter[Any], ...] = ()
 
         async def validated(request: Request) -> Response:
+            nonlocal adapters
+            if not adapters:  # built on the route's first request, as the twin's model is
+                adapters = tuple(TypeAdapter(t) for t in types)
             wrapped = _ValidatedJsonRequest(request.scope, request.receive, request._send)
             wrapped.adapters = adapters
             return await handler(wrapped)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
 from control_plane.columns import Count, JsonFloat, StrictCount, StrictFloat, utc_column
@@ -23,7 +23,9 @@ class LogCreate(BaseModel):
 class LogCreateFromRuntime(LogCreate):
     """LogCreate checked by pydantic-core alone (columns.StrictCount): what a runtime's
     batch is tried as first (json_batches.py); anything it refuses goes on to LogCreate.
-    Not in the API's schema."""
+    Not in the API's schema; built on first use."""
+
+    model_config = ConfigDict(defer_build=True)
 
     level: StrictCount = 20
     timestamp: StrictFloat

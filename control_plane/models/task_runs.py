@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, GetPydanticSchema
+from pydantic import BaseModel, ConfigDict, GetPydanticSchema
 from pydantic_core import core_schema
 from sqlmodel import Field, SQLModel
 
@@ -62,7 +62,10 @@ class TaskRunReportFromRuntime(TaskRunReport):
     """TaskRunReport checked by pydantic-core alone (columns.StrictCount): what a
     runtime's batch is tried as first (json_batches.py). It takes a subset of what
     TaskRunReport takes and gives the same values; anything else goes on to TaskRunReport,
-    so its answers and 422s are TaskRunReport's. Not in the API's schema."""
+    so its answers and 422s are TaskRunReport's. Not in the API's schema; built on first
+    use (a server that never takes a runtime's batch keeps ~40 KiB)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     state: Annotated[State, GetPydanticSchema(_state_schema)]
     start_time: StrictDateTime | None = None
