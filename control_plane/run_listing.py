@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,7 +78,19 @@ def conditions(where: RunFilter) -> list[Any]:
 
 def page_query(where: RunFilter, order: RunOrder, limit: int, cursor: str | None) -> Any:
     """Rows of the columns a FlowRunPublic shows (plain rows: no ORM object per run)."""
+    if cursor is None and where == _EVERY_RUN:
+        return _first_page(order, limit)
     return _paged(select_columns(*FLOW_RUN_PUBLIC_COLUMNS), where, order, limit, cursor)
+
+
+_EVERY_RUN = RunFilter()
+
+
+@functools.lru_cache(maxsize=32)
+def _first_page(order: RunOrder, limit: int) -> Any:
+    """The newest (or soonest) runs unfiltered, what a listing asks most: its statement
+    built once per order and size (building its 29 columns cost more than its rows)."""
+    return _paged(select_columns(*FLOW_RUN_PUBLIC_COLUMNS), _EVERY_RUN, order, limit, None)
 
 
 def run_page(
