@@ -288,7 +288,12 @@ def _require_run(session: SessionDep, flow_run_id: str, principal: PrincipalDep)
 def _get_run(session: SessionDep, flow_run_id: str, principal: PrincipalDep | None) -> FlowRun:
     if principal is not None:
         principal.require_run(flow_run_id)
-    run = session.get(FlowRun, flow_run_id)
+    run = session.execute(_RUN_BY_ID, {"flow_run_id": flow_run_id}).scalar_one_or_none()
     if run is None:
         raise NotFoundError(f"flow run {flow_run_id!r} not found")
     return run
+
+
+# Built once: Session.get builds its query and annotates its criteria on every call (a
+# request's session is new, so its identity map never has the run already).
+_RUN_BY_ID = select(FlowRun).where(col(FlowRun.id) == bindparam("flow_run_id"))
