@@ -275,3 +275,12 @@ def test_a_triggered_run_is_the_sessions_own_as_if_loaded_from_its_row(api: Any,
         assert stored is not None
         assert stored.model_dump() == run.model_dump()
     assert set(runs.new_run_values(found, when=run.created, now=run.created)) == set(FlowRun.__table__.c.keys())  # type: ignore[attr-defined]
+
+
+def test_bad_list_parameters_are_one_422_naming_each_in_order(api: Any) -> None:
+    """The listing's query parameters are validated as one model (RunListQuery): each bad
+    one is still named by its own `loc`, in the parameters' order."""
+    response = api.get("/api/flow-runs", params={"limit": 0, "sort": "x", "state": "Q", "expected_after": "1764601200"})
+    assert response.status_code == 422
+    locs = [tuple(e["loc"]) for e in response.json()["errors"]]
+    assert locs == [("query", "state", 0), ("query", "expected_after"), ("query", "sort"), ("query", "limit")]
