@@ -19,12 +19,13 @@ from sqlalchemy import JSON, Index, Integer, UniqueConstraint, bindparam, cast, 
 from sqlalchemy import select as select_columns
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from control_plane.columns import json_column, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, json_column, utc_column, utcnow
 from control_plane.id_sets import rows_from_arrays
 from push_pools.base import InfraRef, InfraStatus
 
 
 class Attempt(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "attempt"
     __table_args__ = (
         UniqueConstraint("flow_run_id", "number", name="uq_attempt_run_number"),

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from control_plane.columns import utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, utc_column, utcnow
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFUSALS_PER_SECOND = 10.0
@@ -72,6 +72,7 @@ _refusals = _RefusalBudget()
 
 
 class AuditEntry(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "audit_entry"
     # GET /api/audit?status=401: newest first within one status, without scanning the log.
     __table_args__ = (Index("ix_audit_entry_status_id", "status", "id"),)

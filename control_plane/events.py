@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from control_plane.bulk import insert_one_locked, insert_rows
-from control_plane.columns import UTCDateTime, json_column, state_type_column, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, UTCDateTime, json_column, state_type_column, utc_column, utcnow
 from runtime.states import State, StateType
 
 _PENDING = "pushflow.events"
@@ -44,6 +44,7 @@ _WATCHED = {"pool": "pool", "deployment": "deployment", "schedule": "schedule"}
 
 
 class Event(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "event"
     __table_args__ = (Index("ix_event_flow_run", "flow_run_id", "id"), Index("ix_event_occurred", "occurred"))
     id: int | None = Field(

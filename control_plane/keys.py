@@ -22,7 +22,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from control_plane.columns import json_number, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, json_number, utc_column, utcnow
 from control_plane.db import read_only
 from control_plane.scopes import Scope
 
@@ -31,6 +31,7 @@ LAST_USED_EVERY = timedelta(seconds=60)
 
 
 class ApiKey(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "api_key"
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
     name: str = Field(unique=True, index=True)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import TEN_YEARS, JsonBool, JsonDateTime, JsonFloat, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, TEN_YEARS, JsonBool, JsonDateTime, JsonFloat, utc_column, utcnow
 
 
 class Catchup(str, enum.Enum):
@@ -97,6 +97,7 @@ class ScheduleCreate(ScheduleBase):
 
 
 class Schedule(ScheduleBase, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "schedule"
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
     deployment_id: str = Field(foreign_key="deployment.id", index=True)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint, delete, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from control_plane.columns import INT32_MAX, JsonInt, utc_column, utcnow
+from control_plane.columns import INT32_MAX, TABLE_CONFIG, JsonInt, utc_column, utcnow
 
 
 class TagLimitBase(SQLModel):
@@ -21,6 +21,7 @@ class TagLimitBase(SQLModel):
 
 
 class TagLimit(TagLimitBase, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "tag_limit"
     created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
 
@@ -32,6 +33,7 @@ class TagLimitPublic(TagLimitBase):
 
 
 class TagSlot(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "tag_slot"
     __table_args__ = (UniqueConstraint("tag", "task_run_id", name="uq_tag_slot_task_run"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import JsonBool, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, JsonBool, utc_column, utcnow
 
 SignatureScheme = Literal["standard-webhooks", "github", "stripe"]
 
@@ -70,6 +70,7 @@ class WebhookUpdate(BaseModel):
 
 
 class Webhook(WebhookBase, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "webhook"
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
     name: str = Field(unique=True, index=True)
@@ -90,6 +91,8 @@ class WebhookPublic(WebhookBase):
 
 class WebhookDelivery(SQLModel, table=True):
     """A signed delivery already accepted: a replay of its id is answered, not re-ingested."""
+
+    model_config = TABLE_CONFIG
 
     __tablename__ = "webhook_delivery"
     webhook_id: str = Field(primary_key=True)

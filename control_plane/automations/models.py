@@ -21,7 +21,7 @@ from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from control_plane.automations.specs import Action, Trigger
-from control_plane.columns import JsonBool, json_column, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, JsonBool, json_column, utc_column, utcnow
 
 
 def _id() -> str:
@@ -39,6 +39,7 @@ class AutomationCreate(BaseModel):
 
 
 class Automation(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "automation"
     id: str = Field(default_factory=_id, primary_key=True)
     name: str = Field(unique=True, index=True)
@@ -66,12 +67,14 @@ class AutomationPublic(BaseModel):
 
 
 class AutomationState(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "automation_state"
     automation_id: str = Field(primary_key=True)
     state: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
 
 
 class EvaluatorCursor(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "evaluator_cursor"
     name: str = Field(primary_key=True)
     position: int = Field(default=0, sa_type=BigInteger)
@@ -79,6 +82,7 @@ class EvaluatorCursor(SQLModel, table=True):
 
 
 class AutomationFiring(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "automation_firing"
     __table_args__ = (Index("ix_automation_firing_automation", "automation_id", "fired"),)
     id: str = Field(default_factory=_id, primary_key=True)
@@ -89,6 +93,7 @@ class AutomationFiring(SQLModel, table=True):
 
 
 class AutomationActionRun(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "automation_action_run"
     __table_args__ = (Index("ix_automation_action_run_due", "status", "next_attempt"),)
     id: str = Field(default_factory=_id, primary_key=True)

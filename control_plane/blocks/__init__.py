@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel
 
 from control_plane.blocks import crypto
 from control_plane.blocks.types import BLOCK_TYPES, secret_fields
-from control_plane.columns import json_column, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, json_column, utc_column, utcnow
 from control_plane.masking import MASK
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
 
 
 class Block(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "block"
     __table_args__ = (UniqueConstraint("type", "name", name="uq_block_type_name"),)
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)

@@ -9,7 +9,7 @@ from pydantic import StringConstraints, field_validator
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import Count, JsonBool, Seconds, json_column, new_id, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, Count, JsonBool, Seconds, json_column, new_id, utc_column, utcnow
 from control_plane.masking import masked
 from control_plane.schedules import ScheduleCreate, SchedulePublic
 from control_plane.sources import Source
@@ -62,6 +62,7 @@ class DeploymentUpdate(SQLModel):
 
 
 class Deployment(DeploymentBase, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "deployment"
     __table_args__ = (UniqueConstraint("flow_name", "name", name="uq_deployment_flow_name"),)
     id: str = Field(default_factory=new_id, primary_key=True)

@@ -12,7 +12,16 @@ from pydantic_core import to_json
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import JsonBool, JsonDateTime, json_column, new_id, state_type_column, utc_column, utcnow
+from control_plane.columns import (
+    TABLE_CONFIG,
+    JsonBool,
+    JsonDateTime,
+    json_column,
+    new_id,
+    state_type_column,
+    utc_column,
+    utcnow,
+)
 from control_plane.masking import masked
 from runtime.states import DEFAULT_NAMES, State, StateType, iso_text
 
@@ -28,6 +37,7 @@ class FlowRunCreate(BaseModel):
 
 
 class FlowRun(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "flow_run"
     __table_args__ = (
         Index("ix_flow_run_state_due", "state_type", "expected_start_time"),

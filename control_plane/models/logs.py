@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import Count, JsonFloat, StrictCount, StrictFloat, utc_column
+from control_plane.columns import TABLE_CONFIG, Count, JsonFloat, StrictCount, StrictFloat, utc_column
 
 
 class LogCreate(BaseModel):
@@ -32,6 +32,7 @@ class LogCreateFromRuntime(LogCreate):
 
 
 class Log(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "log"
     id: int | None = Field(default=None, primary_key=True)
     flow_run_id: str = Field(foreign_key="flow_run.id", index=True)

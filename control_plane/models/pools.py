@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import StringConstraints, field_validator
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import Count, JsonBool, json_column, new_id, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, Count, JsonBool, json_column, new_id, utc_column, utcnow
 from control_plane.masking import masked
 
 # Letters, digits, '.', '_' and '-': pool names appear in URLs and CLI arguments.
@@ -45,6 +45,7 @@ class PoolUpdate(SQLModel):
 
 
 class Pool(PoolBase, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "pool"
     id: str = Field(default_factory=new_id, primary_key=True)
     name: str = Field(unique=True, index=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from control_plane.columns import json_column, utc_column, utcnow
+from control_plane.columns import TABLE_CONFIG, json_column, utc_column, utcnow
 
 
 class FlowRunResultBase(SQLModel):
@@ -22,6 +22,7 @@ class FlowRunResultBase(SQLModel):
 
 
 class FlowRunResult(FlowRunResultBase, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "flow_run_result"
     flow_run_id: str = Field(foreign_key="flow_run.id", primary_key=True)
     created: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))

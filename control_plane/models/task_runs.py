@@ -10,6 +10,7 @@ from pydantic_core import core_schema
 from sqlmodel import Field, SQLModel
 
 from control_plane.columns import (
+    TABLE_CONFIG,
     Count,
     JsonDateTime,
     StrictCount,
@@ -74,6 +75,7 @@ class TaskRunReportFromRuntime(TaskRunReport):
 
 
 class TaskRun(SQLModel, table=True):
+    model_config = TABLE_CONFIG
     __tablename__ = "task_run"
     id: str = Field(primary_key=True)
     flow_run_id: str = Field(foreign_key="flow_run.id", index=True)
