@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from control_plane.bulk import insert_one_returning_id
 from control_plane.columns import TABLE_CONFIG, utc_column, utcnow
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -151,7 +152,6 @@ class AuditedSession(Session):
 
 # Built once, not per request (`insert(...).values(entry)` also compiled a new one each time).
 _INSERT = insert(AuditEntry)
-_INSERT_RETURNING_ID = _INSERT.returning(col(AuditEntry.id))
 
 
 @event.listens_for(AuditedSession, "before_commit")
@@ -165,7 +165,7 @@ def record_in_transaction(session: Session) -> None:
         return
     status = getattr(scope.get("route"), "status_code", None) or 200
     entry = _entry(scope, principal.key_name or "admin", principal.scope.value, status)
-    entry_id = session.connection().execute(_INSERT_RETURNING_ID, entry).scalar_one()
+    entry_id = insert_one_returning_id(session.connection(), AuditEntry.__table__, entry)  # type: ignore[attr-defined]
     session.info[PENDING] = (entry_id, status)
 
 

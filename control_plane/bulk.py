@@ -164,3 +164,38 @@ def _locked_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tup
         "WHERE EXISTS (SELECT FROM pg_advisory_xact_lock(%s))"
     )
     return statement, processors
+
+
+def insert_one_returning_id(connection: Connection, table: Table, row: Mapping[str, Any]) -> int:
+    """Insert one row and return its serial `id`. On PostgreSQL in one driver call with a
+    statement built once per set of keys (each value through its column's bind
+    processor, as in an INSERT), not through SQLAlchemy's execute and result machinery:
+    a state-changing request's audit row (control_plane/audit.py). Elsewhere SQLAlchemy's
+    INSERT ... RETURNING."""
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        return int(connection.execute(insert(table).returning(table.c.id), dict(row)).scalar_one())
+    statement, processors = _returning_insert(table, tuple(row), dialect)
+    values = [value if p is None else p(value) for p, value in zip(processors, row.values(), strict=True)]
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    error = dialect.loaded_dbapi.Error
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(statement, values)
+            found = cursor.fetchone()
+    except error as exc:  # the same exception SQLAlchemy's INSERT would raise
+        raise DBAPIError.instance(statement, None, exc, error) from exc
+    assert found is not None  # RETURNING of one inserted row
+    return int(found[0])
+
+
+@functools.lru_cache(maxsize=16)
+def _returning_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tuple[str, list[Any]]:
+    processors = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
+    quote = dialect.identifier_preparer
+    statement = (
+        f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(k) for k in keys)}) "
+        f"VALUES ({', '.join('%s' for _ in keys)}) RETURNING id"
+    )
+    return statement, processors
