@@ -19,8 +19,9 @@ Python-side default themselves. COPY runs inside the caller's transaction.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -43,26 +44,35 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     processors = [_processor(table.c[key].type, dialect) for key in keys]
     quote = dialect.identifier_preparer
     columns = f"{quote.format_table(table)} ({', '.join(quote.quote(k) for k in keys)})"
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a checked-out connection always has one
-    error = dialect.loaded_dbapi.Error
-
     values = _row_values(keys, processors)
 
     if dialect.name == "sqlite":
         statement = f"INSERT INTO {columns} VALUES ({', '.join('?' * len(keys))})"
-        try:
+        with _on_driver(connection, statement) as driver:
             driver.executemany(statement, [values(row) for row in rows])
-        except error as exc:  # the same exception SQLAlchemy's INSERT would raise
-            raise DBAPIError.instance(statement, None, exc, error) from exc
         return
     statement = f"COPY {columns} FROM STDIN"
+    with _on_driver(connection, statement) as driver, driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(values(row))
+
+
+@contextlib.contextmanager
+def _on_driver(connection: Connection, statement: str) -> Iterator[Any]:
+    """The connection's driver connection, to run `statement` on directly; a driver error
+    raised meanwhile becomes the exception SQLAlchemy would raise for it (IntegrityError, ...)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    error = connection.dialect.loaded_dbapi.Error
     try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(values(row))
-    except error as exc:  # the same exception an INSERT would raise (IntegrityError, ...)
+        yield driver
+    except error as exc:
         raise DBAPIError.instance(statement, None, exc, error) from exc
+
+
+def _bind_processors(table: Table, keys: Sequence[str], dialect: Dialect) -> list[Any]:
+    """Each column's bind processor (None where the driver takes the value as it is)."""
+    return [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
 
 
 def _processor(type_: Any, dialect: Any) -> Any:
@@ -86,7 +96,10 @@ def _processor(type_: Any, dialect: Any) -> Any:
     return process_json
 
 
-def _row_values(keys: list[str], processors: list[Any]) -> Callable[[Mapping[str, Any]], list[Any]]:
+RowValues = Callable[[Mapping[str, Any]], list[Any]]  # a row's bound values, in its statement's column order
+
+
+def _row_values(keys: list[str], processors: list[Any]) -> RowValues:
     """A function from a row to its bound values, in `keys` order: the values are read in
     one C call and only the columns with a bind processor run Python code (a task run has
     12 columns, 4 of them processed; most of a batch's insert CPU was this loop)."""
@@ -120,13 +133,8 @@ def select_by_ids(connection: Connection, table: Table, columns: Sequence[str], 
         f"SELECT {', '.join(quote.quote(c) for c in columns)} FROM {quote.format_table(table)} "
         f"WHERE id IN ({', '.join('?' * len(ids))})"
     )
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a checked-out connection always has one
-    error = dialect.loaded_dbapi.Error
-    try:
+    with _on_driver(connection, statement) as driver:
         return driver.execute(statement, list(ids)).fetchall()  # type: ignore[no-any-return]
-    except error as exc:  # the same exception SQLAlchemy's SELECT would raise
-        raise DBAPIError.instance(statement, None, exc, error) from exc
 
 
 def insert_one_locked(connection: Connection, table: Table, row: Mapping[str, Any], lock_key: int) -> None:
@@ -138,24 +146,15 @@ def insert_one_locked(connection: Connection, table: Table, row: Mapping[str, An
     so psycopg prepares it after a few calls. Against the lock statement and a COPY of
     one row, client CPU per commit of one event: 471 → 360 µs (min of 10 rounds of 300),
     769 → 499 µs (median)."""
-    dialect = connection.dialect
-    statement, processors = _locked_insert(table, tuple(row), dialect)
-    values = [value if p is None else p(value) for p, value in zip(processors, row.values(), strict=True)]
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a checked-out connection always has one
-    error = dialect.loaded_dbapi.Error
-    try:
-        with driver.cursor() as cursor:
-            cursor.execute(statement, [*values, lock_key])
-    except error as exc:  # the same exception an INSERT would raise (IntegrityError, ...)
-        raise DBAPIError.instance(statement, None, exc, error) from exc
+    statement, values = _locked_insert(table, tuple(row), connection.dialect)
+    with _on_driver(connection, statement) as driver, driver.cursor() as cursor:
+        cursor.execute(statement, [*values(row), lock_key])
 
 
 @functools.lru_cache(maxsize=64)
-def _locked_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tuple[str, list[Any]]:
-    """`insert_one_locked`'s statement and bind processors for these columns, built once
-    (an event's or an audit row's keys are always the same few sets)."""
-    processors = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
+def _locked_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tuple[str, RowValues]:
+    """`insert_one_locked`'s statement and a row's bound values for these columns, built
+    once (an event's or an audit row's keys are always the same few sets)."""
     quote = dialect.identifier_preparer
     types = [dialect.type_compiler_instance.process(table.c[key].type) for key in keys]
     statement = (
@@ -163,7 +162,7 @@ def _locked_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tup
         f"SELECT {', '.join(f'CAST(%s AS {t})' for t in types)} "
         "WHERE EXISTS (SELECT FROM pg_advisory_xact_lock(%s))"
     )
-    return statement, processors
+    return statement, _row_values(list(keys), _bind_processors(table, keys, dialect))
 
 
 def insert_one_returning_id(connection: Connection, table: Table, row: Mapping[str, Any]) -> int:
@@ -175,27 +174,19 @@ def insert_one_returning_id(connection: Connection, table: Table, row: Mapping[s
     dialect = connection.dialect
     if dialect.name != "postgresql":
         return int(connection.execute(insert(table).returning(table.c.id), dict(row)).scalar_one())
-    statement, processors = _returning_insert(table, tuple(row), dialect)
-    values = [value if p is None else p(value) for p, value in zip(processors, row.values(), strict=True)]
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a checked-out connection always has one
-    error = dialect.loaded_dbapi.Error
-    try:
-        with driver.cursor() as cursor:
-            cursor.execute(statement, values)
-            found = cursor.fetchone()
-    except error as exc:  # the same exception SQLAlchemy's INSERT would raise
-        raise DBAPIError.instance(statement, None, exc, error) from exc
+    statement, values = _returning_insert(table, tuple(row), dialect)
+    with _on_driver(connection, statement) as driver, driver.cursor() as cursor:
+        cursor.execute(statement, values(row))
+        found = cursor.fetchone()
     assert found is not None  # RETURNING of one inserted row
     return int(found[0])
 
 
 @functools.lru_cache(maxsize=16)
-def _returning_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tuple[str, list[Any]]:
-    processors = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
+def _returning_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tuple[str, RowValues]:
     quote = dialect.identifier_preparer
     statement = (
         f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(k) for k in keys)}) "
         f"VALUES ({', '.join('%s' for _ in keys)}) RETURNING id"
     )
-    return statement, processors
+    return statement, _row_values(list(keys), _bind_processors(table, keys, dialect))
