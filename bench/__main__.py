@@ -2,7 +2,11 @@
 
 python -m bench --install-peer          # first time: Prefect 3 into ~/.cache/pushflow-bench
 python -m bench                         # everything; table on stdout, JSON in bench/results
-python -m bench --quick --skip-peer --only imports
+python -m bench --quick --skip-peer --only imports --in-place
+
+Both systems run installed in a venv of their own under ~/.cache/pushflow-bench: each run
+first installs this checkout there (bench/installed.py); --in-place measures the pushflow
+that this interpreter imports instead.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import api_load, dispatching, flow_calls, footprint, imports, lateness, peer, servers, trigger
+from bench import api_load, dispatching, flow_calls, footprint, imports, installed, lateness, peer, servers, trigger
 from bench.context import Context
 from bench.report import Row, markdown, table, write_json
 
@@ -50,6 +54,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-peer", action="store_true", help="measure pushflow alone")
     parser.add_argument("--quick", action="store_true", help="tiny iteration counts (smoke test)")
     parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help=f"measure the pushflow this interpreter imports, not this checkout installed into {installed.venv_dir()}",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         choices=sorted(WORKLOADS),
@@ -72,9 +81,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         peer.require()
         peer_versions = peer.versions()
-    compiled = _compile_pushflow()
+    if args.in_place:
+        python, how_installed = sys.executable, f"in place: {sys.executable}, {_compile_pushflow()}"
+    else:
+        print(f"[bench] installing this checkout into {installed.venv_dir()} ...", file=sys.stderr, flush=True)
+        python, how_installed = str(installed.install()), f"regular install in {installed.venv_dir()}"
     scratch = Path(tempfile.mkdtemp(prefix="pushflow-bench-"))
-    ctx = Context(quick=args.quick, scratch=scratch, peer_python=None if args.skip_peer else peer.python())
+    ctx = Context(
+        quick=args.quick,
+        scratch=scratch,
+        peer_python=None if args.skip_peer else peer.python(),
+        python=python,
+        in_place=args.in_place,
+    )
     rows: list[Row] = []
     failures: dict[str, str] = {}
     started = time.time()
@@ -104,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "pushflow_version": _pushflow_version(),
         "peer": peer_versions,
         "quick": args.quick,
-        "pushflow_bytecode": compiled,
+        "pushflow_install": how_installed,
         "failures": {**failures, **{f"measurement {i}": f for i, f in enumerate(ctx.failures)}},
     }
     write_json(args.out, rows, meta)
@@ -121,7 +140,7 @@ PUSHFLOW_PACKAGES = ("pushflow", "runtime", "push_pools", "control_plane", "push
 
 
 def _compile_pushflow() -> str:
-    """Compile pushflow's modules to bytecode before measuring, as pip does when it
+    """In place: compile pushflow's modules to bytecode before measuring, as pip does when it
     installs a package (the peer's venv has its bytecode from its install). An editable
     checkout may have none: with PYTHONDONTWRITEBYTECODE set (some CI images and sandboxes
     set it) Python never writes it, and every pushflow process of the run, servers and

@@ -170,7 +170,7 @@ def run_on(ctx: Context, database: str | None) -> list[Row]:
     requests, concurrency = (80, 4) if ctx.quick else (2000, 16)
     how = HOW.format(requests=requests, concurrency=concurrency) + (f"; {database}" if database else "; SQLite")
     results: dict[str, dict[str, Any]] = {}
-    with _database(database, "pushflow") as url, PushflowServer(url) as server:
+    with _database(database, "pushflow") as url, ctx.pushflow_server(url) as server:
         deployment = setup_pushflow(server)
         results["pushflow"] = measure(
             ctx,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bench.report import Row
+    from bench.servers import PushflowServer
 
 PROBES = Path(__file__).resolve().parent / "probes"
 
@@ -24,7 +25,10 @@ class Context:
     quick: bool
     scratch: Path
     peer_python: Path | None = None  # None: --skip-peer
+    # pushflow's interpreter: the benchmark's venv (bench/installed.py), or with --in-place
+    # the one running the benchmark, with whatever PYTHONPATH it was given.
     python: str = sys.executable
+    in_place: bool = True
     # Measurements that failed without stopping their workload: "what: why".
     failures: list[str] = dataclasses.field(default_factory=list)
 
@@ -34,9 +38,18 @@ class Context:
         self.failures.append(f"{row.workload} / {system}: {exc}")
 
     def pushflow_env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PUSHFLOW_"))}
+        # Installed, pushflow gets what the peer gets: no PYTHONPATH (which would put a
+        # checkout before the install) nor any other PYTHON* setting of the caller's.
+        dropped = ("PREFECT_", "PUSHFLOW_") if self.in_place else ("PREFECT_", "PUSHFLOW_", "PYTHON", "VIRTUAL_ENV")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
         env["PUSHFLOW_HOME"] = str(self.scratch / "pushflow-home")
         return {**env, **extra}
+
+    def pushflow_server(self, database: str | None = None) -> PushflowServer:
+        """pushflow's API server on this run's interpreter and environment."""
+        from bench.servers import PushflowServer
+
+        return PushflowServer(database, python=self.python, base_env=self.pushflow_env())
 
     def prefect_env(self, **extra: str) -> dict[str, str]:
         env = {

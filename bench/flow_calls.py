@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.context import Context
 from bench.report import Measure, Row
-from bench.servers import PrefectServer, PushflowServer
+from bench.servers import PrefectServer
 
 # Seconds each probe may spend repeating its samples (it always takes one): Prefect's
 # per-task workload alone took 12 minutes on a busy 2-core machine. Rows say when it capped.
@@ -109,7 +109,7 @@ def run_tasks(ctx: Context) -> list[Row]:
             setattr(row, system, _per_task(system, out, row))
 
     measure("pushflow", ctx.pushflow_env(), "local")
-    with PushflowServer() as server:
+    with ctx.pushflow_server() as server:
         measure("pushflow", ctx.pushflow_env(**server.client_env()), "server")
     if ctx.peer_python:
         # The harness quiets Prefect to WARNING elsewhere; here both systems log at their

@@ -23,7 +23,7 @@ import httpx
 
 from bench.context import PROBES, Context
 from bench.report import Measure, Row
-from bench.servers import PrefectServer, PushflowServer, spawn, stop
+from bench.servers import PrefectServer, spawn, stop
 
 INTERVAL = 2.0
 HOW = (
@@ -44,9 +44,9 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), p99
 
 
-def pushflow_lateness(window: float) -> dict[str, list[float]]:
+def pushflow_lateness(ctx: Context, window: float) -> dict[str, list[float]]:
     with (
-        PushflowServer() as server,
+        ctx.pushflow_server() as server,
         httpx.Client(base_url=server.api_url, headers=server.headers(), timeout=30) as http,
     ):
         http.post("/pools", json={"name": "local", "type": "process"}).raise_for_status()
@@ -160,7 +160,7 @@ def _rows(results: dict[str, dict[str, list[float]] | None]) -> list[Row]:
 
 def run(ctx: Context) -> list[Row]:
     window = 10.0 if ctx.quick else 40.0
-    results: dict[str, dict[str, list[float]] | None] = {"pushflow": pushflow_lateness(window), "prefect": None}
+    results: dict[str, dict[str, list[float]] | None] = {"pushflow": pushflow_lateness(ctx, window), "prefect": None}
     failure: Exception | None = None
     if ctx.peer_python:
         try:

@@ -172,16 +172,20 @@ def scratch_postgres_database(system: str) -> Iterator[str]:
 class PushflowServer(Server):
     system = "pushflow"
 
-    def __init__(self, database: str | None = None) -> None:
+    def __init__(
+        self, database: str | None = None, *, python: str = sys.executable, base_env: dict[str, str] | None = None
+    ) -> None:
         self.database = database  # `user@host:port/name` on PostgreSQL; None: SQLite in its home
+        self.python = python  # the benchmark's pushflow venv, or this interpreter
+        self.base_env = base_env  # None: this process's environment
         super().__init__()
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "pushflow_cli", "server", "start", "--port", str(self.port)]
+        return [self.python, "-m", "pushflow_cli", "server", "start", "--port", str(self.port)]
 
     def __enter__(self) -> PushflowServer:
         if self.database:  # outside local SQLite, only `db upgrade` migrates (docs/settings.md)
-            upgrade = [sys.executable, "-m", "pushflow_cli", "db", "upgrade"]
+            upgrade = [self.python, "-m", "pushflow_cli", "db", "upgrade"]
             done = subprocess.run(upgrade, env=self.env(), capture_output=True, text=True, timeout=300)
             if done.returncode != 0:
                 raise RuntimeError(f"pushflow db upgrade failed:\n{done.stderr[-2000:]}")
@@ -189,7 +193,8 @@ class PushflowServer(Server):
         return self
 
     def env(self) -> dict[str, str]:
-        env = {**os.environ, **self.client_env(), "PUSHFLOW_HOME": str(self.home)}
+        base = os.environ if self.base_env is None else self.base_env
+        env = {**base, **self.client_env(), "PUSHFLOW_HOME": str(self.home)}
         if self.database:
             env["PUSHFLOW_DATABASE_URL"] = f"postgresql+psycopg://{self.database}"
             # A shared database needs a shared secret for run tokens (docs/settings.md).

@@ -14,7 +14,7 @@ import httpx
 
 from bench.context import PROBES, Context
 from bench.report import Measure, Row
-from bench.servers import PrefectServer, PushflowServer, spawn, stop
+from bench.servers import PrefectServer, spawn, stop
 
 PREFECT_POLL_SECONDS = "1"
 HOW = (
@@ -55,7 +55,7 @@ def repeat_within_budget(sample: Callable[[], float], repeats: int) -> list[floa
 
 def pushflow_samples(ctx: Context, repeats: int) -> list[float]:
     with (
-        PushflowServer() as server,
+        ctx.pushflow_server() as server,
         httpx.Client(base_url=server.api_url, headers=server.headers(), timeout=30) as http,
     ):
         http.post("/pools", json={"name": "local", "type": "process"}).raise_for_status()

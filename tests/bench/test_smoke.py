@@ -21,6 +21,7 @@ def test_quick_run_writes_the_table_as_json(tmp_path: Path) -> None:
             "bench",
             "--quick",
             "--skip-peer",
+            "--in-place",
             "--only",
             "imports",
             "--out",
@@ -48,7 +49,8 @@ def test_quick_run_writes_the_table_as_json(tmp_path: Path) -> None:
 
 def test_quick_dispatch_workload_submits_every_run_once_and_counts_reconcile_calls(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    command = [sys.executable, "-m", "bench", "--quick", "--skip-peer", "--only", "dispatch", "--out", str(out)]
+    command = [sys.executable, "-m", "bench", "--quick", "--skip-peer", "--in-place", "--only", "dispatch"]
+    command += ["--out", str(out)]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     rows = {row["workload"]: row for row in json.loads(out.read_text())["rows"]}
