@@ -19,6 +19,8 @@ nothing. `--in-place` keeps the old way for quick iteration (and the test suite)
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import subprocess
 import sys
@@ -31,12 +33,14 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 EXTRAS = "server,postgres"  # what the benchmark's servers need: uvicorn, psycopg
 
 
-def venv_dir() -> Path:
-    return peer.cache_dir() / "pushflow"
+def venv_dir(checkout: Path = CHECKOUT) -> Path:
+    """One venv per checkout, so that runs from two worktrees (an A/B) never install over
+    each other's code."""
+    return peer.cache_dir() / f"pushflow-{hashlib.sha1(str(checkout).encode()).hexdigest()[:8]}"
 
 
-def python() -> Path:
-    return venv_dir() / "bin" / "python"
+def python(checkout: Path = CHECKOUT) -> Path:
+    return venv_dir(checkout) / "bin" / "python"
 
 
 def install(checkout: Path = CHECKOUT) -> Path:
@@ -46,10 +50,11 @@ def install(checkout: Path = CHECKOUT) -> Path:
     and installs its dependencies only when constraints.txt asks for others, so a run
     after the first pays ~15 s here. pip compiles the bytecode as it installs, as it does
     for a user."""
-    if not python().exists():
-        venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir())
+    where = venv_dir(checkout)
+    if not python(checkout).exists():
+        venv.EnvBuilder(with_pip=True, clear=True).create(where)
     cmd = [
-        str(python()),
+        str(python(checkout)),
         "-m",
         "pip",
         "install",
@@ -61,7 +66,9 @@ def install(checkout: Path = CHECKOUT) -> Path:
     ]
     # No PYTHONPATH or PYTHONDONTWRITEBYTECODE of ours: the install is the user's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(venv_dir()))
+    with open(where / "install.lock", "w") as lock:  # two runs from one checkout: one pip at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(where))
     if done.returncode != 0:
-        sys.exit(f"installing {checkout} into {venv_dir()} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
-    return python()
+        sys.exit(f"installing {checkout} into {where} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    return python(checkout)
