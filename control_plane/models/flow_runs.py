@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel, field_validator
@@ -199,30 +200,44 @@ class FlowRunPage(BaseModel):
         serialising plain values costs what serialising the models did. Validating a
         page of 50 and serialising it was ~45% of a listing's CPU
         (tests/control_plane/test_api_flow_runs.py holds the two to the same bytes)."""
-        items = [_wire_item(dict(zip(FLOW_RUN_PUBLIC_NAMES, row, strict=True))) for row in rows]
+        items = [_wire_item(row) for row in rows]
         return to_json({"items": items, "next_cursor": next_cursor})
 
 
-def _wire_item(values: dict[str, Any]) -> dict[str, Any]:
-    """FlowRunPublic's JSON fields, in its order, from FlowRun's column values."""
-    state_type = values["state_type"]
-    values["state"] = {
+def _wire_item(row: Sequence[Any]) -> dict[str, Any]:
+    """FlowRunPublic's JSON fields, in its order, from a row of FLOW_RUN_PUBLIC_COLUMNS:
+    a copy of the fields in order (updating a key keeps its place), the columns shown as
+    they are set in one C call, then the three made of several columns or masked."""
+    if len(row) != len(FLOW_RUN_PUBLIC_NAMES):
+        raise ValueError(f"a row of {len(row)} columns, not FLOW_RUN_PUBLIC_COLUMNS' {len(FLOW_RUN_PUBLIC_NAMES)}")
+    item = dict(_WIRE_DEFAULTS)
+    item.update(zip(_AS_IS_NAMES, _as_is(row), strict=True))
+    state_type = row[_STATE_TYPE]
+    item["state"] = {
         "type": state_type.value,
-        "name": values["state_name"] or DEFAULT_NAMES[state_type],  # as State() names it
-        "message": values["state_message"],
-        "timestamp": iso_text(values["state_timestamp"]),  # as State.to_wire() writes it
+        "name": row[_STATE_TYPE + 1] or DEFAULT_NAMES[state_type],  # as State() names it
+        "message": row[_STATE_TYPE + 2],
+        "timestamp": iso_text(row[_STATE_TYPE + 3]),  # as State.to_wire() writes it
     }
-    values["infrastructure"] = {
-        "provider": values["infra_provider"],
-        "id": values["infra_id"],
-        "console_url": values["infra_console_url"],
+    item["infrastructure"] = {
+        "provider": row[_INFRA],
+        "id": row[_INFRA + 1],
+        "console_url": row[_INFRA + 2],
     }
-    values["job_variables"] = masked(values["job_variables"])
-    return {name: values.get(name, default) for name, default in _WIRE_FIELDS}
+    item["job_variables"] = masked(row[_JOB_VARIABLES])
+    return item
 
 
 # FlowRunPublic's fields in order, with the default of those no column fills (deployment_name).
-_WIRE_FIELDS = tuple((name, field.default) for name, field in FlowRunPublic.model_fields.items())
+_WIRE_DEFAULTS = {name: field.default for name, field in FlowRunPublic.model_fields.items()}
+# The columns shown as they are (all but the state's, the infrastructure's and job_variables).
+_AS_IS_NAMES = tuple(name for name in FLOW_RUN_PUBLIC_NAMES if name in _WIRE_DEFAULTS and name != "job_variables")
+_as_is = itemgetter(*(FLOW_RUN_PUBLIC_NAMES.index(name) for name in _AS_IS_NAMES))
+_STATE_TYPE = FLOW_RUN_PUBLIC_NAMES.index("state_type")  # then state_name, state_message, state_timestamp
+_INFRA = FLOW_RUN_PUBLIC_NAMES.index("infra_provider")  # then infra_id, infra_console_url
+_JOB_VARIABLES = FLOW_RUN_PUBLIC_NAMES.index("job_variables")
+assert FLOW_RUN_PUBLIC_NAMES[_STATE_TYPE + 3] == "state_timestamp"
+assert FLOW_RUN_PUBLIC_NAMES[_INFRA + 2] == "infra_console_url"
 
 
 class StateProposal(BaseModel):
