@@ -186,11 +186,12 @@ BEARER = {
 
 def declare_bearer(document: dict[str, Any], routes: list[Any]) -> None:
     """The bearer scheme (the Authorize button of /api/docs) on every operation whose
-    route depends on `control_plane.deps.get_principal`: declared here, once, rather than
+    route depends on `control_plane.deps.get_principal` (or `require_admin`, which calls
+    it): declared here, once, rather than
     by a `Security` dependency that FastAPI would solve on every request."""
     from fastapi.routing import APIRoute
 
-    from control_plane.deps import get_principal
+    from control_plane.deps import get_principal, require_admin
 
     candidates: Iterable[Any] = routes  # FastAPI before 0.150 copies every route into app.routes
     with contextlib.suppress(ImportError):  # later ones keep included routers whole
@@ -202,7 +203,7 @@ def declare_bearer(document: dict[str, Any], routes: list[Any]) -> None:
         for route in candidates
         if isinstance(getattr(route, "original_route", route), APIRoute)
         and route.include_in_schema
-        and _calls(route.dependant, get_principal)
+        and (_calls(route.dependant, get_principal) or _calls(route.dependant, require_admin))
     ]
     if not keyed:
         return

@@ -13,7 +13,7 @@ from control_plane import limits, passes, runs
 from control_plane.auth import mint_run_token
 from control_plane.blocks import redaction
 from control_plane.columns import INT64_MAX, JsonDateTime
-from control_plane.deps import AdminDep, PrincipalDep, ServicesDep, SessionDep
+from control_plane.deps import AdminDep, PrincipalDep, ReadEngineDep, ServicesDep, SessionDep
 from control_plane.errors import ConflictError, NotFoundError
 from control_plane.json_batches import JsonBatchRoute
 from control_plane.models import (
@@ -68,7 +68,7 @@ class RunListQuery(BaseModel):
 
 
 @router.get("", response_model=FlowRunPage)
-def list_flow_runs(session: SessionDep, _: AdminDep, query: Annotated[RunListQuery, Query()]) -> Response:
+def list_flow_runs(reads: ReadEngineDep, _: AdminDep, query: Annotated[RunListQuery, Query()]) -> Response:
     """Runs, newest first by default; pass `next_cursor` back as `cursor` (with the same
     filters and sort) for the next page."""
     where = RunFilter(
@@ -81,16 +81,18 @@ def list_flow_runs(session: SessionDep, _: AdminDep, query: Annotated[RunListQue
         query.expected_after,
     )
     limit, sort = query.limit, query.sort
-    rows = session.connection().execute(page_query(where, sort, limit, query.cursor)).all()  # plain rows, no ORM
+    with reads.connect() as connection:  # plain rows, no ORM
+        rows = connection.execute(page_query(where, sort, limit, query.cursor)).all()
     next_cursor = encode_cursor(rows[limit - 1], sort) if len(rows) > limit else None
     return Response(FlowRunPage.json_of_rows(rows[:limit], next_cursor), media_type="application/json")
 
 
 @router.get("/{flow_run_id}", response_model=FlowRunPublic)
-def read_flow_run(flow_run_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
+def read_flow_run(flow_run_id: str, reads: ReadEngineDep, principal: PrincipalDep) -> Response:
     """One flow run: its state, parameters, pool, infrastructure and timing."""
     principal.require_run(flow_run_id)
-    found = session.connection().execute(_read_query(), {"flow_run_id": flow_run_id}).first()
+    with reads.connect() as connection:
+        found = connection.execute(_read_query(), {"flow_run_id": flow_run_id}).first()
     if found is None:
         raise NotFoundError(f"flow run {flow_run_id!r} not found")
     public = FlowRunPublic.of_row(found[:-1])
