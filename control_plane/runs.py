@@ -20,7 +20,6 @@ from control_plane.bulk import insert_rows, select_by_ids
 from control_plane.columns import new_id, utcnow
 from control_plane.id_sets import id_in, is_postgres, per_row_values
 from control_plane.models import (
-    Deployment,
     FlowRun,
     FlowRunCreate,
     Log,
@@ -36,7 +35,7 @@ from runtime.states import TERMINAL_TYPES, State, StateType
 
 
 def new_run_values(
-    deployment: Deployment,
+    deployment: Any,
     *,
     when: datetime,
     now: datetime,
@@ -46,7 +45,8 @@ def new_run_values(
     idempotency_key: str | None = None,
     schedule_id: str | None = None,
 ) -> dict[str, Any]:
-    """The one way a deployment's run is made, by the API and the scheduler alike:
+    """The one way a deployment's run is made, by the API and the scheduler alike
+    (`deployment`: a Deployment, or a row with its columns of the same names):
     SCHEDULED, due at `when`, with the deployment's parameters under the given ones. Every
     FlowRun column's value (the model's defaults for the rest), ready for an INSERT: no
     FlowRun is built (SQLModel's constructor was a third of a trigger's route time)."""
@@ -81,7 +81,7 @@ _RUN_DEFAULTS = {
 }
 
 
-def create_flow_run(session: Session, deployment: Deployment, body: FlowRunCreate) -> FlowRun:
+def create_flow_run(session: Session, deployment: Any, body: FlowRunCreate) -> FlowRun:
     """A triggered run, inserted (one Core INSERT: a duplicate idempotency key raises
     IntegrityError here, not at the commit) and returned as the session's persistent,
     unchanged FlowRun, as if loaded from its row: the ORM's unit of work for one new

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 from sqlalchemy import bindparam, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -53,7 +54,7 @@ def upsert_deployment(
     # A deployment read back masked and sent again keeps its secrets (not the mask).
     body.job_variables = restore_masked(body.job_variables, deployment.job_variables if deployment else None)
     refuse_mask(body.job_variables, "job_variables")
-    _check_job(services, pool, body.job_variables, {})
+    _check_job(services, pool.type, pool.defaults, body.job_variables, {})
     check_source(services, body.source, pool.type)
     fields = body.model_dump(exclude={"schedules"})
     if deployment is None:
@@ -186,22 +187,24 @@ def trigger_run(
 ) -> tuple[FlowRunPublic, bool]:
     """The run `body` asks for, and True; or the run an earlier trigger with the same
     `idempotency_key` made, and False (the API's trigger route and the UI's)."""
-    # The deployment and its pool in one query (a round trip and an ORM load fewer per
-    # run); a missing pool is still refused only after the checks below, as before.
-    found = session.execute(_DEPLOYMENT_AND_POOL, {"deployment_id": deployment_id}).first()
-    if found is None:
+    # The deployment's columns a trigger uses and its pool's in one query of plain values
+    # (no ORM objects to load); a missing pool is still refused only after the checks
+    # below, as before.
+    deployment = session.connection().execute(_TRIGGER_COLUMNS, {"deployment_id": deployment_id}).first()
+    if deployment is None:
         raise NotFoundError(f"deployment {deployment_id!r} not found")
-    deployment, pool = found
     if body.idempotency_key:
         existing = runs.find_by_idempotency_key(session, deployment.id, body.idempotency_key)
         if existing is not None:
             return FlowRunPublic.of(existing), False
     limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
     check_parameters(deployment.parameter_schema, {**deployment.parameters, **body.parameters})
-    if pool is None:
+    pool_type, pool_defaults = deployment.pool_type, deployment.pool_defaults
+    if deployment.pool_id is None:
         pool = get_pool(session, deployment.pool)  # its 404, naming the pool
+        pool_type, pool_defaults = pool.type, pool.defaults
     refuse_mask(body.job_variables, "job_variables")
-    _check_job(services, pool, deployment.job_variables, body.job_variables)
+    _check_job(services, pool_type, pool_defaults, deployment.job_variables, body.job_variables)
     try:
         run = runs.create_flow_run(session, deployment, body)
         session.commit()
@@ -216,11 +219,20 @@ def trigger_run(
     return FlowRunPublic.of(run), True
 
 
-# Built once, not per trigger (its construction and cache-key walk cost more than its rows).
-_DEPLOYMENT_AND_POOL = (
-    select(Deployment, Pool)
-    .outerjoin(Pool, col(Pool.name) == col(Deployment.pool))
-    .where(col(Deployment.id) == bindparam("deployment_id"))
+# Built once, not per trigger (its construction and cache-key walk cost more than its
+# rows): what new_run_values and the checks read of a deployment, and its pool's type
+# and defaults (pool_id None: no such pool).
+_DEPLOYMENT, _POOL = Deployment.__table__.c, Pool.__table__.c  # type: ignore[attr-defined]
+_TRIGGER_COLUMNS = (
+    select_columns(
+        *(_DEPLOYMENT[name] for name in ("id", "name", "flow_name", "pool", "entrypoint", "working_dir")),
+        *(_DEPLOYMENT[name] for name in ("source", "parameters", "parameter_schema", "job_variables")),
+        _POOL.id.label("pool_id"),
+        _POOL.type.label("pool_type"),
+        _POOL.defaults.label("pool_defaults"),
+    )
+    .outerjoin(Pool.__table__, _POOL.name == _DEPLOYMENT.pool)  # type: ignore[attr-defined]
+    .where(_DEPLOYMENT.id == bindparam("deployment_id"))
 )
 
 
@@ -231,10 +243,12 @@ def get_deployment(session: SessionDep, deployment_id: str) -> Deployment:
     return deployment
 
 
-def _check_job(services: ServicesDep, pool: Any, deployment_vars: dict, run_vars: dict) -> None:
-    adapter_cls = services.adapters.adapter_class(pool.type)
+def _check_job(
+    services: ServicesDep, pool_type: str, pool_defaults: dict, deployment_vars: dict, run_vars: dict
+) -> None:
+    adapter_cls = services.adapters.adapter_class(pool_type)
     check_author_variables(adapter_cls, deployment_vars, run_vars)
-    layers: tuple[Any, ...] = (pool.defaults, deployment_vars, run_vars)
+    layers: tuple[Any, ...] = (pool_defaults, deployment_vars, run_vars)
     if any(references.has_references(layer) for layer in layers):  # checked resolved, stored as given
         try:
             layers = tuple(references.resolve_layers(services.engine, keyring_for(services.settings), *layers))

@@ -43,6 +43,24 @@ def test_invalid_job_variables_are_422(api: Any, deployment: dict) -> None:
     assert "no_such_variable" in response.json()["detail"]
 
 
+def test_a_deployment_whose_pool_is_gone_is_refused_naming_the_pool_after_its_checks(
+    api: Any, deployment: dict
+) -> None:
+    """The trigger reads its deployment and pool in one query of plain values; without a
+    pool row the checks before still answer first, then 404 names the pool."""
+    from sqlalchemy import delete
+
+    from control_plane.models import Pool
+
+    with api.app.state.services.engine.begin() as connection:
+        connection.execute(delete(Pool.__table__).where(Pool.__table__.c.name == "local"))
+    assert trigger(api, deployment, parameters={"n": "five"}).status_code == 422
+    response = trigger(api, deployment)
+    assert response.status_code == 404
+    assert "pool 'local' not found" in response.json()["detail"]
+    assert api.get("/api/flow-runs").json()["items"] == []
+
+
 def test_repeated_idempotency_key_returns_the_same_run(api: Any, deployment: dict) -> None:
     first = trigger(api, deployment, idempotency_key="order-42")
     second = trigger(api, deployment, idempotency_key="order-42")
