@@ -155,6 +155,40 @@ def test_a_proposal_with_run_answers_the_run_as_it_is_after_the_change(api: Any,
     assert answered == api.get(f"/api/flow-runs/{run['id']}").json()
 
 
+def test_a_proposal_reads_its_run_once_without_loading_a_deferred_column(api: Any, deployment: dict) -> None:
+    """A proposal loads only the columns it reads (load_only): through a run's whole life,
+    retries and a heartbeat included, no attribute it touches is left to a lazy load (a
+    SELECT of the run by its id after the first)."""
+    from sqlalchemy import event
+
+    engine = api.app.state.services.engine
+    by_id: list[str] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        flat = " ".join(statement.split())
+        if flat.startswith("SELECT") and "FROM flow_run WHERE flow_run.id =" in flat:
+            by_id.append(flat)
+
+    run = trigger(api, deployment).json()
+    proposals = [
+        {"state": {"type": "PENDING"}},
+        {"state": {"type": "RUNNING"}, "heartbeat": True},
+        {"state": {"type": "RUNNING"}, "transition_id": "t-1"},
+        {"state": {"type": "RUNNING"}, "transition_id": "t-1"},  # a repeat
+        {"state": {"type": "COMPLETED", "message": "done"}},
+    ]
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        for body in proposals:
+            by_id.clear()
+            response = api.post(f"/api/flow-runs/{run['id']}/state", json=body)
+            assert response.status_code in (200, 409), response.text
+            assert len(by_id) == 1, by_id
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert api.get(f"/api/flow-runs/{run['id']}").json()["state"]["type"] == "COMPLETED"
+
+
 def test_a_refused_proposal_with_run_is_409_as_without(api: Any, deployment: dict) -> None:
     run = trigger(api, deployment).json()
     response = api.post(f"/api/flow-runs/{run['id']}/state", json={"state": {"type": "COMPLETED"}, "with_run": True})
