@@ -3,7 +3,6 @@ on: an unknown variable names the one that was probably meant."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +41,8 @@ def describe(job_cls: type[BaseModel], variable: str, message: str) -> str:
     name = variable.split(".")[0]
     known = sorted(job_cls.model_fields)
     if name and name not in known:
+        import difflib  # only for this message: the server never loads it otherwise (~0.15 MiB)
+
         close = difflib.get_close_matches(name, known, n=1)
         if close:
             return f"unknown job variable `{name}`; did you mean `{close[0]}`?"
