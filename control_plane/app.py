@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from fastapi import FastAPI
+    from control_plane.fastapi_compat import import_fastapi, skip_pydantic_v1_import
 
-    from control_plane.fastapi_compat import skip_pydantic_v1_import
+    import_fastapi()  # its own models validated on first use
+    from fastapi import FastAPI
 
     skip_pydantic_v1_import()  # before the routes are built: each would ask
     from control_plane.audit import AuditLog

@@ -1,5 +1,20 @@
-"""FastAPI's check that no route uses a pydantic v1 model, answered without importing
-pydantic.v1 while nothing else has.
+"""FastAPI, imported and checked the way a control plane needs.
+
+`import_fastapi`: FastAPI (0.150) defines ~40 pydantic models when it is imported, the
+OpenAPI document's schema (`fastapi.openapi.models`) and the security schemes', and
+pydantic builds each one's validator and serializer there and then: ~0.1 s of
+`create_app()` and ~1.4 MiB of an idle server (measured: the API benchmark's idle server
+on SQLite 75.3 -> 73.9 MiB). A control plane validates them only to build its OpenAPI
+document and its API-key scheme, so they are imported with pydantic's `defer_build`
+(each is built the first time it validates). Only the models FastAPI defines during that
+import are deferred: the flag is set on `BaseModel`'s configuration, which every model
+class copies when it is defined, and taken off again when the import returns. Those
+models are first used on one thread (the event loop builds the OpenAPI document, route
+modules define their security schemes as they import), so pydantic 2.13's rebuild, which
+is not thread-safe (pydantic#13419), never runs for one of them on two threads at once.
+
+`skip_pydantic_v1_import`: FastAPI's check that no route uses a pydantic v1 model,
+answered without importing pydantic.v1 while nothing else has.
 
 FastAPI (0.150) checks every route's body and response types with
 `fastapi._compat.shared.is_pydantic_v1_model_class`, which imports the whole of
@@ -18,6 +33,22 @@ from typing import Any
 
 V1 = "pydantic.v1"
 _WRAPPED = "_pushflow_unless_v1_unloaded"
+
+
+def import_fastapi() -> None:
+    """Import FastAPI with the models it defines deferred (above); nothing if it is
+    imported already (its models were built then)."""
+    if "fastapi" in sys.modules:
+        return
+    from pydantic import BaseModel
+
+    config = BaseModel.model_config
+    config["defer_build"] = True
+    try:
+        import fastapi  # noqa: F401
+        import fastapi.openapi.models  # noqa: F401 - FastAPI imports it itself; said here
+    finally:
+        del config["defer_build"]
 
 
 def skip_pydantic_v1_import() -> None:

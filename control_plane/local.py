@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from control_plane.auth import read_key_file
 from control_plane.db import HEAD_REVISION, create_db_engine, migrate, schema_revision
 from control_plane.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI  # create_app imports it (control_plane/fastapi_compat.py)
 
 
 def prepare_local(settings: Settings) -> Settings:

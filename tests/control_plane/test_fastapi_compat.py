@@ -3,7 +3,11 @@
 
 No `from __future__ import annotations`: FastAPI must see the local class, not its name."""
 
+import json
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -28,3 +32,63 @@ def test_a_v1_model_is_still_refused() -> None:
         @app.post("/pools")
         def create(pool: Pool) -> None:
             return None
+
+
+DEFERRED_SCRIPT = """
+import json, sys
+from pathlib import Path
+import pydantic
+from control_plane.local import create_local_app, prepare_local  # what `pushflow server start` loads first
+from control_plane.settings import Settings
+assert "fastapi" not in sys.modules, "imported before create_app: its models would be built"
+settings = Settings(home=Path(sys.argv[1]), api_key=sys.argv[2], run_loops=False, dispatch_on_trigger=False)
+app = create_local_app(settings)
+from fastapi.openapi import models
+from fastapi.testclient import TestClient
+
+class Later(pydantic.BaseModel):
+    x: int
+
+out = {
+    "openapi_model_built_by_create_app": models.OpenAPI.__pydantic_complete__,
+    "base_config_after": dict(pydantic.BaseModel.model_config),
+    "later_model_built": Later.__pydantic_complete__,
+}
+with TestClient(app) as client:
+    response = client.get("/api/openapi.json")
+    out["status"] = response.status_code
+    out["document"] = response.json()
+out["openapi_model_built_after_the_document"] = models.OpenAPI.__pydantic_complete__
+print(json.dumps(out))
+"""
+
+
+def test_fastapi_models_are_built_on_first_use_and_the_document_is_unchanged(tmp_path: Path) -> None:
+    """create_app imports FastAPI with its own models deferred (import_fastapi): a fresh
+    process has not built them after create_app, serves the same OpenAPI document as a
+    process that built them at import, and models defined later are built as usual."""
+    from fastapi.testclient import TestClient
+
+    from control_plane.local import create_local_app
+    from control_plane.settings import Settings
+    from tests.conftest import ADMIN_KEY
+
+    done = subprocess.run(
+        [sys.executable, "-c", DEFERRED_SCRIPT, str(tmp_path / "fresh"), ADMIN_KEY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    fresh = json.loads(done.stdout.strip().splitlines()[-1])
+    assert fresh["openapi_model_built_by_create_app"] is False
+    assert fresh["base_config_after"] == {}  # the flag is off again: nothing else is deferred
+    assert fresh["later_model_built"] is True
+    assert fresh["status"] == 200
+    assert fresh["openapi_model_built_after_the_document"] is True
+
+    # This process imported FastAPI at the top of this file: its models were built then.
+    settings = Settings(home=tmp_path / "eager", api_key=ADMIN_KEY, run_loops=False, dispatch_on_trigger=False)
+    with TestClient(create_local_app(settings)) as client:
+        eager = client.get("/api/openapi.json").json()
+    assert fresh["document"] == eager
