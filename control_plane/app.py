@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from control_plane.fastapi_compat import import_fastapi, skip_pydantic_v1_import
+    from control_plane.fastapi_compat import cache_sequence_checks, import_fastapi, skip_pydantic_v1_import
 
     import_fastapi()  # its own models validated on first use
     from fastapi import FastAPI
 
     skip_pydantic_v1_import()  # before the routes are built: each would ask
+    cache_sequence_checks()
     from control_plane.audit import AuditLog
     from control_plane.error_handlers import install_error_handlers
     from control_plane.lazy_routes import LazyRoutes, LoadRoutes, RouteModule

@@ -23,6 +23,12 @@ life and ~30 ms of `create_app()`, in a process that has no v1 model. None can e
 while `pydantic.v1` is not imported (a v1 model's module imports it first), so until then
 the answer is "no"; once anything imports it, FastAPI's own check runs, and a v1 model
 is refused as before.
+
+`cache_sequence_checks`: FastAPI's question whether a parameter's annotation is a sequence,
+asked again for every parameter of every request (twice for one that was sent: a query
+model's ten fields, a path's id, a body), answered once per annotation: it is a pure
+function of the annotation, a walk of `typing.get_origin`/`get_args` and `issubclass`
+calls (GET /api/flow-runs: ~20 of them a request).
 """
 
 from __future__ import annotations
@@ -72,6 +78,36 @@ def skip_pydantic_v1_import() -> None:
 def _unless_v1_unloaded(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     def checked(obj: Any) -> bool:
         return V1 in sys.modules and check(obj)
+
+    setattr(checked, _WRAPPED, True)
+    checked.__doc__ = check.__doc__
+    return checked
+
+
+def cache_sequence_checks() -> None:
+    """Make FastAPI's per-request `field_annotation_is_sequence` (as the request parsing
+    in `fastapi.dependencies.utils` calls it) remember its answer per annotation
+    (idempotent; a FastAPI without it is left alone)."""
+    try:
+        from fastapi.dependencies import utils
+    except ImportError:
+        return
+    check = getattr(utils, "field_annotation_is_sequence", None)
+    if callable(check) and not hasattr(check, _WRAPPED):
+        setattr(utils, "field_annotation_is_sequence", _per_annotation(check))  # noqa: B010
+
+
+def _per_annotation(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    # By id, the annotation kept with its answer (so its id is never reused): hashing a
+    # `list[X] | None` costs about what the check does, and a few annotations are not
+    # hashable at all. Routes have a bounded set of annotations, all made at start-up.
+    answers: dict[int, tuple[Any, bool]] = {}
+
+    def checked(annotation: Any) -> bool:
+        known = answers.get(id(annotation))
+        if known is None or known[0] is not annotation:
+            known = answers[id(annotation)] = (annotation, check(annotation))
+        return known[1]
 
     setattr(checked, _WRAPPED, True)
     checked.__doc__ = check.__doc__

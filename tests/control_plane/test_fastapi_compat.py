@@ -8,9 +8,10 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Annotated
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from fastapi.exceptions import PydanticV1NotSupportedError
 
 from control_plane.fastapi_compat import skip_pydantic_v1_import
@@ -92,3 +93,41 @@ def test_fastapi_models_are_built_on_first_use_and_the_document_is_unchanged(tmp
     with TestClient(create_local_app(settings)) as client:
         eager = client.get("/api/openapi.json").json()
     assert fresh["document"] == eager
+
+
+def test_sequence_checks_answer_as_fastapis_own_once_per_annotation() -> None:
+    from typing import Optional
+
+    from fastapi._compat import field_annotation_is_sequence as uncached
+    from fastapi.dependencies import utils
+
+    from control_plane.fastapi_compat import cache_sequence_checks
+
+    cache_sequence_checks()
+    cache_sequence_checks()  # idempotent: wrapped once
+    cached = utils.field_annotation_is_sequence
+    assert cached is not uncached
+    annotations = [
+        str, int, bytes, list[int], list[str] | None, Optional[list[int]], set[str], tuple[int, ...],  # noqa: UP045
+        dict[str, int], Annotated[list[str], Query()], Annotated[str, "x"], None, str | int, list,
+    ]  # fmt: skip
+    for annotation in annotations * 2:  # the second time from the cache
+        assert cached(annotation) == uncached(annotation), annotation
+
+
+def test_repeated_query_parameters_still_arrive_as_a_list() -> None:
+    from fastapi.testclient import TestClient
+
+    from control_plane.fastapi_compat import cache_sequence_checks
+
+    cache_sequence_checks()
+    app = FastAPI()
+
+    @app.get("/items")
+    def items(tag: Annotated[list[str] | None, Query()] = None, n: int = 0) -> dict:
+        return {"tag": tag, "n": n}
+
+    with TestClient(app) as client:
+        for _ in range(2):
+            assert client.get("/items?tag=a&tag=b&n=3").json() == {"tag": ["a", "b"], "n": 3}
+            assert client.get("/items").json() == {"tag": None, "n": 0}
