@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from pydantic import BaseModel, field_validator
@@ -148,6 +148,20 @@ class FlowRunPublic(BaseModel):
         """From a row of `FLOW_RUN_PUBLIC_COLUMNS` (no ORM object needed)."""
         return cls.of_columns(dict(zip(FLOW_RUN_PUBLIC_NAMES, row, strict=True)))
 
+    @staticmethod
+    def json_of_row(row: Sequence[Any], deployment_name: str | None = None) -> bytes:
+        """The JSON of `of_row(row)` with its `deployment_name`, byte for byte, without
+        building the model (as FlowRunPage.json_of_rows: a run read from the store, or
+        just written, needs no validation)."""
+        item = _wire_item(row)
+        item["deployment_name"] = deployment_name
+        return to_json(item)
+
+    @staticmethod
+    def json_of(run: FlowRun) -> bytes:
+        """The JSON of `of(run)`, byte for byte (see `json_of_row`)."""
+        return FlowRunPublic.json_of_row(_public_values(run))
+
     @classmethod
     def of_columns(cls, values: dict[str, Any]) -> FlowRunPublic:
         """From FlowRun's column values (the state as its wire fields: not a State turned
@@ -178,6 +192,7 @@ FLOW_RUN_PUBLIC_NAMES = (
     *("infra_provider", "infra_id", "infra_console_url"),
 )
 FLOW_RUN_PUBLIC_COLUMNS = tuple(FlowRun.__table__.c[name] for name in FLOW_RUN_PUBLIC_NAMES)  # type: ignore[attr-defined]
+_public_values = attrgetter(*FLOW_RUN_PUBLIC_NAMES)  # a FlowRun's row of those columns
 
 
 class FlowRunPage(BaseModel):

@@ -27,7 +27,6 @@ from control_plane.models import (
     Pool,
 )
 from control_plane.parameters import check_parameters
-from control_plane.responses import model_json
 from control_plane.routes.pools import get_pool
 from control_plane.schedule_sync import remove_unstarted_runs, replace_schedules
 from control_plane.schedules import Schedule, SchedulePublic
@@ -179,12 +178,11 @@ def create_flow_run(
     not wait for the provider to provision it). A repeated `idempotency_key` returns the
     run it created (200)."""
     run, created = trigger_run(deployment_id, body, session, services)
-    return model_json(run, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return Response(FlowRunPublic.json_of(run), status_code=code, media_type="application/json")
 
 
-def trigger_run(
-    deployment_id: str, body: FlowRunCreate, session: Session, services: Services
-) -> tuple[FlowRunPublic, bool]:
+def trigger_run(deployment_id: str, body: FlowRunCreate, session: Session, services: Services) -> tuple[FlowRun, bool]:
     """The run `body` asks for, and True; or the run an earlier trigger with the same
     `idempotency_key` made, and False (the API's trigger route and the UI's)."""
     # The deployment's columns a trigger uses and its pool's in one query of plain values
@@ -196,7 +194,7 @@ def trigger_run(
     if body.idempotency_key:
         existing = runs.find_by_idempotency_key(session, deployment.id, body.idempotency_key)
         if existing is not None:
-            return FlowRunPublic.of(existing), False
+            return existing, False
     limits.check_parameters(body.parameters, services.settings.max_parameters_bytes)
     check_parameters(deployment.parameter_schema, {**deployment.parameters, **body.parameters})
     pool_type, pool_defaults = deployment.pool_type, deployment.pool_defaults
@@ -213,10 +211,10 @@ def trigger_run(
         existing = runs.find_by_idempotency_key(session, deployment.id, body.idempotency_key or "")
         if existing is None:
             raise
-        return FlowRunPublic.of(existing), False
+        return existing, False
     if passes.dispatch_now(services, run):  # submitted before we answer; no loop needed
         session.refresh(run)
-    return FlowRunPublic.of(run), True
+    return run, True
 
 
 # Built once, not per trigger (its construction and cache-key walk cost more than its

@@ -96,9 +96,7 @@ def read_flow_run(flow_run_id: str, reads: ReadEngineDep, principal: PrincipalDe
         found = connection.execute(_read_query(), {"flow_run_id": flow_run_id}).first()
     if found is None:
         raise NotFoundError(f"flow run {flow_run_id!r} not found")
-    public = FlowRunPublic.of_row(found[:-1])
-    public.deployment_name = found[-1]
-    return model_json(public)
+    return Response(FlowRunPublic.json_of_row(found[:-1], found[-1]), media_type="application/json")
 
 
 @functools.cache

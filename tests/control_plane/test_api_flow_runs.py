@@ -303,6 +303,72 @@ def test_a_listed_page_is_byte_for_byte_the_validated_models_json(api: Any, depl
     assert listed == model_json(FlowRunPage.of_rows(rows, None)).body
 
 
+def test_one_run_is_answered_byte_for_byte_as_its_validated_models_json(api: Any, deployment: dict) -> None:
+    """A trigger's answer (FlowRunPublic.json_of, from the run's values as written) and
+    GET /api/flow-runs/{id} (json_of_row, from its row) are the bytes the validated
+    FlowRunPublic serialised to: odd numbers and text, masked secrets, a time with an
+    offset other than UTC, every column filled or none."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlmodel import Session
+
+    from control_plane.models import FlowRun, FlowRunPublic
+    from control_plane.responses import model_json
+    from runtime.states import StateType
+
+    odd = {"big": 123456789012345678901234567890, "x": 0.1, "inf": 1e300, "text": 'é ✓ "q" \\ b', "none": None}
+    answered = trigger(
+        api, deployment, parameters={"n": 5, "label": "x"}, scheduled_start_time="2999-01-01T05:30:00+05:30"
+    )
+    assert answered.status_code == 201
+    at = datetime(2026, 12, 1, 15, 0, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    full = FlowRun(
+        name="full",
+        flow_name="etl",
+        deployment_id=deployment["id"],
+        parent_flow_run_id="p-1",
+        pool="local",
+        entrypoint="flows/etl.py:etl",
+        source={"kind": "git", "url": "https://user:hunter2@example.com/repo.git"},
+        parameters=odd,
+        job_variables={"env": {"DB_PASSWORD": "s3cret", "PLAIN": "ok"}, "image": "img:1"},
+        state_type=StateType.RUNNING,
+        state_name="",
+        state_message="ünïcode\nline two",
+        state_timestamp=at,
+        created=at,
+        expected_start_time=at,
+        start_time=at,
+        run_count=2,
+        infra_provider="process",
+        infra_id="pid-1",
+        heartbeat_time=at,
+        dispatch_count=4,
+    )
+    empty = FlowRun(
+        name="empty",
+        flow_name="etl",
+        deployment_id=None,
+        pool=None,
+        state_type=StateType.SCHEDULED,
+        state_name="Scheduled",
+        state_timestamp=at,
+        parameters={},
+        job_variables={},
+    )
+    for run in (full, empty):
+        assert FlowRunPublic.json_of(run) == model_json(FlowRunPublic.of(run)).body
+    with Session(api.app.state.services.engine) as session:
+        session.add(full)
+        session.commit()
+        for run_id, name in ((full.id, deployment["name"]), (answered.json()["id"], deployment["name"])):
+            stored = session.get(FlowRun, run_id)
+            assert stored is not None
+            public = FlowRunPublic.of(stored)
+            public.deployment_name = name
+            assert api.get(f"/api/flow-runs/{run_id}").content == model_json(public).body
+
+
 def test_a_triggered_run_is_the_sessions_own_as_if_loaded_from_its_row(api: Any, deployment: dict) -> None:
     """runs.create_flow_run inserts the run's values with one statement and returns it as
     a persistent, unchanged FlowRun: every column as stored (the model's defaults for what
