@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.databases import SchemaPool, sqlite_template
 from tests.helpers import LiveServer
 
 PG_URL = os.environ.get("PUSHFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -133,9 +134,37 @@ def pg_schema_url(postgres_url: str) -> Iterator[str]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture(scope="session")
+def schema_pool() -> Iterator[SchemaPool]:
+    pool = SchemaPool(PG_URL)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def pg_migrated_url(postgres_url: str, schema_pool: SchemaPool) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a schema at the newest revision, with no rows
+    (tests/databases.py: migrated once, emptied after each test that used it)."""
+    schema = schema_pool.take()
+    try:
+        yield schema_pool.url_of(schema)
+    finally:
+        schema_pool.give_back(schema)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each API test runs against SQLite and PostgreSQL."""
+    """Each API test runs against SQLite and PostgreSQL: a store at the newest schema, with
+    no rows, the test's own (tests/databases.py). Request `reap` after it, so the processes
+    a test started end before its store is emptied."""
+    if request.param == "sqlite":
+        return sqlite_template().copy_to(tmp_path / "pushflow.db")
+    return str(request.getfixturevalue("pg_migrated_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store on SQLite and on PostgreSQL (no schema), for the tests of migrating."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'pushflow.db'}"
     return str(request.getfixturevalue("pg_schema_url"))

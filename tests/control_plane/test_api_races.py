@@ -27,8 +27,8 @@ def _blocked_by(raw_url: str, pid: int) -> bool:
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_creating_a_pool_another_request_is_creating_answers_409(api: Any, pg_schema_url: str) -> None:
-    engine = create_db_engine(pg_schema_url)
+def test_creating_a_pool_another_request_is_creating_answers_409(api: Any, database_url: str) -> None:
+    engine = create_db_engine(database_url)
     rival = Session(engine)
     rival.add(Pool(name="race", type="process"))
     rival.flush()  # the row exists, uncommitted: the API's check cannot see it
@@ -38,7 +38,7 @@ def test_creating_a_pool_another_request_is_creating_answers_409(api: Any, pg_sc
         target=lambda: answer.update(r=api.post("/api/pools", json={"name": "race", "type": "process"}))
     )
     request.start()
-    raw = pg_schema_url.split("?")[0].replace("postgresql+psycopg", "postgresql")
+    raw = database_url.split("?")[0].replace("postgresql+psycopg", "postgresql")
     deadline = time.monotonic() + 30
     while not _blocked_by(raw, rival_pid) and request.is_alive():
         assert time.monotonic() < deadline, "the API's INSERT never waited on the rival row"

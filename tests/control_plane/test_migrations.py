@@ -31,8 +31,8 @@ def test_the_head_revision_constant_is_the_newest_migration() -> None:
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
 
 
-def test_migrated_schema_matches_the_models(database_url: str) -> None:
-    engine = create_db_engine(database_url)
+def test_migrated_schema_matches_the_models(empty_database_url: str) -> None:
+    engine = create_db_engine(empty_database_url)
     try:
         migrate(engine)
         migrate(engine)  # re-running is a no-op
@@ -44,8 +44,8 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
     assert diff == [], "models changed without a migration: add one in control_plane/migrations/versions"
 
 
-def test_a_serving_process_refuses_a_database_not_at_the_head_revision(database_url: str) -> None:
-    engine = create_db_engine(database_url)
+def test_a_serving_process_refuses_a_database_not_at_the_head_revision(empty_database_url: str) -> None:
+    engine = create_db_engine(empty_database_url)
     try:
         with pytest.raises(ConfigurationError, match=f"has no schema, this version needs {HEAD_REVISION}"):
             check_schema(engine)
