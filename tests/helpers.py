@@ -99,7 +99,12 @@ class LiveServer:
         api_key: str | None = "test-admin-key",
         database_url: str | None = None,
         extra_env: dict[str, str] | None = None,
+        migrated_store: bool = True,
     ) -> None:
+        """With `migrated_store` (and no database URL) a new home starts with a copy of a
+        SQLite store at the newest schema (tests/databases.py), so the server skips the
+        migration a first start does (tested on its own: tests/cli/test_readme.py); a home
+        that has its store already keeps it."""
         self.home = home
         self.port = free_port()
         self.api_key = api_key
@@ -118,12 +123,18 @@ class LiveServer:
             self.env.pop("PUSHFLOW_API_KEY", None)
         if database_url:
             self.env["PUSHFLOW_DATABASE_URL"] = database_url
+        self.migrated_store = migrated_store and not self.env.get("PUSHFLOW_DATABASE_URL")
         self.process: subprocess.Popen[bytes] | None = None
         self._clients: list[httpx.Client] = []
 
     def start(self) -> LiveServer:
         self.log_path = self.home / "server.log"
         self.home.mkdir(parents=True, exist_ok=True)
+        store = self.home / "pushflow.db"
+        if self.migrated_store and not store.exists():
+            from tests.databases import sqlite_template
+
+            sqlite_template().copy_to(store)
         log = open(self.log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pushflow_cli", "server", "start", "--port", str(self.port)],
