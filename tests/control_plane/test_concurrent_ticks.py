@@ -17,14 +17,16 @@ from control_plane.db import create_db_engine
 from control_plane.events import Event
 from tests.control_plane import counting_pool
 from tests.control_plane.test_exactly_once import seed_due_runs, start_workers
+from tests.control_plane.tick_worker import TICKING_SECONDS
 
 RUNS = 1000
 PROCESSES = 8
 
 
-# The workers' own limit is 180 s (communicate below): the test's is above it, so a slow
-# machine fails with the workers' output rather than a bare timeout.
-@pytest.mark.timeout(240)
+# The workers tick for at most TICKING_SECONDS after the start signal; communicate's limit
+# (below) and the test's are above it, so a slow machine fails with the workers' output
+# rather than a bare timeout.
+@pytest.mark.timeout(300)
 def test_eight_concurrent_tickers_submit_and_release_each_run_once_and_log_each_transition_once(
     pg_schema_url: str, tmp_path: Path, reap: Callable[[subprocess.Popen[str]], subprocess.Popen[str]]
 ) -> None:
@@ -36,7 +38,7 @@ def test_eight_concurrent_tickers_submit_and_release_each_run_once_and_log_each_
     start.touch()
     reports, errors = [], []
     for worker in workers:
-        out, err = worker.communicate(timeout=180)
+        out, err = worker.communicate(timeout=TICKING_SECONDS + 60)
         errors.append(err)
         assert worker.returncode == 0, err
         reports.append(json.loads(out.strip().splitlines()[-1]))
