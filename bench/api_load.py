@@ -8,8 +8,6 @@ import contextlib
 import statistics
 import sys
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,7 +15,7 @@ import psutil
 
 from bench.context import PROBES, Context
 from bench.report import Measure, Row
-from bench.servers import PG_SERVER, PrefectServer, PushflowServer, Server, scratch_postgres_database
+from bench.servers import PG_SERVER, PrefectServer, PushflowServer, Server, scratch_postgres_database, until_not_503
 
 # Seconds each of the four phases may take (the rest of its requests are then skipped and
 # the row says so): a slow server on a busy machine must not stretch the run past 20 min.
@@ -91,24 +89,12 @@ def setup_pushflow(server: PushflowServer) -> str:
 
 def setup_prefect(server: PrefectServer) -> str:
     with httpx.Client(base_url=server.api_url, timeout=30) as http:
-        flow = _until_not_503(lambda: http.post("/flows/", json={"name": "bench"}))
+        flow = until_not_503(lambda: http.post("/flows/", json={"name": "bench"}))
         flow.raise_for_status()
         body = {"name": "bench", "flow_id": flow.json()["id"]}
-        response = _until_not_503(lambda: http.post("/deployments/", json=body))
+        response = until_not_503(lambda: http.post("/deployments/", json=body))
         response.raise_for_status()
         return str(response.json()["id"])
-
-
-def _until_not_503(send: Callable[[], httpx.Response], attempts: int = 30) -> httpx.Response:
-    """Set-up only (not measured): Prefect on SQLite answers its first writes with 503 while
-    its own start-up services hold the database (seen on every SQLite run, gone a second
-    later), which used to cost the whole SQLite comparison."""
-    for _ in range(attempts - 1):
-        response = send()
-        if response.status_code != 503:
-            return response
-        time.sleep(1.0)
-    return send()
 
 
 def measure(
