@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.databases import SchemaPool, sqlite_template
+from tests.databases import SchemaPool, driver_url, new_schema, schema_url, sqlite_template
 from tests.helpers import LiveServer
 
 PG_URL = os.environ.get("PUSHFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -81,7 +80,7 @@ def _postgres_available() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=2):
+        with psycopg.connect(driver_url(PG_URL), connect_timeout=2):
             return None
     except Exception as exc:  # the reason to show in the skip
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -126,14 +125,11 @@ def pg_schema_url(postgres_url: str) -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a new, empty schema, dropped afterwards."""
     import psycopg
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    raw = postgres_url.replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(raw, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
+    schema = new_schema(postgres_url)
     try:
-        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+        yield schema_url(postgres_url, schema)
     finally:
-        with psycopg.connect(raw, autocommit=True) as conn:
+        with psycopg.connect(driver_url(postgres_url), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 

@@ -52,6 +52,24 @@ SELECT md5(string_agg(line, '|' ORDER BY line)) FROM (
 """
 
 
+def new_schema(url: str) -> str:
+    """A new, empty schema in the database of `url` (a SQLAlchemy psycopg URL); its name."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(driver_url(url), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return schema
+
+
+def schema_url(url: str, schema: str) -> str:
+    """`url` with `schema` as its search_path."""
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
+def driver_url(url: str) -> str:
+    """The URL psycopg takes for SQLAlchemy's `postgresql+psycopg://…`."""
+    return url.replace("postgresql+psycopg", "postgresql")
+
+
 def _migrate(url: str) -> None:
     from control_plane.db import create_db_engine, migrate
 
@@ -97,21 +115,19 @@ class SchemaPool:
 
     def __init__(self, url: str) -> None:
         self.url = url  # postgresql+psycopg://…/test, as SQLAlchemy takes it
-        self.raw = url.replace("postgresql+psycopg", "postgresql")
+        self.raw = driver_url(url)
         self._free: list[str] = []
         self._structure: dict[str, str] = {}  # schema -> its structure when migrated
         self._tables: dict[str, list[str]] = {}
         self._sequences: dict[str, list[str]] = {}
 
     def url_of(self, schema: str) -> str:
-        return f"{self.url}?options=-csearch_path%3D{schema}"
+        return schema_url(self.url, schema)
 
     def take(self) -> str:
         if self._free:
             return self._free.pop()
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.raw, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
+        schema = new_schema(self.url)
         _migrate(self.url_of(schema))
         with self._connect(schema) as conn:
             self._structure[schema] = self._structure_of(conn)

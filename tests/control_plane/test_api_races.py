@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from control_plane.db import create_db_engine
 from control_plane.models import Pool
+from tests.databases import driver_url
 
 
 def _blocked_by(raw_url: str, pid: int) -> bool:
@@ -38,7 +39,7 @@ def test_creating_a_pool_another_request_is_creating_answers_409(api: Any, datab
         target=lambda: answer.update(r=api.post("/api/pools", json={"name": "race", "type": "process"}))
     )
     request.start()
-    raw = database_url.split("?")[0].replace("postgresql+psycopg", "postgresql")
+    raw = driver_url(database_url.split("?")[0])
     deadline = time.monotonic() + 30
     while not _blocked_by(raw, rival_pid) and request.is_alive():
         assert time.monotonic() < deadline, "the API's INSERT never waited on the rival row"
