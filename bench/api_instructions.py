@@ -13,8 +13,8 @@ a change with counts instead of a noisy host's wall clock.
 
 With `--callgrind` each phase is counted alone: instrumentation is switched on before it
 and the counts dumped after it (callgrind_control, by this process's id, to callgrind's
-default file name in the working directory: run it from a scratch one: keep `--callgrind-out-file` unset), so set-up,
-imports and migrations are not counted. PostgreSQL is a scratch database on
+default file name in the working directory, so run it from a scratch one and leave
+`--callgrind-out-file` unset); set-up, imports and migrations are not counted. PostgreSQL is a scratch database on
 PUSHFLOW_BENCH_PG (bench/servers.py), dropped afterwards; SQLite a temporary file.
 """
 
@@ -34,7 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-KEY = "bench-admin-key"
+from bench.servers import ADMIN_KEY as KEY
+
 FAR_FUTURE = "2999-01-01T00:00:00Z"  # as load.py: keep created runs away from any dispatch
 
 

@@ -13,11 +13,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.servers import PushflowServer
+
 if TYPE_CHECKING:
     from bench.report import Row
-    from bench.servers import PushflowServer
 
 PROBES = Path(__file__).resolve().parent / "probes"
+SYSTEMS = ("PREFECT_", "PUSHFLOW_")  # either system's settings: each run sets its own
+INTERPRETER = ("PYTHON", "VIRTUAL_ENV")  # the caller's interpreter settings (PYTHONPATH, ...)
+
+
+def environ_without(prefixes: tuple[str, ...]) -> dict[str, str]:
+    """This process's environment without the variables named with those prefixes."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
 @dataclasses.dataclass
@@ -40,21 +48,16 @@ class Context:
     def pushflow_env(self, **extra: str) -> dict[str, str]:
         # Installed, pushflow gets what the peer gets: no PYTHONPATH (which would put a
         # checkout before the install) nor any other PYTHON* setting of the caller's.
-        dropped = ("PREFECT_", "PUSHFLOW_") if self.in_place else ("PREFECT_", "PUSHFLOW_", "PYTHON", "VIRTUAL_ENV")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+        env = environ_without(SYSTEMS if self.in_place else SYSTEMS + INTERPRETER)
         env["PUSHFLOW_HOME"] = str(self.scratch / "pushflow-home")
         return {**env, **extra}
 
     def pushflow_server(self, database: str | None = None) -> PushflowServer:
         """pushflow's API server on this run's interpreter and environment."""
-        from bench.servers import PushflowServer
-
         return PushflowServer(database, python=self.python, base_env=self.pushflow_env())
 
     def prefect_env(self, **extra: str) -> dict[str, str]:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PUSHFLOW_", "PYTHON", "VIRTUAL_ENV"))
-        }
+        env = environ_without(SYSTEMS + INTERPRETER)
         env.update(
             PREFECT_HOME=str(self.scratch / "prefect-home"),
             PREFECT_SERVER_ANALYTICS_ENABLED="false",

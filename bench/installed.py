@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 from bench import peer
+from bench.context import INTERPRETER, environ_without
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 EXTRAS = "server,postgres"  # what the benchmark's servers need: uvicorn, psycopg
@@ -65,7 +65,7 @@ def install(checkout: Path = CHECKOUT) -> Path:
         f"{checkout}[{EXTRAS}]",
     ]
     # No PYTHONPATH or PYTHONDONTWRITEBYTECODE of ours: the install is the user's.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env = environ_without(INTERPRETER)
     with open(where / "install.lock", "w") as lock:  # two runs from one checkout: one pip at a time
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(where))
