@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 V1 = "pydantic.v1"
-_WRAPPED = "_pushflow_unless_v1_unloaded"
+_WRAPPED = "_pushflow_wrapped"  # on a FastAPI function we replaced: never wrapped twice
 
 
 def import_fastapi() -> None:
@@ -70,17 +70,23 @@ def skip_pydantic_v1_import() -> None:
         (shared, "is_pydantic_v1_model_instance"),
         (encoders, "is_pydantic_v1_model_instance"),  # bound by name at import
     ):
-        check = getattr(module, name, None)
-        if callable(check) and not hasattr(check, _WRAPPED):
-            setattr(module, name, _unless_v1_unloaded(check))
+        _wrap(module, name, _unless_v1_unloaded)
+
+
+def _wrap(module: Any, name: str, wrapper: Callable[[Callable[[Any], bool]], Callable[[Any], bool]]) -> None:
+    """Replace `module.name` by `wrapper` of it, once; nothing if this FastAPI has no such function."""
+    check = getattr(module, name, None)
+    if callable(check) and not hasattr(check, _WRAPPED):
+        checked = wrapper(check)
+        setattr(checked, _WRAPPED, True)
+        checked.__doc__ = check.__doc__
+        setattr(module, name, checked)
 
 
 def _unless_v1_unloaded(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     def checked(obj: Any) -> bool:
         return V1 in sys.modules and check(obj)
 
-    setattr(checked, _WRAPPED, True)
-    checked.__doc__ = check.__doc__
     return checked
 
 
@@ -92,9 +98,7 @@ def cache_sequence_checks() -> None:
         from fastapi.dependencies import utils
     except ImportError:
         return
-    check = getattr(utils, "field_annotation_is_sequence", None)
-    if callable(check) and not hasattr(check, _WRAPPED):
-        setattr(utils, "field_annotation_is_sequence", _per_annotation(check))  # noqa: B010
+    _wrap(utils, "field_annotation_is_sequence", _per_annotation)
 
 
 def _per_annotation(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
@@ -109,6 +113,4 @@ def _per_annotation(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
             known = answers[id(annotation)] = (annotation, check(annotation))
         return known[1]
 
-    setattr(checked, _WRAPPED, True)
-    checked.__doc__ = check.__doc__
     return checked
